@@ -1,0 +1,103 @@
+# posthaste — generic Makefile.
+#
+# Nothing program-specific lives here: programs are declared in
+# package/targets.mak and each one's link list in DIR/deps-exe/NAME.
+#
+#   make            build every program into build/bin
+#   make check      install test dependencies, build normally and with
+#                   ASan+UBSan, run every test (tests/run)
+#   make run        build and start the demo suite in the foreground
+#   make stop       stop a running demo suite
+#   make install    DESTDIR=... PREFIX=... (default /usr/local)
+#   make deps       install missing Debian packages (build + run)
+#   make fuzz       build the libFuzzer harnesses and run each briefly
+#   make asan       build everything with ASan+UBSan into build-asan/
+
+include package/targets.mak
+
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+SAN ?= 0
+
+ifeq ($(SAN),1)
+B := build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+B := build
+SANFLAGS :=
+endif
+
+OPT ?= -O2
+CFLAGS_ALL := -std=c11 -Wall -Wextra -Werror $(OPT) -g -D_GNU_SOURCE -I. $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+LDLIBS_ALL := -lskarnet
+
+COMMON_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard common/*.c))
+LIB := $(B)/libposthaste.a
+BINS := $(addprefix $(B)/bin/,$(notdir $(BIN_TARGETS)))
+UNIT_BINS := $(addprefix $(B)/tests/,$(UNIT_TESTS))
+
+.PHONY: all asan check run stop install deps deps-check fuzz bench clean unit
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIB): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# One link rule per program, from its deps-exe file.
+define bin_rule
+$(B)/bin/$(notdir $(1)): $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1))))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
+	@mkdir -p $(B)/bin
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l%,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)))) $(LDLIBS_ALL)
+endef
+$(foreach t,$(BIN_TARGETS),$(eval $(call bin_rule,$(t))))
+
+# Unit tests link every library a common/ module may need.
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lcrypt -lssl -lcrypto $(LDLIBS_ALL)
+
+unit: $(UNIT_BINS)
+
+asan:
+	$(MAKE) SAN=1 all unit
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+deps:
+	@package/install-deps package/deps-build package/deps-run
+
+deps-check:
+	@package/install-deps package/deps-build package/deps-run package/deps-check
+
+check: deps-check
+	$(MAKE) all unit
+	$(MAKE) SAN=1 all unit
+	$(MAKE) fuzz-build
+	/usr/bin/python3 tests/run
+
+run: deps
+	$(MAKE) all
+	package/run-demo
+
+stop:
+	package/stop-demo
+
+fuzz-build:
+	@tests/fuzz/build
+fuzz: fuzz-build
+	@tests/fuzz/run $${FUZZ_SECONDS:-60}
+
+install: all
+	package/install "$(DESTDIR)" "$(PREFIX)" "$(B)"
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,20 @@
+# Which programs exist. Each entry is DIR/NAME: the program NAME is linked
+# from the objects and libraries listed one per line in DIR/deps-exe/NAME
+# (objects are named relative to DIR; -l flags are passed to the linker),
+# plus the shared library built from common/*.c.
+BIN_TARGETS := \
+  tcpd/tcpd \
+  authd/authd \
+  mailctl/mailctl \
+  smtpd/smtpd \
+  queued/queued \
+  queued/queued-inject \
+  deliverd/deliverd
+
+# Unit tests: tests/unit/NAME.c, each linked with the common library.
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+
+# Fuzz harnesses: tests/fuzz/NAME.c, libFuzzer entry point, linked with the
+# common library and, where a harness needs a program's private objects,
+# the objects listed in tests/fuzz/deps/NAME.
+FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
