@@ -22,12 +22,15 @@ struct logline_s
   char buf[LOGLINE_MAX] ;
 } ;
 
-extern unsigned int log_verbosity ;  /* 0 quiet, 1 default, 2 verbose, 3 debug */
+/* 0 quiet (log_commit writes nothing), 1 default, 2 verbose, 3 debug:
+ * callers test it before building verbose lines. */
+extern unsigned int log_verbosity ;
 
 extern void log_begin (logline *, char const *event) ;
 extern void log_kv (logline *, char const *key, char const *value) ;
 extern void log_kvn (logline *, char const *key, char const *value, size_t n) ;
 extern void log_kvu (logline *, char const *key, uint64_t value) ;
+/* A null value in log_kv is written as "". log_commit keeps errno. */
 extern void log_commit (logline *) ;
 
 /* Shorthands for the common cases. */
