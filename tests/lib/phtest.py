@@ -1,0 +1,260 @@
+"""phtest: start the real posthaste suite under s6-svscan for a test file.
+
+A test file looks like this:
+
+    import phtest
+
+    @phtest.case
+    def delivery_has_headers(s):        # s is a running Suite
+        ...                             # raise AssertionError to fail
+
+    if __name__ == "__main__":
+        phtest.main()                   # or phtest.main(extra_env={...})
+
+phtest.main() lays out a state directory in a fresh temporary directory
+with package/mkruntime (the same script `make run` uses), starts
+s6-svscan on it, waits until every service reports readiness, runs the
+cases in file order (one PASS/FAIL line each), stops the suite, checks the
+logs for sanitizer reports, and ends with "N passed, N failed".
+
+Everything listens on 127.0.0.1 only, on ports chosen free at start.
+The binaries come from $PH_TEST_BIN (default: build/bin of this checkout).
+"""
+
+import os
+import pathlib
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TOP = pathlib.Path(__file__).resolve().parents[2]
+DEFAULT_BIN = pathlib.Path(os.environ.get("PH_TEST_BIN", TOP / "build" / "bin"))
+CASE_TIMEOUT = int(os.environ.get("PH_CASE_TIMEOUT", "300"))
+
+_cases = []
+
+
+def case(fn):
+    """Register a test case; cases run in the order they are defined."""
+    _cases.append(fn)
+    return fn
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Suite:
+    """One running posthaste suite with its own state directory."""
+
+    def __init__(self, extra_env=None, services=None, bin_dir=None):
+        self.extra_env = dict(extra_env or {})
+        self.services = services
+        self.bin_src = pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN
+        self.password = "pw-" + secrets.token_hex(8)
+        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="phtest.", dir="/tmp"))
+        os.chmod(self.tmp, 0o755)
+        self.state = self.tmp / "state"
+        self.bin = self.state / "bin"
+        self.ports = {"smtp": free_port()}
+        self.svscan = None
+        self.env = {}
+
+    # ---- life cycle
+
+    def start(self):
+        env = dict(os.environ)
+        env.update({
+            "STATE_DIR": str(self.state),
+            "PH_BIN": str(self.bin_src),
+            "PH_SMTP_IP": "127.0.0.1",
+            "PH_SMTP_PORT": str(self.ports["smtp"]),
+            "DEMO_PASSWORD": self.password,
+            "PH_EXTRA_ENV": "\n".join("%s=%s" % kv for kv in self.extra_env.items()),
+        })
+        if self.services:
+            env["PH_SERVICES"] = " ".join(self.services)
+        r = subprocess.run([str(TOP / "package" / "mkruntime")], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("mkruntime failed:\n" + r.stdout)
+        self.env = self._read_env()
+        self.svscan = subprocess.Popen(["s6-svscan", str(self.state / "service")],
+                                       start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dirs = sorted(str(p) for p in (self.state / "service").iterdir() if p.is_dir() and not p.name.startswith("."))
+        r = subprocess.run(["s6-svwait", "-U", "-t", "20000"] + dirs,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            logs = "\n".join("--- %s\n%s" % (d, self.log(pathlib.Path(d).name)[-2000:]) for d in dirs)
+            self.stop()
+            raise RuntimeError("services not ready: %s\n%s" % (r.stdout, logs))
+        return self
+
+    def stop(self):
+        if self.svscan is None:
+            return
+        subprocess.run(["s6-svscanctl", "-t", str(self.state / "service")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.svscan.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.svscan.pid, signal.SIGKILL)
+            self.svscan.wait()
+        # Per-connection children (under s6-ipcserver or tcpd) finish on
+        # their own; make sure none outlives the test.
+        subprocess.run(["pkill", "-KILL", "-f", str(self.bin) + "/"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.svscan = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _read_env(self):
+        env = {}
+        for line in (self.state / "env.sh").read_text().splitlines():
+            if line.startswith("export ") and "=" in line:
+                k, v = line[7:].split("=", 1)
+                env[k] = v.strip("'")
+        return env
+
+    # ---- helpers for tests
+
+    def port(self, name):
+        return self.ports[name]
+
+    def mailctl(self, *args, check=True, input=None):
+        env = dict(os.environ)
+        env.update({k: v for k, v in self.env.items() if k.startswith("PH_")})
+        r = subprocess.run([str(self.bin / "mailctl")] + [str(a) for a in args], env=env,
+                           input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if check and r.returncode != 0:
+            raise AssertionError("mailctl %s failed (%d): %s" % (" ".join(map(str, args)), r.returncode, r.stderr))
+        return r
+
+    def maildir(self, address):
+        local, domain = address.lower().rsplit("@", 1)
+        return self.state / "mail" / domain / local
+
+    def messages(self, address, folder="new"):
+        d = self.maildir(address) / folder
+        try:
+            return sorted(p for p in d.iterdir() if p.is_file())
+        except FileNotFoundError:
+            return []
+
+    def wait_for(self, fn, timeout=10.0, interval=0.05):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = fn()
+            if v:
+                return v
+            if time.monotonic() >= deadline:
+                return v
+            time.sleep(interval)
+
+    def service_dir(self, name):
+        return self.state / "service" / name
+
+    def svc_pid(self, name):
+        r = subprocess.run(["s6-svstat", "-p", str(self.service_dir(name))],
+                           stdout=subprocess.PIPE, text=True)
+        try:
+            pid = int(r.stdout.strip())
+        except ValueError:
+            return 0
+        return pid if pid > 0 else 0
+
+    def kill(self, name, sig=signal.SIGKILL):
+        pid = self.svc_pid(name)
+        if pid:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        return pid
+
+    def wait_up(self, name, timeout=10):
+        r = subprocess.run(["s6-svwait", "-U", "-t", str(int(timeout * 1000)), str(self.service_dir(name))])
+        return r.returncode == 0
+
+    def log(self, service):
+        try:
+            return (self.state / "log" / service / "current").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def sanitizer_reports(self):
+        found = []
+        for d in (self.state / "log").iterdir():
+            for f in d.glob("*"):
+                if f.is_file():
+                    t = f.read_text(errors="replace")
+                    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+                        if marker in t:
+                            found.append("%s: %s" % (f, marker))
+        return found
+
+
+def _run_case(fn, s):
+    def on_alarm(signum, frame):
+        raise TimeoutError("case exceeded %d s" % CASE_TIMEOUT)
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(CASE_TIMEOUT)
+    t0 = time.monotonic()
+    try:
+        fn(s)
+        return True, "%.1fs" % (time.monotonic() - t0)
+    except Exception as e:  # noqa: BLE001 — any exception fails the case
+        tb = traceback.extract_tb(e.__traceback__)
+        where = "%s:%d" % (pathlib.Path(tb[-1].filename).name, tb[-1].lineno) if tb else "?"
+        return False, "%s: %s (%s)" % (type(e).__name__, str(e).replace("\n", " | ")[:500], where)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def main(**suite_kw):
+    """Run every registered case against one Suite; print PASS/FAIL lines."""
+    only = set(sys.argv[1:])
+    passed = failed = 0
+    try:
+        s = Suite(**suite_kw).start()
+    except Exception as e:  # noqa: BLE001
+        print("FAIL suite_start: %s" % str(e).replace("\n", " | ")[:3000])
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    try:
+        for fn in _cases:
+            if only and fn.__name__ not in only:
+                continue
+            ok, info = _run_case(fn, s)
+            if ok:
+                passed += 1
+                print("PASS %s (%s)" % (fn.__name__, info), flush=True)
+            else:
+                failed += 1
+                print("FAIL %s: %s" % (fn.__name__, info), flush=True)
+    finally:
+        s.stop()
+    reports = s.sanitizer_reports()
+    if reports:
+        failed += 1
+        print("FAIL sanitizer_clean: %s" % "; ".join(reports), flush=True)
+    if failed == 0 and os.environ.get("PH_KEEP_STATE") != "1":
+        subprocess.run(["rm", "-rf", str(s.tmp)])
+    else:
+        print("# state kept in %s" % s.tmp, flush=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    sys.exit(1 if failed else 0)
