@@ -1,0 +1,209 @@
+"""The first mail path end to end: smtpd -> queued -> deliverd -> Maildir,
+under s6, with real clients (swaks, python's smtplib)."""
+
+import concurrent.futures
+import email
+import email.policy
+import os
+import pathlib
+import pwd
+import re
+import smtplib
+import subprocess
+import time
+
+import phtest
+
+
+def smtp(s):
+    c = smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=30)
+    c.ehlo("client.test")
+    return c
+
+
+def split_added_headers(raw):
+    """Return (added trace headers, the message as the client sent it).
+    deliverd prepends Return-Path and Delivered-To, smtpd a Received."""
+    lines = raw.split(b"\n")
+    i = 0
+    added = []
+    while i < len(lines):
+        ln = lines[i]
+        if ln.startswith((b"Return-Path:", b"Delivered-To:", b"Received:")):
+            added.append(ln)
+            i += 1
+            while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+                added[-1] += b"\n" + lines[i]
+                i += 1
+            continue
+        break
+    return added, b"\n".join(lines[i:])
+
+
+def wait_messages(s, addr, n, timeout=10):
+    return s.wait_for(lambda: len(s.messages(addr)) >= n and s.messages(addr), timeout)
+
+
+@phtest.case
+def swaks_delivers_with_trace_headers(s):
+    before = len(s.messages("demo@example.test"))
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % s.port("smtp"),
+                        "--to", "demo@example.test", "--from", "alice@sender.test",
+                        "--helo", "client.test", "--header", "Subject: hello from swaks"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout[-1500:]
+    m = re.search(r"<~  250[ -](?:2\.0\.0 )?.*queued as (\S+)", r.stdout)
+    assert m, "no 250 with a queue id after DATA:\n" + r.stdout[-1500:]
+    qid = m.group(1)
+    t0 = time.monotonic()
+    files = s.wait_for(lambda: len(s.messages("demo@example.test")) > before, 5)
+    assert files, "message not in new/ within 5 s"
+    elapsed = time.monotonic() - t0
+    assert elapsed < 1.0, "delivery took %.2f s" % elapsed
+    raw = s.messages("demo@example.test")[-1].read_bytes()
+    added, _ = split_added_headers(raw)
+    heads = b"\n".join(added)
+    assert raw.startswith(b"Return-Path: <alice@sender.test>\n"), raw[:300]
+    assert b"Delivered-To: demo@example.test" in heads, heads
+    assert b"Received: from client.test" in heads, heads
+    assert b"\r" not in raw, "Maildir file must have LF line ends"
+    assert qid in s.log("smtpd") or qid in s.log("queued"), "queue id %s not logged" % qid
+
+
+@phtest.case
+def maildir_name_and_size(s):
+    f = s.messages("demo@example.test")[-1]
+    # Postfix-style unique name: sec.VdevIino.Musec.host,S=size
+    m = re.fullmatch(r"(\d+)\.V[0-9a-f]+I[0-9a-f]+M\d+\.[^/]+,S=(\d+)", f.name)
+    assert m, f.name
+    assert int(m.group(2)) == f.stat().st_size, (f.name, f.stat().st_size)
+    st = f.stat()
+    assert st.st_uid == pwd.getpwnam("vmail").pw_uid, "Maildir file not owned by vmail"
+
+
+@phtest.case
+def smtplib_bytes_exact(s):
+    body = ("From: Alice <alice@sender.test>\r\nTo: demo@example.test\r\n"
+            "Subject: exact bytes\r\nMessage-ID: <exact-1@sender.test>\r\n\r\n"
+            "line one\r\n.leading dot\r\n..two dots\r\n\r\nlast line\r\n")
+    before = len(s.messages("demo@example.test"))
+    c = smtp(s)
+    c.sendmail("alice@sender.test", ["demo@example.test"], body.encode())
+    c.quit()
+    assert wait_messages(s, "demo@example.test", before + 1)
+    raw = s.messages("demo@example.test")[-1].read_bytes()
+    _, msg = split_added_headers(raw)
+    assert msg == body.replace("\r\n", "\n").encode(), msg
+
+
+@phtest.case
+def alias_and_plus_tag(s):
+    before = len(s.messages("demo@example.test"))
+    c = smtp(s)
+    c.sendmail("bob@sender.test", ["postmaster@example.test"], b"Subject: to postmaster\r\n\r\nhi\r\n")
+    c.sendmail("bob@sender.test", ["demo+lists@example.test"], b"Subject: tagged\r\n\r\nhi\r\n")
+    c.quit()
+    assert wait_messages(s, "demo@example.test", before + 2), "alias/+tag mail not delivered"
+    raws = [p.read_bytes() for p in s.messages("demo@example.test")[before:]]
+    assert any(b"Delivered-To: demo@example.test" in r and b"to postmaster" in r for r in raws), raws
+    assert any(b"tagged" in r for r in raws)
+
+
+@phtest.case
+def account_added_while_running_is_live(s):
+    s.mailctl("email", "add", "carol@example.test", "carol-password-1")
+    c = smtp(s)
+    code, _ = c.docmd("MAIL FROM:<x@sender.test>")
+    assert code == 250
+    code, msg = c.docmd("RCPT TO:<carol@example.test>")
+    assert code == 250, (code, msg)
+    c.docmd("RSET")
+    c.sendmail("x@sender.test", ["carol@example.test"], b"Subject: new account\r\n\r\nwelcome\r\n")
+    c.quit()
+    assert wait_messages(s, "carol@example.test", 1), "no delivery to the new account"
+
+
+@phtest.case
+def unknown_user_and_relay_refused(s):
+    c = smtp(s)
+    c.docmd("MAIL FROM:<x@sender.test>")
+    code, msg = c.docmd("RCPT TO:<nobody@example.test>")
+    assert code == 550 and b"5.1.1" in msg, (code, msg)
+    code, msg = c.docmd("RCPT TO:<someone@elsewhere.test>")
+    assert code == 554 and b"5.7.1" in msg, (code, msg)
+    c.quit()
+
+
+@phtest.case
+def two_hundred_messages_ten_sessions(s):
+    addr = "demo@example.test"
+    before = set(s.messages(addr))
+    sent = {}
+
+    def session(k):
+        c = smtp(s)
+        for i in range(20):
+            token = "m%02d-%03d-%s" % (k, i, os.urandom(4).hex())
+            body = ("From: load@sender.test\r\nTo: %s\r\nSubject: %s\r\n\r\n" % (addr, token)
+                    + "".join("%s line %d %s\r\n" % (token, j, "x" * (j % 70)) for j in range(40)))
+            c.sendmail("load@sender.test", [addr], body.encode())
+            sent[token] = body.replace("\r\n", "\n").encode()
+        c.quit()
+
+    with concurrent.futures.ThreadPoolExecutor(10) as ex:
+        list(ex.map(session, range(10)))
+    assert len(sent) == 200
+    ok = s.wait_for(lambda: len(set(s.messages(addr)) - before) >= 200, 60)
+    new = sorted(set(s.messages(addr)) - before)
+    assert len(new) == 200, "%d of 200 delivered" % len(new)
+    got = {}
+    for p in new:
+        _, msg = split_added_headers(p.read_bytes())
+        m = re.search(rb"^Subject: (\S+)$", msg, re.M)
+        got[m.group(1).decode()] = msg
+    assert set(got) == set(sent), "missing: %s" % sorted(set(sent) - set(got))[:5]
+    bad = [t for t in sent if got[t] != sent[t]]
+    assert not bad, "bytes differ for %d messages, e.g. %s" % (len(bad), bad[:3])
+    assert ok
+
+
+@phtest.case
+def each_daemon_under_its_own_uid(s):
+    want = {"tcpd": "phsmtpd", "queued": "phqueue", "authd": "phauth"}
+    seen = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = pathlib.Path("/proc/%s/cmdline" % pid).read_bytes().split(b"\0")
+            uid = int(re.search(r"^Uid:\s+(\d+)", pathlib.Path("/proc/%s/status" % pid).read_text(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+        argv = [a.decode(errors="replace") for a in cmd if a]
+        if not argv:
+            continue
+        joined = " ".join(argv)
+        if str(s.state) not in joined:
+            continue
+        for prog in ("tcpd", "queued", "queued-inject", "deliverd", "authd"):
+            if any(a.endswith("/bin/" + prog) for a in argv):
+                seen.setdefault(prog, set()).add(pwd.getpwuid(uid).pw_name)
+    assert seen.get("tcpd") == {"phsmtpd"}, seen
+    assert seen.get("queued") == {"phqueue"}, seen
+    # s6-ipcserverd's command line names the program it runs per connection
+    assert seen.get("queued-inject") == {"phqueue"}, seen
+    assert seen.get("deliverd") == {"vmail"}, seen
+    assert seen.get("authd") == {"phauth"}, seen
+    for prog, user in want.items():
+        assert seen.get(prog) == {user}, (prog, seen.get(prog))
+
+
+@phtest.case
+def rfc5322_parses(s):
+    raw = s.messages("demo@example.test")[0].read_bytes()
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    assert m["Return-Path"] and m["Delivered-To"] and m["Received"], list(m.keys())
+
+
+if __name__ == "__main__":
+    phtest.main()
