@@ -58,6 +58,12 @@ class Suite:
         self.extra_env = dict(extra_env or {})
         self.services = services
         self.bin_src = pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN
+        if "asan" in self.bin_src.parent.name:
+            # Sanitizer reports go to stderr, hence to the service's log,
+            # where sanitizer_reports() finds them. Leak checks are for the
+            # unit tests: daemons legitimately exit holding memory.
+            self.extra_env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+            self.extra_env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
         self.password = "pw-" + secrets.token_hex(8)
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="phtest.", dir="/tmp"))
         os.chmod(self.tmp, 0o755)
