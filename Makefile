@@ -54,9 +54,9 @@ $(LIB): $(COMMON_OBJS)
 
 # One link rule per program, from its deps-exe file.
 define bin_rule
-$(B)/bin/$(notdir $(1)): $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1))))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
+$(B)/bin/$(notdir $(1)): $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
 	@mkdir -p $(B)/bin
-	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l%,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)))) $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l%,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null)) $(LDLIBS_ALL)
 endef
 $(foreach t,$(BIN_TARGETS),$(eval $(call bin_rule,$(t))))
 
