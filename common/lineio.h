@@ -25,7 +25,12 @@
  *              including its LF, has been read and discarded (bounded by
  *              the deadline), *len = 0
  *   EPIPE      EOF in the middle of a line
- *   other      read error */
+ *   other      read error
+ * After ETIMEDOUT or EPIPE the bytes of the partial line have been
+ * consumed: end the session rather than read on. A line already in the
+ * buffer is returned even if the deadline has passed. lineio_get and
+ * lineio_flush read the clock (tain_now_g) themselves; deadlines are
+ * absolute tains on the same clock (tain_now_set_stopwatch_g or not). */
 extern int lineio_get (buffer *b, char *buf, size_t max, size_t *len, unsigned int *flags, tain const *deadline) ;
 
 /* Is unread input waiting in the buffer? (PIPELINING decisions, and the
