@@ -1,0 +1,75 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_MAILDIR_H
+#define POSTHASTE_MAILDIR_H
+
+/* Maildir++ delivery (qmail's algorithm, Postfix's unique names, Dovecot's
+ * layout; https://cr.yp.to/proto/maildir.html):
+ *   1. create tmp/<sec>.M<usec>P<pid>Q<seq>.<host> with O_EXCL,
+ *   2. write the prepended header bytes, then the message (pread from
+ *      offset 0: the caller's file position is never used or moved),
+ *   3. fsync and close the file,
+ *   4. rename it to new/<sec>.V<dev>I<ino>M<usec>.<host>,S=<size>
+ *      (dev and ino in lower-case hex, from fstat of the tmp file),
+ *   5. fsync new/; only then report success.
+ * A Maildir is named by a path relative to an open directory (the mail
+ * root), "domain/user"; a folder by its Maildir++ name without the leading
+ * dot ("Work", "Lists.foo"), "" being INBOX (the Maildir itself). Missing
+ * directories are created with mode 0700 (and the parents fsynced); a
+ * folder also gets its empty "maildirfolder" file. Message files are 0600. */
+
+#include <stddef.h>
+#include <sys/time.h>
+#include <skalibs/stralloc.h>
+
+#define MAILDIR_PATH_MAX 1024    /* a Maildir path relative to the root */
+#define MAILDIR_FOLDER_MAX 255   /* a folder name, one directory entry */
+#define MAILDIR_HOST_MAX 128     /* an escaped host name (longer ones are cut) */
+#define MAILDIR_TMP_TRIES 3      /* EEXIST on tmp/: fresh names tried */
+
+/* Is s[0..len) a safe relative Maildir path: non-empty, not absolute, no
+ * empty, "." or ".." component, no control bytes? A corrupt map must not
+ * make us write outside the root. */
+extern int maildir_path_valid (char const *s, size_t len) ;
+
+/* Is s[0..len) a valid Maildir++ folder name (without the leading dot):
+ * non-empty, no '/', no control bytes, no empty or ".."-like component
+ * between dots (so no leading, trailing or doubled '.'), not INBOX? */
+extern int maildir_folder_valid (char const *s, size_t len) ;
+
+/* Appends host to *sa escaped for a Maildir file name and NUL-terminates
+ * it: '/' becomes \057 and ':' \072 (the Maildir spec, as Dovecot does);
+ * ',' (which would confuse ",S=" parsing), '\' and bytes outside printable
+ * ASCII become \ooo too. An empty host becomes "localhost"; the result is
+ * cut to MAILDIR_HOST_MAX bytes. Returns 1, or 0 (ENOMEM). */
+extern int maildir_host_escape (char const *host, stralloc *sa) ;
+
+/* Formats into s (at least MAILDIR_FOLDER_MAX + 1 bytes) the tmp/ file
+ * name that the ahead-th next creation attempt of this process would use
+ * for this time and escaped host; returns its length, 0 if too long. The
+ * tests use it to provoke EEXIST. */
+extern size_t maildir_tmpname (char *s, struct timeval const *tv, char const *host, unsigned int ahead) ;
+
+/* Creates what is missing of root/maildir/[.folder/]{cur,new,tmp} (and the
+ * folder's maildirfolder file). Returns an fd on the Maildir directory of
+ * the folder (O_DIRECTORY, close-on-exec), or -1 with errno. */
+extern int maildir_make (int rootfd, char const *maildir, char const *folder) ;
+
+/* Finds the folder a "+tag" names in root/maildir: ".<tag>" if it is an
+ * existing directory, else the only ".<Name>" directory whose name equals
+ * the tag ignoring ASCII case (addresses are lower-cased before lookup, so
+ * "+work" must find ".Work"). Returns 1 and appends the folder name (no
+ * leading dot) and a NUL to *folder; 0 if there is no such folder or tag
+ * is not a valid folder name (deliver to INBOX); -1 on error (errno). */
+extern int maildir_folder_find (int rootfd, char const *maildir, char const *tag, stralloc *folder) ;
+
+/* Delivers hdr[0..hdrlen) followed by the contents of msgfd into
+ * root/maildir/[.folder/]new/ by the algorithm above. tv is the delivery
+ * time (0: read the clock), host the escaped host name. Returns 1 and
+ * appends to *where the new file's path relative to the root, NUL-
+ * terminated; or 0 with errno, the tmp file removed: every failure is
+ * temporary (ENOSPC disk full, EDQUOT/EFBIG mailbox full, EEXIST after
+ * MAILDIR_TMP_TRIES names, EINVAL bad maildir or folder name, ...). */
+extern int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where) ;
+
+#endif

@@ -1,0 +1,189 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <stdio.h>   /* renameat() only: no stdio streams here */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <skalibs/types.h>
+#include <skalibs/uint64.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/stralloc.h>
+
+#include "common/maildir.h"
+
+ /* tmp/ names: time, pid and a per-process sequence number make them
+    unique on this host (Dovecot's "M<usec>P<pid>Q<n>" scheme); if one
+    exists anyway (a stale file, a pid reused within the same microsecond)
+    the next number is tried, without qmail's sleep since the name changes. */
+
+static unsigned int seq = 0 ;
+
+static size_t tmpname_fmt (char *s, struct timeval const *tv, char const *host, unsigned int n)
+{
+  size_t hlen = strlen(host) ;
+  size_t m = 0 ;
+  if (hlen > MAILDIR_HOST_MAX) return 0 ;
+  if (UINT64_FMT + UINT32_FMT + PID_FMT + UINT_FMT + 5 + hlen > MAILDIR_FOLDER_MAX) return 0 ;
+  m += uint64_fmt(s + m, (uint64_t)tv->tv_sec) ;
+  s[m++] = '.' ; s[m++] = 'M' ;
+  m += uint32_fmt(s + m, (uint32_t)tv->tv_usec) ;
+  s[m++] = 'P' ;
+  m += pid_fmt(s + m, getpid()) ;
+  s[m++] = 'Q' ;
+  m += uint_fmt(s + m, n) ;
+  s[m++] = '.' ;
+  memcpy(s + m, host, hlen) ; m += hlen ;
+  s[m] = 0 ;
+  return m ;
+}
+
+size_t maildir_tmpname (char *s, struct timeval const *tv, char const *host, unsigned int ahead)
+{
+  return tmpname_fmt(s, tv, host, seq + ahead) ;
+}
+
+ /* new/<sec>.V<dev>I<ino>M<usec>.<host>,S=<size>: Postfix's unique name
+    (djb's later recipe: the inode of a live file is unique on its device)
+    plus Dovecot's S= size, so IMAP needs no stat for RFC822.SIZE. */
+static size_t newname_fmt (char *s, struct timeval const *tv, struct stat const *st, char const *host, uint64_t size)
+{
+  size_t hlen = strlen(host) ;
+  size_t m = 0 ;
+  if (UINT64_FMT + 2 * UINT64_XFMT + UINT32_FMT + UINT64_FMT + 9 + hlen > MAILDIR_FOLDER_MAX) return 0 ;
+  m += uint64_fmt(s + m, (uint64_t)tv->tv_sec) ;
+  s[m++] = '.' ; s[m++] = 'V' ;
+  m += uint64_xfmt(s + m, (uint64_t)st->st_dev) ;
+  s[m++] = 'I' ;
+  m += uint64_xfmt(s + m, (uint64_t)st->st_ino) ;
+  s[m++] = 'M' ;
+  m += uint32_fmt(s + m, (uint32_t)tv->tv_usec) ;
+  s[m++] = '.' ;
+  memcpy(s + m, host, hlen) ; m += hlen ;
+  s[m++] = ',' ; s[m++] = 'S' ; s[m++] = '=' ;
+  m += uint64_fmt(s + m, size) ;
+  s[m] = 0 ;
+  return m ;
+}
+
+ /* Copies msgfd from offset 0 to fd; the queue file is shared with
+    queued, so its file position is neither trusted nor moved. */
+static int copy_message (int fd, int msgfd, uint64_t *copied)
+{
+  static char buf[65536] ;
+  uint64_t off = 0 ;
+  for (;;)
+  {
+    ssize_t r = pread(msgfd, buf, sizeof(buf), (off_t)off) ;
+    if (r == -1)
+    {
+      if (errno == EINTR) continue ;
+      return 0 ;
+    }
+    if (!r) break ;
+    if (allwrite(fd, buf, r) < (size_t)r) return 0 ;
+    off += r ;
+  }
+  *copied = off ;
+  return 1 ;
+}
+
+static int create_tmp (int mdfd, struct timeval const *tv, char const *host, char *path)
+{
+  memcpy(path, "tmp/", 4) ;
+  for (unsigned int i = 0 ; i < MAILDIR_TMP_TRIES ; i++)
+  {
+    int fd ;
+    if (!tmpname_fmt(path + 4, tv, host, seq++)) return (errno = ENAMETOOLONG, -1) ;
+    fd = openat(mdfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    if (fd >= 0) return fd ;
+    if (errno != EEXIST) return -1 ;
+  }
+  return -1 ;
+}
+
+static int sync_new (int mdfd)
+{
+  int r ;
+  int fd = openat(mdfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (fd == -1) return 0 ;
+  r = fd_sync(fd) == 0 ;
+  {
+    int e = errno ;
+    fd_close(fd) ;
+    errno = e ;
+  }
+  return r ;
+}
+
+int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where)
+{
+  char tmppath[MAILDIR_FOLDER_MAX + 6] ;
+  char newpath[MAILDIR_FOLDER_MAX + 6] ;
+  struct timeval now ;
+  struct stat st ;
+  uint64_t size ;
+  int mdfd, fd ;
+  int e ;
+
+  if (!*host || strchr(host, '/')) return (errno = EINVAL, 0) ;
+   /* Room for the answer now, so that nothing can fail after the rename. */
+  if (!stralloc_readyplus(where, strlen(maildir) + strlen(folder) + sizeof(newpath) + 4)) return 0 ;
+  if (!tv)
+  {
+    if (gettimeofday(&now, 0) == -1) return 0 ;
+    tv = &now ;
+  }
+  mdfd = maildir_make(rootfd, maildir, folder) ;
+  if (mdfd == -1) return 0 ;
+  fd = create_tmp(mdfd, tv, host, tmppath) ;
+  if (fd == -1) goto errmd ;
+
+  if (allwrite(fd, hdr, hdrlen) < hdrlen
+   || !copy_message(fd, msgfd, &size)
+   || fd_sync(fd) == -1
+   || fstat(fd, &st) == -1) goto errtmp ;
+  if (close(fd) == -1) { fd = -1 ; goto errtmp ; }   /* NFS reports write errors at close */
+  fd = -1 ;
+  size += hdrlen ;
+
+  memcpy(newpath, "new/", 4) ;
+  if (!newname_fmt(newpath + 4, tv, &st, host, size)) { errno = ENAMETOOLONG ; goto errtmp ; }
+  if (renameat(mdfd, tmppath, mdfd, newpath) == -1) goto errtmp ;
+  if (!sync_new(mdfd))
+  {
+     /* Not known to be durable, so not delivered: take it back, queued
+        retries, and the retry must not leave a second copy behind. */
+    e = errno ;
+    unlinkat(mdfd, newpath, 0) ;
+    goto errmd_e ;
+  }
+  fd_close(mdfd) ;
+
+  stralloc_cats(where, maildir) ;
+  if (*folder)
+  {
+    stralloc_catb(where, "/.", 2) ;
+    stralloc_cats(where, folder) ;
+  }
+  stralloc_catb(where, "/", 1) ;
+  stralloc_cats(where, newpath) ;
+  stralloc_0(where) ;
+  return 1 ;
+
+ errtmp:
+  e = errno ;
+  if (fd >= 0) fd_close(fd) ;
+  unlinkat(mdfd, tmppath, 0) ;
+  goto errmd_e ;
+ errmd:
+  e = errno ;
+ errmd_e:
+  fd_close(mdfd) ;
+  errno = e ;
+  return 0 ;
+}

@@ -1,0 +1,337 @@
+/* ISC license. */
+
+/* Unit tests for common/maildir: names, contents, layout, EEXIST retry,
+ * failure clean-up, path and folder validation, +tag folder lookup. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <skalibs/stralloc.h>
+
+#include "common/maildir.h"
+#include "tests/unit/check.h"
+
+static char root[256] ;
+static int rootfd ;
+
+static int count_entries (char const *dir)
+{
+  char path[512] ;
+  DIR *d ;
+  struct dirent *e ;
+  int n = 0 ;
+  snprintf(path, sizeof(path), "%s/%s", root, dir) ;
+  d = opendir(path) ;
+  if (!d) return -1 ;
+  while ((e = readdir(d))) if (e->d_name[0] != '.') n++ ;
+  closedir(d) ;
+  return n ;
+}
+
+static int is_dir_mode (char const *rel, unsigned int mode)
+{
+  char path[512] ;
+  struct stat st ;
+  snprintf(path, sizeof(path), "%s/%s", root, rel) ;
+  return !stat(path, &st) && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == mode ;
+}
+
+static int exists (char const *rel)
+{
+  char path[512] ;
+  struct stat st ;
+  snprintf(path, sizeof(path), "%s/%s", root, rel) ;
+  return !lstat(path, &st) ;
+}
+
+static int make_msgfd (char const *s)
+{
+  char tmpl[] = "/tmp/test_maildir_msg.XXXXXX" ;
+  int fd = mkstemp(tmpl) ;
+  if (fd < 0) return -1 ;
+  unlink(tmpl) ;
+  if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) return -1 ;
+  return fd ;
+}
+
+static size_t slurp_rel (char const *rel, char *buf, size_t max)
+{
+  char path[512] ;
+  int fd ;
+  ssize_t r ;
+  snprintf(path, sizeof(path), "%s/%s", root, rel) ;
+  fd = open(path, O_RDONLY) ;
+  if (fd < 0) return (size_t)-1 ;
+  r = read(fd, buf, max - 1) ;
+  close(fd) ;
+  if (r < 0) return (size_t)-1 ;
+  buf[r] = 0 ;
+  return r ;
+}
+
+static void test_validators (void)
+{
+  CHECK(maildir_path_valid("example.test/alice", 18), "path: domain/user valid") ;
+  CHECK(!maildir_path_valid("", 0), "path: empty refused") ;
+  CHECK(!maildir_path_valid("/etc/passwd", 11), "path: absolute refused") ;
+  CHECK(!maildir_path_valid("a/../../etc", 11), "path: .. refused") ;
+  CHECK(!maildir_path_valid("..", 2), "path: bare .. refused") ;
+  CHECK(!maildir_path_valid("a/./b", 5), "path: . refused") ;
+  CHECK(!maildir_path_valid("a//b", 4), "path: empty component refused") ;
+  CHECK(!maildir_path_valid("a/b/", 4), "path: trailing slash refused") ;
+  CHECK(!maildir_path_valid("a/b\nc", 5), "path: control byte refused") ;
+  CHECK(maildir_path_valid("a/..b/c.", 8), "path: dots inside names allowed") ;
+  CHECK(maildir_folder_valid("Work", 4), "folder: Work valid") ;
+  CHECK(maildir_folder_valid("Lists.foo", 9), "folder: hierarchy valid") ;
+  CHECK(!maildir_folder_valid("a/b", 3), "folder: slash refused") ;
+  CHECK(!maildir_folder_valid("..", 2), "folder: .. refused") ;
+  CHECK(!maildir_folder_valid(".x", 2), "folder: leading dot refused") ;
+  CHECK(!maildir_folder_valid("x.", 2), "folder: trailing dot refused") ;
+  CHECK(!maildir_folder_valid("a..b", 4), "folder: empty level refused") ;
+  CHECK(!maildir_folder_valid("INBOX", 5) && !maildir_folder_valid("inbox", 5), "folder: INBOX refused") ;
+  CHECK(!maildir_folder_valid("", 0), "folder: empty refused") ;
+}
+
+static void test_host (void)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  char longhost[400] ;
+  CHECK(maildir_host_escape("mx/1:2,3.example", &sa) && !strcmp(sa.s, "mx\\0571\\0722\\0543.example"), "host: / : , escaped as octal") ;
+  sa.len = 0 ;
+  CHECK(maildir_host_escape("", &sa) && !strcmp(sa.s, "localhost"), "host: empty becomes localhost") ;
+  sa.len = 0 ;
+  memset(longhost, '/', sizeof(longhost) - 1) ;
+  longhost[sizeof(longhost) - 1] = 0 ;
+  CHECK(maildir_host_escape(longhost, &sa) && strlen(sa.s) <= MAILDIR_HOST_MAX && strlen(sa.s) % 4 == 0, "host: long name cut, never inside an escape") ;
+  stralloc_free(&sa) ;
+}
+
+static void test_deliver_inbox (void)
+{
+  stralloc where = STRALLOC_ZERO ;
+  char const *msg = "Subject: hi\n\nbody line\n" ;
+  char const *hdr = "Return-Path: <a@b>\nDelivered-To: alice@example.test\n" ;
+  char buf[4096] ;
+  char expect[4096] ;
+  regex_t re ;
+  struct stat st ;
+  int msgfd = make_msgfd(msg) ;
+  int ok ;
+  char const *base ;
+  unsigned long long size = 0 ;
+
+   /* the file position is at the end: delivery must not depend on it */
+  ok = maildir_deliver(rootfd, "example.test/alice", "", "mx.example\\072x", hdr, strlen(hdr), msgfd, 0, &where) ;
+  CHECK(ok, "deliver: INBOX delivery succeeds") ;
+  if (!ok) { printf("  errno %d %s\n", errno, strerror(errno)) ; return ; }
+  CHECK(!strncmp(where.s, "example.test/alice/new/", 23), "deliver: where names the new/ file") ;
+  base = where.s + 23 ;
+  regcomp(&re, "^[0-9]+\\.V[0-9a-f]+I[0-9a-f]+M[0-9]+\\.mx\\.example\\\\072x,S=[0-9]+$", REG_EXTENDED | REG_NOSUB) ;
+  CHECK(!regexec(&re, base, 0, 0, 0), "deliver: name matches <sec>.V<dev>I<ino>M<usec>.<host>,S=<size>") ;
+  regfree(&re) ;
+  snprintf(expect, sizeof(expect), "%s%s", hdr, msg) ;
+  CHECK(slurp_rel(where.s, buf, sizeof(buf)) == strlen(expect) && !strcmp(buf, expect), "deliver: content = headers + message (read from offset 0)") ;
+  {
+    char const *s = strstr(base, ",S=") ;
+    if (s) size = strtoull(s + 3, 0, 10) ;
+  }
+  CHECK(size == strlen(expect), "deliver: S= is the file size") ;
+  snprintf(buf, sizeof(buf), "%s/%s", root, where.s) ;
+  CHECK(!stat(buf, &st) && (st.st_mode & 0777) == 0600, "deliver: message file mode 0600") ;
+  {
+    char vi[128] ;
+    snprintf(vi, sizeof(vi), ".V%llxI%llxM", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino) ;
+    CHECK(strstr(base, vi) != 0, "deliver: V and I are the file's dev and inode in hex") ;
+  }
+  CHECK(is_dir_mode("example.test", 0700) && is_dir_mode("example.test/alice", 0700)
+     && is_dir_mode("example.test/alice/cur", 0700) && is_dir_mode("example.test/alice/new", 0700)
+     && is_dir_mode("example.test/alice/tmp", 0700), "deliver: missing dirs created with mode 0700") ;
+  CHECK(!exists("example.test/alice/maildirfolder"), "deliver: INBOX has no maildirfolder file") ;
+  CHECK(count_entries("example.test/alice/tmp") == 0, "deliver: tmp/ empty afterwards") ;
+  CHECK(lseek(msgfd, 0, SEEK_CUR) == (off_t)strlen(msg), "deliver: message fd position untouched") ;
+
+  where.len = 0 ;
+  CHECK(maildir_deliver(rootfd, "example.test/alice", "", "h", "", 0, msgfd, 0, &where)
+     && count_entries("example.test/alice/new") == 2, "deliver: second delivery gets a distinct name") ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+}
+
+static void test_deliver_folder (void)
+{
+  stralloc where = STRALLOC_ZERO ;
+  int msgfd = make_msgfd("x\n") ;
+  int ok = maildir_deliver(rootfd, "example.test/bob", "Lists.foo", "h", "H: 1\n", 5, msgfd, 0, &where) ;
+  CHECK(ok && !strncmp(where.s, "example.test/bob/.Lists.foo/new/", 32), "folder: delivered into .Lists.foo/new") ;
+  CHECK(exists("example.test/bob/.Lists.foo/maildirfolder") && is_dir_mode("example.test/bob/.Lists.foo/cur", 0700)
+     && is_dir_mode("example.test/bob/.Lists.foo/tmp", 0700) && is_dir_mode("example.test/bob/cur", 0700),
+     "folder: folder and INBOX dirs and maildirfolder created") ;
+  where.len = 0 ;
+  errno = 0 ;
+  CHECK(!maildir_deliver(rootfd, "example.test/bob", "../x", "h", "", 0, msgfd, 0, &where) && errno == EINVAL, "folder: bad folder name refused") ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+}
+
+static void precreate_tmp (struct timeval const *tv, char const *host, unsigned int ahead)
+{
+  char name[MAILDIR_FOLDER_MAX + 1] ;
+  char path[1024] ;
+  int fd ;
+  maildir_tmpname(name, tv, host, ahead) ;
+  snprintf(path, sizeof(path), "%s/example.test/carol/tmp/%s", root, name) ;
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) ;
+  if (fd >= 0) { if (write(fd, "stale", 5) != 5) {} close(fd) ; }
+}
+
+static void test_eexist (void)
+{
+  stralloc where = STRALLOC_ZERO ;
+  struct timeval tv = { .tv_sec = 1700000000, .tv_usec = 123456 } ;
+  int msgfd = make_msgfd("m\n") ;
+  int ok ;
+  int fd = maildir_make(rootfd, "example.test/carol", "") ;
+  CHECK(fd >= 0, "eexist: maildir_make creates the Maildir") ;
+  if (fd >= 0) close(fd) ;
+
+  precreate_tmp(&tv, "h", 0) ;
+  ok = maildir_deliver(rootfd, "example.test/carol", "", "h", "", 0, msgfd, &tv, &where) ;
+  CHECK(ok && count_entries("example.test/carol/new") == 1, "eexist: one collision retried with a fresh name") ;
+  CHECK(count_entries("example.test/carol/tmp") == 1, "eexist: the existing tmp file is left alone") ;
+  CHECK(ok && strstr(where.s, "new/1700000000.V") && strstr(where.s, "M123456.h,S=2"), "eexist: name uses the given time") ;
+
+  for (unsigned int i = 0 ; i < MAILDIR_TMP_TRIES ; i++) precreate_tmp(&tv, "h", i) ;
+  where.len = 0 ;
+  errno = 0 ;
+  ok = maildir_deliver(rootfd, "example.test/carol", "", "h", "", 0, msgfd, &tv, &where) ;
+  CHECK(!ok && errno == EEXIST, "eexist: gives up with EEXIST after MAILDIR_TMP_TRIES names") ;
+  CHECK(count_entries("example.test/carol/new") == 1 && count_entries("example.test/carol/tmp") == 1 + MAILDIR_TMP_TRIES, "eexist: nothing added to new/, no tmp file of ours left") ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+}
+
+static void test_failures (void)
+{
+  stralloc where = STRALLOC_ZERO ;
+  char big[8192] ;
+  struct rlimit old, lim ;
+  int msgfd, ok, e ;
+
+  memset(big, 'x', sizeof(big) - 1) ;
+  big[sizeof(big) - 1] = 0 ;
+  msgfd = make_msgfd(big) ;
+   /* a write failure half-way (the mailbox or disk is full): here the
+      file size limit, which gives EFBIG like a quota */
+  signal(SIGXFSZ, SIG_IGN) ;
+  getrlimit(RLIMIT_FSIZE, &old) ;
+  lim = old ;
+  lim.rlim_cur = 4096 ;
+  setrlimit(RLIMIT_FSIZE, &lim) ;
+  ok = maildir_deliver(rootfd, "example.test/dave", "", "h", "", 0, msgfd, 0, &where) ;
+  e = errno ;
+  setrlimit(RLIMIT_FSIZE, &old) ;
+  CHECK(!ok && e == EFBIG, "failure: write error reported (EFBIG)") ;
+  CHECK(count_entries("example.test/dave/tmp") == 0 && count_entries("example.test/dave/new") == 0, "failure: tmp file removed, nothing in new/") ;
+  close(msgfd) ;
+
+  msgfd = open("/dev/null", O_WRONLY) ;
+  where.len = 0 ;
+  ok = maildir_deliver(rootfd, "example.test/dave", "", "h", "", 0, msgfd, 0, &where) ;
+  CHECK(!ok && errno == EBADF && count_entries("example.test/dave/tmp") == 0, "failure: unreadable message fd, tmp removed") ;
+  close(msgfd) ;
+
+  msgfd = make_msgfd("m\n") ;
+  where.len = 0 ;
+  ok = maildir_deliver(rootfd, "../escape", "", "h", "", 0, msgfd, 0, &where) ;
+  e = errno ;
+  CHECK(!ok && e == EINVAL && !exists("../escape"), "failure: maildir path outside the root refused") ;
+  ok = maildir_deliver(rootfd, "/tmp/abs", "", "h", "", 0, msgfd, 0, &where) ;
+  CHECK(!ok && errno == EINVAL, "failure: absolute maildir path refused") ;
+  ok = maildir_deliver(rootfd, "example.test/dave", "", "a/b", "", 0, msgfd, 0, &where) ;
+  CHECK(!ok && errno == EINVAL, "failure: unescaped host refused") ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+}
+
+static void mkdir_rel (char const *rel)
+{
+  char path[512] ;
+  snprintf(path, sizeof(path), "%s/%s", root, rel) ;
+  mkdir(path, 0700) ;
+}
+
+static void test_folder_find (void)
+{
+  stralloc f = STRALLOC_ZERO ;
+  int r ;
+  mkdir_rel("example.test/erin") ;
+  mkdir_rel("example.test/erin/.Work") ;
+  mkdir_rel("example.test/erin/.Lists.Foo") ;
+  mkdir_rel("example.test/erin/.Both") ;
+  mkdir_rel("example.test/erin/.both") ;
+  mkdir_rel("example.test/erin/.Abc") ;
+  mkdir_rel("example.test/erin/.ABC") ;
+  close(open("/dev/null", O_RDONLY)) ;
+  {
+    char path[512] ;
+    int fd ;
+    snprintf(path, sizeof(path), "%s/example.test/erin/.plainfile", root) ;
+    fd = open(path, O_WRONLY | O_CREAT, 0600) ;
+    if (fd >= 0) close(fd) ;
+  }
+  r = maildir_folder_find(rootfd, "example.test/erin", "work", &f) ;
+  CHECK(r == 1 && !strcmp(f.s, "Work"), "find: +work finds .Work (case-insensitive)") ;
+  f.len = 0 ;
+  r = maildir_folder_find(rootfd, "example.test/erin", "lists.foo", &f) ;
+  CHECK(r == 1 && !strcmp(f.s, "Lists.Foo"), "find: +lists.foo finds .Lists.Foo") ;
+  f.len = 0 ;
+  r = maildir_folder_find(rootfd, "example.test/erin", "both", &f) ;
+  CHECK(r == 1 && !strcmp(f.s, "both"), "find: an exact match wins") ;
+  f.len = 0 ;
+  r = maildir_folder_find(rootfd, "example.test/erin", "abc", &f) ;
+  CHECK(r == 1 && !strcmp(f.s, "ABC"), "find: several case matches: the smallest name") ;
+  f.len = 0 ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "nope", &f) == 0 && !f.len, "find: missing folder -> INBOX") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "plainfile", &f) == 0, "find: a file is not a folder") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "../bob", &f) == 0, "find: invalid tag -> INBOX") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "inbox", &f) == 0, "find: +inbox -> INBOX") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/nobody", "work", &f) == 0, "find: no Maildir yet -> INBOX") ;
+  CHECK(maildir_folder_find(rootfd, "../x", "work", &f) == -1 && errno == EINVAL, "find: bad maildir path is an error") ;
+  stralloc_free(&f) ;
+}
+
+int main (void)
+{
+  char tmpl[] = "/tmp/test_maildir.XXXXXX" ;
+  if (!mkdtemp(tmpl)) { perror("mkdtemp") ; return 111 ; }
+  snprintf(root, sizeof(root), "%s/mail", tmpl) ;
+  mkdir(root, 0700) ;
+  rootfd = open(root, O_RDONLY | O_DIRECTORY) ;
+  if (rootfd < 0) { perror("open") ; return 111 ; }
+
+  test_validators() ;
+  test_host() ;
+  test_deliver_inbox() ;
+  test_deliver_folder() ;
+  test_eexist() ;
+  test_failures() ;
+  test_folder_find() ;
+
+  close(rootfd) ;
+  {
+    char cmd[512] ;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl) ;
+    if (system(cmd)) {}
+  }
+  return check_done() ;
+}
