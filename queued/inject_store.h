@@ -1,0 +1,56 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_QUEUED_INJECT_STORE_H
+#define POSTHASTE_QUEUED_INJECT_STORE_H
+
+/* queued-inject's side of the queue (docs/queue.md): builds one message
+ * in tmp/<pid>/ (files mess and env), then commits it with one rename
+ * into incoming/<qid>. The current directory must be $PH_QUEUE_DIR.
+ * Every function returns 1, or 0 with errno; after a 0, call
+ * injstore_abort, which removes everything this message left. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <skalibs/buffer.h>
+#include <skalibs/types.h>
+
+#include "queued/qid.h"
+
+#define INJSTORE_ENVBUFSIZE 8192
+#define INJSTORE_MESSBUFSIZE 65536
+
+typedef struct injstore_s injstore, *injstore_ref ;
+struct injstore_s
+{
+  int active ;           /* tmp/<pid> exists and is ours */
+  int dirfd ;
+  int envfd ;
+  int messfd ;
+  uint64_t size ;
+  unsigned int nrcpt ;
+  char qid[QID_MAX + 1] ;
+  char tmpdir[5 + PID_FMT] ;
+  buffer envb ;
+  buffer messb ;
+  char envbuf[INJSTORE_ENVBUFSIZE] ;
+  char messbuf[INJSTORE_MESSBUFSIZE] ;
+} ;
+
+extern void injstore_init (injstore *) ;
+
+/* Creates tmp/<pid>/, names the message and starts its envelope file. */
+extern int injstore_begin (injstore *) ;
+extern int injstore_field (injstore *, char tag, char const *s, size_t len) ;
+/* The envelope is complete: opens the message file. */
+extern int injstore_envend (injstore *) ;
+extern int injstore_data (injstore *, char const *s, size_t len) ;
+/* Ends both files, fsyncs them and tmp/<pid>, renames tmp/<pid> to
+ * incoming/<qid> (the commit point) and fsyncs incoming/. On success the
+ * message is durably queued and s->qid names it. */
+extern int injstore_commit (injstore *) ;
+extern void injstore_abort (injstore *) ;
+
+/* Wakes queued: one byte into the trigger FIFO, never blocking. */
+extern void injstore_trigger (void) ;
+
+#endif

@@ -1,0 +1,291 @@
+/* ISC license. */
+
+/* queued-inject: the server side of one injection connection
+ * (docs/internals.md "Injection", docs/queue.md).
+ *
+ * Security. Runs as phqueue, one process per connection, under
+ * s6-ipcserver on $PH_RUN_DIR/inject.sock (a mode 0666 socket). It trusts
+ * IPCREMOTEEUID, which s6-ipcserverd takes from SO_PEERCRED (the kernel's
+ * word), and nothing the client sends: every netstring is bounded (field
+ * 4096, 10000 recipients, 64 KiB chunks, the message size limit), every
+ * read has a 60 s deadline and every message a 24 h one. It writes only
+ * under $PH_QUEUE_DIR: tmp/<pid>/ and the commit rename into incoming/.
+ * A compromise gives the phqueue uid, which queued shares: it could read,
+ * forge or drop queued mail, but not touch mailboxes, keys or config.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <signal.h>
+#include <skalibs/types.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/error.h>
+#include <skalibs/iopause.h>
+#include <skalibs/sig.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "queued/inject_parse.h"
+#include "queued/inject_store.h"
+
+#define USAGE "queued-inject"
+
+/* Paired constants: queued removes a tmp/<pid>/ whose process is alive
+ * only once it is older than its TMP_OSSIFIED (36 h), which must stay
+ * above MESSAGE_DEATH, so it never removes a message still being read. */
+#define IDLE_TIMEOUT 60
+#define MESSAGE_DEATH 86400
+#define ANSWER_TIMEOUT 60
+
+#define SIZE_LIMIT_DEFAULT 10240000   /* docker-mailserver's default */
+#define SIZE_SLACK 65536              /* headers smtpd adds (Received:) */
+
+static injparse parser ;
+static injstore store ;
+static char inbuf[INJ_CHUNK_MAX] ;
+static char const *peer = "" ;
+
+static int answer (char letter, char const *text)
+{
+  char line[256] ;
+  size_t n = strlen(text) ;
+  size_t w = 0 ;
+  tain deadline ;
+  iopause_fd x = { .fd = 1, .events = IOPAUSE_WRITE } ;
+  if (n > sizeof(line) - 2) n = sizeof(line) - 2 ;
+  line[0] = letter ;
+  memcpy(line + 1, text, n) ;
+  line[++n] = '\n' ;
+  n++ ;
+  tain_now_g() ;
+  tain_addsec_g(&deadline, ANSWER_TIMEOUT) ;
+  while (w < n)
+  {
+    ssize_t r = fd_write(1, line + w, n - w) ;
+    if (r > 0) { w += r ; continue ; }
+    if (r < 0 && !error_isagain(errno)) return 0 ;
+    r = iopause_g(&x, 1, &deadline) ;
+    if (r <= 0) return 0 ;
+  }
+  return 1 ;
+}
+
+static void log_refusal (char const *event, char const *reason)
+{
+  logline l ;
+  log_begin(&l, event) ;
+  log_kv(&l, "uid", peer) ;
+  log_kv(&l, "reason", reason) ;
+  log_commit(&l) ;
+}
+
+/* A system error while the client is still sending: answer at once and
+ * close; the client reads the early answer (qinject_early). */
+static void gccattr_noreturn die_temp (char const *what)
+{
+  int e = errno ;
+  char const *text = (e == ENOSPC || e == EDQUOT) ? "4.3.1 insufficient system storage" : "4.3.0 queue write error" ;
+  injstore_abort(&store) ;
+  {
+    logline l ;
+    log_begin(&l, "tempfail") ;
+    log_kv(&l, "uid", peer) ;
+    log_kv(&l, "op", what) ;
+    log_kv(&l, "error", strerror(e)) ;
+    log_commit(&l) ;
+  }
+  answer('Z', text) ;
+  _exit(111) ;
+}
+
+static int uid_allowed (void)
+{
+  uint64_t uid ;
+  char const *list ;
+  if (!peer[0] || uint640_scan(peer, &uid) == 0) return 0 ;
+  if (!uid) return 1 ;
+  list = config_get("PH_INJECT_UIDS") ;
+  while (list && *list)
+  {
+    uint64_t u ;
+    size_t n ;
+    while (*list == ',' || *list == ' ') list++ ;
+    if (!*list) break ;
+    n = uint64_scan(list, &u) ;
+    if (!n) return 0 ;   /* a malformed list allows nobody but root */
+    if (u == uid) return 1 ;
+    list += n ;
+    if (*list && *list != ',' && *list != ' ') return 0 ;
+  }
+  return 0 ;
+}
+
+/* Reads what is there, waiting until the deadline. Returns the count,
+ * 0 at EOF, -1 on error (ETIMEDOUT when the deadline passed). */
+static ssize_t read_some (char *s, size_t len, tain const *deadline)
+{
+  iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
+  for (;;)
+  {
+    ssize_t r = sanitize_read(fd_read(0, s, len)) ;
+    if (r > 0) return r ;
+    if (r < 0) return errno == EPIPE ? 0 : -1 ;
+    r = iopause_g(&x, 1, deadline) ;
+    if (r < 0) return -1 ;
+    if (!r) return (errno = ETIMEDOUT, -1) ;
+  }
+}
+
+static void committed (void)
+{
+  logline l ;
+  log_begin(&l, "injected") ;
+  log_kv(&l, "qid", store.qid) ;
+  log_kvu(&l, "size", store.size) ;
+  log_kvu(&l, "rcpts", store.nrcpt) ;
+  log_kv(&l, "uid", peer) ;
+  log_commit(&l) ;
+}
+
+/* Handles every event in inbuf[0..len). Returns 1 if a message ended. */
+static int process (size_t len)
+{
+  size_t i = 0 ;
+  int ended = 0 ;
+  while (i < len)
+  {
+    injevent ev ;
+    i += injparse_feed(&parser, inbuf + i, len - i, &ev) ;
+    switch (ev.type)
+    {
+      case INJ_NEED : break ;
+      case INJ_FIELD :
+        if (!store.active && !injstore_begin(&store)) die_temp("create message") ;
+        if (!injstore_field(&store, ev.tag, ev.s, ev.len)) die_temp("write envelope") ;
+        break ;
+      case INJ_ENVEND :
+        if (!injstore_envend(&store)) die_temp("create message file") ;
+        break ;
+      case INJ_DATA :
+        if (!injstore_data(&store, ev.s, ev.len)) die_temp("write message") ;
+        break ;
+      case INJ_MSGEND :
+        ended = 1 ;
+        /* The whole message is read, so the connection stays in step
+         * whatever the outcome: a failed commit answers Z and goes on. */
+        if (!injstore_commit(&store))
+        {
+          int e = errno ;
+          injstore_abort(&store) ;
+          log_refusal("tempfail", strerror(e)) ;
+          if (!answer('Z', (e == ENOSPC || e == EDQUOT) ? "4.3.1 insufficient system storage" : "4.3.0 queue write error"))
+            _exit(111) ;
+          break ;
+        }
+        committed() ;
+        if (!answer('K', store.qid)) _exit(111) ;
+        injstore_trigger() ;
+        break ;
+      case INJ_ERROR :
+        injstore_abort(&store) ;
+        log_refusal("refused", ev.s) ;
+        answer('D', ev.s) ;
+        _exit(1) ;
+      default :
+        strerr_dief(101, "internal inconsistency: unknown parser event") ;
+    }
+  }
+  return ended ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  uint64_t sizelimit ;
+  char const *qdir ;
+  int inmessage = 0 ;
+  tain death = TAIN_INFINITE ;
+  PROG = "queued-inject" ;
+  if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE) ;
+  sig_ignore(SIGPIPE) ;
+  tain_now_set_stopwatch_g() ;
+  injstore_init(&store) ;
+
+  if (!config_init())
+  {
+    answer('Z', "4.3.5 mail system configuration error") ;
+    if (errno == EINVAL) strerr_dief(100, "syntax error in $PH_ENVFILE") ;
+    strerr_diefusys(111, "read $PH_ENVFILE") ;
+  }
+  peer = getenv("IPCREMOTEEUID") ;
+  if (!peer) peer = "" ;
+  if (!uid_allowed())
+  {
+    log_refusal("refused", "peer uid not allowed") ;
+    answer('D', "5.7.1 not allowed") ;
+    return 1 ;
+  }
+  if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", SIZE_LIMIT_DEFAULT, &sizelimit))
+  {
+    answer('Z', "4.3.5 mail system configuration error") ;
+    strerr_dieinvalid(100, "POSTFIX_MESSAGE_SIZE_LIMIT") ;
+  }
+  /* Postfix and docker-mailserver: 0 means no limit. */
+  injparse_init(&parser, sizelimit ? sizelimit + SIZE_SLACK : 0) ;
+  qdir = config_get("PH_QUEUE_DIR") ;
+  if (!qdir)
+  {
+    answer('Z', "4.3.5 mail system configuration error") ;
+    strerr_dienotset(100, "PH_QUEUE_DIR") ;
+  }
+  if (chdir(qdir) < 0)
+  {
+    answer('Z', "4.3.0 queue unavailable") ;
+    strerr_diefusys(111, "chdir to ", qdir) ;
+  }
+  if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefusys(111, "set the socket non-blocking") ;
+
+  for (;;)
+  {
+    ssize_t r ;
+    tain deadline ;
+    tain_addsec_g(&deadline, IDLE_TIMEOUT) ;
+    if (inmessage && tain_less(&death, &deadline)) deadline = death ;
+    r = read_some(inbuf, sizeof(inbuf), &deadline) ;
+    if (r < 0)
+    {
+      int e = errno ;
+      injstore_abort(&store) ;
+      if (e != ETIMEDOUT) strerr_diefusys(111, "read from client") ;
+      if (!inmessage) return 0 ;   /* an idle connection between messages */
+      log_refusal("timeout", "no progress from client") ;
+      answer('Z', "4.4.2 timeout reading the message") ;
+      return 99 ;
+    }
+    if (!r)
+    {
+      if (inmessage)
+      {
+        injstore_abort(&store) ;
+        log_refusal("aborted", "client closed mid-message") ;
+      }
+      return 0 ;
+    }
+    if (!inmessage)
+    {
+      inmessage = 1 ;
+      tain_addsec_g(&death, MESSAGE_DEATH) ;
+    }
+    /* A chunk may end one message and begin the next: restart the clock. */
+    if (process((size_t)r))
+    {
+      inmessage = injparse_started(&parser) ;
+      if (inmessage) tain_addsec_g(&death, MESSAGE_DEATH) ;
+    }
+  }
+}
