@@ -1,0 +1,188 @@
+/* ISC license. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/types.h>
+
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+
+#include "common/cdbwrite.h"
+#include "mailctl.h"
+
+/* The maps and their modes are docs/internals.md's table. Each map is
+ * replaced atomically on its own; domains.cdb goes last so that a domain
+ * never appears before the users and aliases that make it deliverable. */
+
+#define dienomem() strerr_diefu1sys(111, "allocate memory")
+
+typedef struct target_s target ;
+struct target_s
+{
+  stralloc path ;
+  cdbwrite w ;
+} ;
+
+static void open_map (target *t, char const *dir, char const *name)
+{
+  t->path.len = 0 ;
+  if (!stralloc_cats(&t->path, dir) || !stralloc_catb(&t->path, "/", 1)
+   || !stralloc_cats(&t->path, name) || !stralloc_0(&t->path)) dienomem() ;
+  if (!cdbwrite_start(&t->w, t->path.s)) strerr_diefu2sys(111, "create a temporary file for ", t->path.s) ;
+}
+
+static void add (target *t, char const *k, size_t klen, char const *d, size_t dlen)
+{
+  if (!cdbwrite_add(&t->w, k, klen, d, dlen))
+  {
+    cdbwrite_abort(&t->w) ;
+    strerr_diefu2sys(111, "write ", t->path.s) ;
+  }
+}
+
+static void finish (target *t, unsigned int mode, gid_t gid)
+{
+  if (!cdbwrite_finish(&t->w, mode, (uid_t)-1, gid))
+    strerr_diefu2sys(111, "write ", t->path.s) ;
+  stralloc_free(&t->path) ;
+}
+
+static void compile_passwd (mcfile const *acc, char const *dir)
+{
+  target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
+  stralloc v = STRALLOC_ZERO ;
+  size_t n = mc_nlines(acc) ;
+  unsigned int mode = 0640 ;
+  gid_t gid = (gid_t)-1 ;
+  /* authd runs as phauth and must read the hashes; nobody else may. */
+  {
+    struct group *gr = getgrnam("phauth") ;
+    if (gr) gid = gr->gr_gid ;
+    else
+    {
+      mode = 0600 ;
+      strerr_warnw1x("group phauth does not exist: passwd.cdb is left mode 0600, readable by its owner only") ;
+    }
+  }
+  open_map(&t, dir, "passwd.cdb") ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mcline const *l = genalloc_s(mcline, &acc->lines) + i ;
+    if (!l->data || l->deleted) continue ;
+    v.len = 0 ;
+    if (!stralloc_catb(&v, mc_str(acc, l->val), l->vallen)
+     || !stralloc_0(&v)
+     || !stralloc_catb(&v, mc_str(acc, l->extra), l->extralen)) dienomem() ;
+    add(&t, mc_str(acc, l->key), l->keylen, v.s, v.len) ;
+  }
+  finish(&t, mode, gid) ;
+  stralloc_free(&v) ;
+}
+
+static void compile_users (mcfile const *acc, char const *dir)
+{
+  target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
+  stralloc v = STRALLOC_ZERO ;
+  size_t n = mc_nlines(acc) ;
+  open_map(&t, dir, "users.cdb") ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mcline const *l = genalloc_s(mcline, &acc->lines) + i ;
+    char const *k = mc_str(acc, l->key) ;
+    char const *at ;
+    if (!l->data || l->deleted) continue ;
+    at = strrchr(k, '@') ;
+    /* maildir=<domain>/<user>, relative to PH_MAILROOT, as
+     * docker-mailserver lays out /var/mail. */
+    v.len = 0 ;
+    if (!stralloc_cats(&v, "maildir=")
+     || !stralloc_cats(&v, at + 1)
+     || !stralloc_catb(&v, "/", 1)
+     || !stralloc_catb(&v, k, at - k)
+     || !stralloc_0(&v)) dienomem() ;
+    add(&t, k, l->keylen, v.s, v.len) ;
+  }
+  finish(&t, 0644, (gid_t)-1) ;
+  stralloc_free(&v) ;
+}
+
+static void compile_aliases (mcfile const *virt, char const *dir)
+{
+  target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
+  stralloc v = STRALLOC_ZERO ;
+  size_t n = mc_nlines(virt) ;
+  open_map(&t, dir, "aliases.cdb") ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mcline const *l = genalloc_s(mcline, &virt->lines) + i ;
+    char const *k = mc_str(virt, l->key) ;
+    long j ;
+    if (!l->data || l->deleted) continue ;
+    /* An alias on several lines is one alias: its targets are merged at
+     * its first line, in order, each once. */
+    if (mc_file_find(virt, k, l->keylen, 0) != (long)i) continue ;
+    v.len = 0 ;
+    for (j = (long)i ; j >= 0 ; j = mc_file_find(virt, k, l->keylen, j + 1))
+    {
+      mcline const *m = genalloc_s(mcline, &virt->lines) + j ;
+      size_t p = 0 ;
+      while (p < m->vallen)
+      {
+        char const *tg = mc_str(virt, m->val) + p ;
+        size_t tlen = strlen(tg) ;
+        if (!mc_targets_has(v.s, v.len, tg, tlen) && !stralloc_catb(&v, tg, tlen + 1)) dienomem() ;
+        p += tlen + 1 ;
+      }
+    }
+    add(&t, k, l->keylen, v.s, v.len) ;
+  }
+  finish(&t, 0644, (gid_t)-1) ;
+  stralloc_free(&v) ;
+}
+
+static int strp_cmp (void const *a, void const *b)
+{
+  return strcmp(*(char const *const *)a, *(char const *const *)b) ;
+}
+
+static void collect_domains (mcfile const *f, genalloc *list)
+{
+  size_t n = mc_nlines(f) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mcline const *l = genalloc_s(mcline, &f->lines) + i ;
+    char const *d ;
+    if (!l->data || l->deleted) continue ;
+    d = strrchr(mc_str(f, l->key), '@') + 1 ;
+    if (!genalloc_append(char const *, list, &d)) dienomem() ;
+  }
+}
+
+static void compile_domains (mcfile const *acc, mcfile const *virt, char const *dir)
+{
+  target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
+  genalloc list = GENALLOC_ZERO ;  /* char const *, into the files' storage */
+  char const **d ;
+  size_t n ;
+  collect_domains(acc, &list) ;
+  collect_domains(virt, &list) ;
+  d = genalloc_s(char const *, &list) ;
+  n = genalloc_len(char const *, &list) ;
+  qsort(d, n, sizeof(char const *), &strp_cmp) ;
+  open_map(&t, dir, "domains.cdb") ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (!i || strcmp(d[i], d[i - 1]))
+      add(&t, d[i], strlen(d[i]), "", 0) ;
+  finish(&t, 0644, (gid_t)-1) ;
+  genalloc_free(char const *, &list) ;
+}
+
+void mc_compile (mcfile const *accounts, mcfile const *virtual, char const *cdbdir)
+{
+  compile_passwd(accounts, cdbdir) ;
+  compile_users(accounts, cdbdir) ;
+  compile_aliases(virtual, cdbdir) ;
+  compile_domains(accounts, virtual, cdbdir) ;
+}

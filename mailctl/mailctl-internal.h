@@ -1,0 +1,42 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_MAILCTL_INTERNAL_H
+#define POSTHASTE_MAILCTL_INTERNAL_H
+
+/* What the verbs share with main(). */
+
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+
+#include "mailctl.h"
+
+typedef struct mcctx_s mcctx, *mcctx_ref ;
+struct mcctx_s
+{
+  char const *confdir ;
+  char const *cdbdir ;
+  stralloc accpath ;    /* PH_CONFIG_DIR/postfix-accounts.cf */
+  stralloc virtpath ;   /* PH_CONFIG_DIR/postfix-virtual.cf */
+  mcfile accounts ;
+  mcfile virtual ;
+} ;
+#define MCCTX_ZERO { .confdir = 0, .cdbdir = 0, .accpath = STRALLOC_ZERO, .virtpath = STRALLOC_ZERO, .accounts = MCFILE_ZERO, .virtual = MCFILE_ZERO }
+
+#define MC_USAGE_EMAIL "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list"
+#define MC_USAGE_ALIAS "mailctl alias add|del ALIAS TARGET | alias list"
+
+/* Takes the edit lock (held until exit). Dies 111. */
+extern void mc_lock (mcctx *) ;
+/* Reads and parses both text files. Dies 100 or 111. */
+extern void mc_load (mcctx *) ;
+
+/* The verbs; argv starts after "email" / "alias". They exit on error
+ * (1 refusal, 100 usage, 111 system) and return on success. */
+extern void mc_email (mcctx *, int argc, char const *const *argv) ;
+extern void mc_alias (mcctx *, int argc, char const *const *argv) ;
+
+/* Reads a password from stdin: one line, without echo on a terminal.
+ * Dies 100 if it is empty or too long, 111 on read errors. */
+extern void mc_password_read (char *buf, size_t max, size_t *len) ;
+
+#endif

@@ -1,0 +1,86 @@
+/* ISC license. */
+
+/* mailctl: the administration tool (docker-mailserver's `setup`).
+ *
+ * Security: run by root (or the admin who owns the config folder and
+ * PH_CDB_DIR). It trusts its command line, its environment and the text
+ * files in PH_CONFIG_DIR, which are the admin's own; it still validates
+ * every address, since what it writes is read by the daemons. It writes
+ * postfix-accounts.cf and postfix-virtual.cf in PH_CONFIG_DIR and the
+ * compiled maps in PH_CDB_DIR (passwd.cdb readable by group phauth only).
+ * It is not setuid and no daemon runs it: a compromise of it is a
+ * compromise of the admin account that ran it. */
+
+#include <string.h>
+#include <fcntl.h>
+
+#include <skalibs/djbunix.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+
+#include "common/config.h"
+#include "mailctl.h"
+#include "mailctl-internal.h"
+
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update"
+#define dieusage() strerr_dieusage(100, USAGE)
+
+static void path_in (stralloc *sa, char const *dir, char const *name)
+{
+  if (!stralloc_cats(sa, dir) || !stralloc_catb(sa, "/", 1)
+   || !stralloc_cats(sa, name) || !stralloc_0(sa))
+    strerr_diefu1sys(111, "allocate memory") ;
+}
+
+/* One mailctl at a time edits the files and the maps: two concurrent
+ * "email add" would otherwise each rewrite the file without the other's
+ * line. The lock lives in PH_CDB_DIR, which mailctl owns, not in the
+ * config folder, which is the admin's. It is released at exit. */
+void mc_lock (mcctx *ctx)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  int fd ;
+  path_in(&sa, ctx->cdbdir, ".mailctl.lock") ;
+  fd = open(sa.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600) ;
+  if (fd < 0) strerr_diefu2sys(111, "open ", sa.s) ;
+  if (fd_lock(fd, 1, 0) < 1) strerr_diefu2sys(111, "lock ", sa.s) ;
+  stralloc_free(&sa) ;
+}
+
+void mc_load (mcctx *ctx)
+{
+  mc_file_read(&ctx->accounts, ctx->accpath.s) ;
+  mc_accounts_parse(&ctx->accounts) ;
+  mc_file_read(&ctx->virtual, ctx->virtpath.s) ;
+  mc_virtual_parse(&ctx->virtual) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  mcctx ctx = MCCTX_ZERO ;
+  PROG = "mailctl" ;
+  if (argc < 2) dieusage() ;
+  if (!config_init())
+  {
+    if (config_error_line()) strerr_dief1x(100, "syntax error in $PH_ENVFILE") ;
+    strerr_diefu1sys(111, "read $PH_ENVFILE") ;
+  }
+  ctx.confdir = config_get("PH_CONFIG_DIR") ;
+  if (!ctx.confdir) strerr_dienotset(100, "PH_CONFIG_DIR") ;
+  ctx.cdbdir = config_get("PH_CDB_DIR") ;
+  if (!ctx.cdbdir) strerr_dienotset(100, "PH_CDB_DIR") ;
+  path_in(&ctx.accpath, ctx.confdir, "postfix-accounts.cf") ;
+  path_in(&ctx.virtpath, ctx.confdir, "postfix-virtual.cf") ;
+
+  if (!strcmp(argv[1], "email")) mc_email(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "alias")) mc_alias(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "update"))
+  {
+    if (argc != 2) dieusage() ;
+    mc_lock(&ctx) ;
+    mc_load(&ctx) ;
+    mc_compile(&ctx.accounts, &ctx.virtual, ctx.cdbdir) ;
+  }
+  else dieusage() ;
+  return 0 ;
+}
