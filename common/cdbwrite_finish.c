@@ -1,6 +1,6 @@
 /* ISC license. */
 
-#include <stdio.h>
+#include <stdio.h>  /* rename */
 #include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/cdbmake.h>
