@@ -1,0 +1,100 @@
+/* ISC license. */
+
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/rcpt.h"
+#include "smtp_mxpolicy.h"
+#include "smtp_session.h"
+
+/* Classifies a mailbox given as text ("local@domain"), leaving its
+ * lookup key in key. Returns RCPT_* or -1. */
+static int classify_mailbox (smtp_mxpolicy *p, char const *mailbox, size_t len, char *key)
+{
+  mailaddr a ;
+  size_t keylen ;
+  if (!addr_parse_mailbox(mailbox, len, &a, 0)) return RCPT_UNKNOWN ;
+  keylen = addr_key(&a, key) ;
+  key[keylen] = 0 ;
+  return rcpt_classify(&p->maps, key, keylen) ;
+}
+
+static int classify_postmaster_at (smtp_mxpolicy *p, char const *domain, char *key)
+{
+  char mailbox[ADDR_PATH_MAX + 3] ;
+  size_t dlen = strlen(domain) ;
+  if (dlen > ADDR_DOMAIN_MAX) return RCPT_UNKNOWN ;
+  memcpy(mailbox, "postmaster@", 11) ;
+  memcpy(mailbox + 11, domain, dlen) ;
+  return classify_mailbox(p, mailbox, 11 + dlen, key) ;
+}
+
+/* RFC 5321 4.5.1: "<Postmaster>" without a domain must be accepted. It
+ * means, in order: POSTMASTER_ADDRESS (docker-mailserver's setting) if
+ * set, else postmaster@<hostname>, else postmaster@<hostname without its
+ * first label> (mail.example.com -> example.com): the first of them that
+ * is deliverable here. Returns RCPT_LOCAL with the key, RCPT_UNKNOWN if
+ * none is, or -1 on a lookup error. */
+static int classify_postmaster (smtp_mxpolicy *p, char *key)
+{
+  int r ;
+  if (p->postmaster) return classify_mailbox(p, p->postmaster, strlen(p->postmaster), key) ;
+  r = classify_postmaster_at(p, p->hostname, key) ;
+  if (r == RCPT_LOCAL || r < 0) return r ;
+  {
+    char const *dot = strchr(p->hostname, '.') ;
+    if (dot && strchr(dot + 1, '.'))
+    {
+      r = classify_postmaster_at(p, dot + 1, key) ;
+      if (r == RCPT_LOCAL || r < 0) return r ;
+    }
+  }
+  return RCPT_UNKNOWN ;
+}
+
+void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, smtp_verdict *v)
+{
+  smtp_mxpolicy *p = s->engine->policy ;
+  char key[ADDR_PATH_MAX + 3] ;
+  int r ;
+  if (a->at == a->len)
+  {
+    r = classify_postmaster(p, key) ;
+    if (r == RCPT_REMOTE) r = RCPT_UNKNOWN ;
+  }
+  else
+  {
+    size_t n = addr_key(a, key) ;
+    key[n] = 0 ;
+    r = rcpt_classify(&p->maps, key, n) ;
+  }
+  switch (r)
+  {
+    case RCPT_LOCAL :
+      /* the maps are keyed in lower case, and so is the envelope */
+      memcpy(rcpt, key, strlen(key) + 1) ;
+      *v = (smtp_verdict){ .code = 250, .enh = "2.1.5", .text = "Ok", .reason = 0 } ;
+      break ;
+    case RCPT_UNKNOWN :
+      *v = (smtp_verdict){ .code = 550, .enh = "5.1.1", .text = "user unknown", .reason = "unknown_user" } ;
+      break ;
+    case RCPT_REMOTE :
+      if (s->relayclient)
+      {
+        /* keep the case: a remote local part is the remote side's to fold */
+        memcpy(rcpt, a->s, a->len) ;
+        rcpt[a->len] = 0 ;
+        *v = (smtp_verdict){ .code = 250, .enh = "2.1.5", .text = "Ok", .reason = 0 } ;
+      }
+      else
+      {
+        log_event2("relay_denied", "ip", s->ip, "rcpt", a->s) ;
+        *v = (smtp_verdict){ .code = 554, .enh = "5.7.1", .text = "relay access denied", .reason = 0 } ;
+      }
+      break ;
+    default :
+      *v = (smtp_verdict){ .code = 451, .enh = "4.3.0", .text = "temporary recipient lookup failure", .reason = "lookup_error" } ;
+      break ;
+  }
+}
