@@ -49,4 +49,39 @@ struct rcptdest_s
  * (errno: ELOOP for an alias loop or depth > 10, or a lookup error). */
 extern int rcpt_expand (rcptmaps *, char const *key, size_t keylen, genalloc *dests, stralloc *storage) ;
 
+/* Details of the rules (docs/internals.md, Compiled maps), as implemented:
+ * - The recipient delimiter is PH_RECIPIENT_DELIMITER (default "+"; each
+ *   of its characters is a delimiter, as in Postfix). "local+tag" splits at
+ *   the first one; a local part that starts with it or is quoted has no tag.
+ * - Rule 2: when "local+tag@domain" has no alias but "local@domain" has,
+ *   the unmatched "+tag" is added to each target without a tag of its own
+ *   (Postfix's propagate_unmatched_extensions default, which
+ *   docker-mailserver keeps). Catch-all targets are used as they are.
+ * - Rule 3: the destination's address is the key itself, tag included
+ *   (what Delivered-To shows); folder is the tag ("" if none): deliverd
+ *   delivers into that folder only if it exists (maildir_folder_find).
+ * - A target equal to an address being expanded (alias "a -> a, b": keep
+ *   a copy and forward) is resolved by rule 3 only; if it is no account,
+ *   that is a loop: ELOOP. Deeper than RCPT_DEPTH_MAX: ELOOP.
+ * - A target in a local domain that resolves to nothing is dropped (and
+ *   reported by rcpt_expand_report); if nothing is left, the recipient is
+ *   unknown (0).
+ * - Duplicates: a Maildir+folder or a remote address appears once.
+ * - More than RCPT_DESTS_MAX destinations or RCPT_STEPS_MAX lookups:
+ *   E2BIG. A malformed map value (users.cdb without a valid "maildir=",
+ *   an alias target without '@', a value not ending in NUL): EINVAL. A
+ *   maildir value that could leave PH_MAILROOT is malformed.
+ * - rcpt_classify runs the whole expansion for a local domain: RCPT_LOCAL
+ *   if it yields any destination (a Maildir or a forward), RCPT_UNKNOWN if
+ *   none, -1 on any error above (so a loop is a 4xx, as Postfix defers). */
+#define RCPT_DEPTH_MAX 10
+#define RCPT_DESTS_MAX 1000
+#define RCPT_STEPS_MAX 10000
+#define RCPT_KEY_MAX 512
+
+/* rcpt_expand, also appending each unknown address met on the way (an
+ * alias target in a local domain with no account, alias or catch-all),
+ * NUL-terminated, to *unknown when it is not 0. */
+extern int rcpt_expand_report (rcptmaps *, char const *key, size_t keylen, genalloc *dests, stralloc *storage, stralloc *unknown) ;
+
 #endif
