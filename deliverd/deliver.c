@@ -1,0 +1,239 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/types.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/maildir.h"
+#include "common/rcpt.h"
+#include "deliver.h"
+#include "delivreq.h"
+#include "hdrscan.h"
+
+ /* Outcome of a request with several destinations (an alias with several
+    targets): a temporary failure anywhere makes the whole answer Z, so
+    queued retries the recipient and every destination is tried again:
+    the copies already written are written again (at-least-once; the log
+    has an event=delivered line for each copy made). Otherwise, if any
+    destination got the message (or is forwarded), the answer is K and
+    the permanent failures (mail loops) are only logged; if all failed
+    permanently, D. Forwards (R lines) go only with K: a retry computes
+    them again. */
+
+typedef struct tally_s tally ;
+struct tally_s
+{
+  unsigned int delivered ;
+  unsigned int forwarded ;
+  unsigned int permfail ;
+  unsigned int tempfail ;
+  int temperrno ;            /* errno of the first temporary failure */
+  char const *permtext ;     /* text of the first permanent failure */
+  size_t firstwhere ;        /* in ctx->where: the first Maildir written */
+} ;
+
+static void log_outcome (char const *event, delivreq const *req, char const *to, char const *k, char const *v, char const *reason)
+{
+  logline l ;
+  log_begin(&l, event) ;
+  log_kv(&l, "qid", req->qid) ;
+  log_kv(&l, "rcpt", req->rcpt) ;
+  if (to) log_kv(&l, "to", to) ;
+  if (k) log_kv(&l, k, v) ;
+  if (reason) log_kv(&l, "reason", reason) ;
+  log_commit(&l) ;
+}
+
+static int reply_put (stralloc *reply, char tag, char const *s1, char const *s2)
+{
+  return stralloc_catb(reply, &tag, 1)
+   && stralloc_cats(reply, s1)
+   && (!s2 || stralloc_cats(reply, s2))
+   && stralloc_0(reply) ;
+}
+
+ /* RFC 3463: X.2.2 mailbox full, X.3.1 mail system full, X.3.0 other. */
+static char const *temp_code (int e)
+{
+  switch (e)
+  {
+    case EDQUOT :
+    case EFBIG : return "4.2.2 mailbox full: " ;
+    case ENOSPC : return "4.3.1 mail system full: " ;
+    default : return "4.3.0 local delivery failed: " ;
+  }
+}
+
+ /* The header section, at most HDRSCAN_MAX bytes, from offset 0. */
+static int read_header (int msgfd, stralloc *sa)
+{
+  sa->len = 0 ;
+  while (sa->len < HDRSCAN_MAX)
+  {
+    size_t want = HDRSCAN_MAX - sa->len ;
+    size_t from = sa->len >= 2 ? sa->len - 2 : 0 ;
+    ssize_t r ;
+    if (want > 65536) want = 65536 ;
+    if (!stralloc_readyplus(sa, want)) return 0 ;
+    r = pread(msgfd, sa->s + sa->len, want, (off_t)sa->len) ;
+    if (r == -1)
+    {
+      if (errno == EINTR) continue ;
+      return 0 ;
+    }
+    if (!r) break ;
+    sa->len += r ;
+    if ((sa->s[0] == '\n') || memmem(sa->s + from, sa->len - from, "\n\n", 2) || memmem(sa->s + from, sa->len - from, "\n\r\n", 3)) break ;
+  }
+  return 1 ;
+}
+
+static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const *d, int msgfd, tally *t)
+{
+  char const *addr = ctx->storage.s + d->addr ;
+  char const *maildir = ctx->storage.s + d->maildir ;
+  char const *tag = ctx->storage.s + d->folder ;
+  char const *folder = "" ;
+  size_t wherepos = ctx->where.len ;
+
+  if (hdrscan_delivered_to(ctx->header.s, ctx->header.len, addr, strlen(addr)))
+  {
+    log_outcome("failed", req, addr, "maildir", maildir, "mail loop: already delivered to this address") ;
+    if (!t->permfail++) t->permtext = "5.4.6 mail loop: already delivered to this address" ;
+    return ;
+  }
+
+  ctx->folder.len = 0 ;
+  if (*tag)
+  {
+    int r = maildir_folder_find(ctx->rootfd, maildir, tag, &ctx->folder) ;
+    if (r < 0) goto tempfail ;
+    if (r) folder = ctx->folder.s ;
+  }
+
+   /* RFC 5321 4.4: the final delivery adds Return-Path; Delivered-To
+      (qmail, Postfix) is what the loop check above looks for. */
+  ctx->added.len = 0 ;
+  if (!stralloc_cats(&ctx->added, "Return-Path: <")
+   || !stralloc_cats(&ctx->added, req->sender)
+   || !stralloc_cats(&ctx->added, ">\nDelivered-To: ")
+   || !stralloc_cats(&ctx->added, addr)
+   || !stralloc_catb(&ctx->added, "\n", 1)) goto tempfail ;
+
+  if (!maildir_deliver(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, &ctx->where)) goto tempfail ;
+  log_outcome("delivered", req, addr, "maildir", ctx->where.s + wherepos, 0) ;
+  if (!t->delivered++) t->firstwhere = wherepos ;
+  return ;
+
+ tempfail:
+  ctx->where.len = wherepos ;
+  log_outcome("deferred", req, addr, "maildir", maildir, strerror(errno)) ;
+  if (!t->tempfail++) t->temperrno = errno ;
+}
+
+static int answer_k (deliverctx *ctx, delivreq const *req, tally const *t, stralloc *reply)
+{
+  rcptdest const *d = genalloc_s(rcptdest, &ctx->dests) ;
+  size_t n = genalloc_len(rcptdest, &ctx->dests) ;
+  char fmt1[UINT_FMT], fmt2[UINT_FMT] ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    char const *addr = ctx->storage.s + d[i].addr ;
+    if (d[i].kind != RCPT_REMOTE) continue ;
+    if (!reply_put(reply, 'R', addr, 0)) return 0 ;
+    log_outcome("forwarded", req, addr, 0, 0, 0) ;
+  }
+  if (t->delivered == 1 && !t->forwarded)
+    return reply_put(reply, 'K', "2.0.0 delivered maildir=", ctx->where.s + t->firstwhere) ;
+  fmt1[uint_fmt(fmt1, t->delivered)] = 0 ;
+  fmt2[uint_fmt(fmt2, t->forwarded)] = 0 ;
+  return stralloc_cats(reply, "K2.0.0 delivered to ")
+   && stralloc_cats(reply, fmt1)
+   && stralloc_cats(reply, " mailbox(es), forwarded to ")
+   && stralloc_cats(reply, fmt2)
+   && stralloc_cats(reply, " address(es)")
+   && stralloc_0(reply) ;
+}
+
+static char const *expand_error (int e)
+{
+  switch (e)
+  {
+    case ELOOP : return "4.4.6 alias loop, or aliases nested deeper than 10" ;
+    case E2BIG : return "4.3.0 alias expansion too large" ;
+    case EINVAL : return "4.3.0 invalid entry in the recipient maps" ;
+    default : return "4.3.0 recipient lookup failed" ;
+  }
+}
+
+int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *reply)
+{
+  mailaddr a ;
+  char key[ADDR_PATH_MAX + 3] ;
+  size_t keylen ;
+  tally t = { .delivered = 0 } ;
+  rcptdest const *d ;
+  size_t n ;
+  int r ;
+
+  reply->len = 0 ;
+  genalloc_setlen(rcptdest, &ctx->dests, 0) ;
+  ctx->storage.len = 0 ;
+  ctx->unknown.len = 0 ;
+  ctx->where.len = 0 ;
+  ctx->header.len = 0 ;
+
+  if (!addr_parse_mailbox(req->rcpt, strlen(req->rcpt), &a, ADDR_UTF8_OK | ADDR_LIMITS_LAX))
+  {
+    log_outcome("failed", req, 0, 0, 0, "invalid recipient address") ;
+    return reply_put(reply, 'D', "5.1.3 invalid recipient address", 0) ;
+  }
+  keylen = addr_key(&a, key) ;
+
+  r = rcpt_expand_report(&ctx->maps, key, keylen, &ctx->dests, &ctx->storage, &ctx->unknown) ;
+  for (size_t i = 0 ; i < ctx->unknown.len ; i += strlen(ctx->unknown.s + i) + 1)
+    log_outcome("unknown_target", req, ctx->unknown.s + i, 0, 0, "alias target is no user") ;
+  if (r < 0)
+  {
+    char const *text = expand_error(errno) ;
+    if (errno == ENOMEM) return 0 ;
+    log_outcome("deferred", req, key, "error", strerror(errno), text + 6) ;
+    return reply_put(reply, 'Z', text, 0) ;
+  }
+  if (!r)
+  {
+    log_outcome("failed", req, key, 0, 0, "unknown user") ;
+    return reply_put(reply, 'D', "5.1.1 unknown user", 0) ;
+  }
+
+  d = genalloc_s(rcptdest, &ctx->dests) ;
+  n = genalloc_len(rcptdest, &ctx->dests) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (d[i].kind != RCPT_LOCAL) continue ;
+    if (!read_header(msgfd, &ctx->header))
+    {
+      log_outcome("deferred", req, key, 0, 0, strerror(errno)) ;
+      return reply_put(reply, 'Z', "4.3.0 cannot read the queued message: ", strerror(errno)) ;
+    }
+    break ;
+  }
+
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (d[i].kind == RCPT_LOCAL) deliver_local(ctx, req, d + i, msgfd, &t) ;
+    else t.forwarded++ ;
+  }
+
+  if (t.tempfail)
+    return reply_put(reply, 'Z', temp_code(t.temperrno), strerror(t.temperrno)) ;
+  if (!t.delivered && !t.forwarded)
+    return reply_put(reply, 'D', t.permtext, 0) ;
+  return answer_k(ctx, req, &t, reply) ;
+}

@@ -1,0 +1,38 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_DELIVERD_DELIVER_H
+#define POSTHASTE_DELIVERD_DELIVER_H
+
+/* One delivery request: resolve the recipient, write each local copy,
+ * build the reply for queued. */
+
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+
+#include "common/rcpt.h"
+#include "delivreq.h"
+
+typedef struct deliverctx_s deliverctx, *deliverctx_ref ;
+struct deliverctx_s
+{
+  rcptmaps maps ;
+  int rootfd ;          /* PH_MAILROOT */
+  char const *host ;    /* escaped for Maildir names */
+   /* work space, reused from request to request */
+  genalloc dests ;      /* rcptdest */
+  stralloc storage ;
+  stralloc unknown ;
+  stralloc header ;     /* the message's header section, for the loop check */
+  stralloc added ;      /* Return-Path and Delivered-To */
+  stralloc folder ;
+  stralloc where ;
+} ;
+#define DELIVERCTX_ZERO { .maps = RCPTMAPS_ZERO, .rootfd = -1, .host = 0, .dests = GENALLOC_ZERO, .storage = STRALLOC_ZERO, .unknown = STRALLOC_ZERO, .header = STRALLOC_ZERO, .added = STRALLOC_ZERO, .folder = STRALLOC_ZERO, .where = STRALLOC_ZERO }
+
+/* Handles req, the message being msgfd (read with pread only), and puts
+ * the reply body (text0: R<addr>* then one K, Z or D) in *reply. Every
+ * outcome is logged. Returns 1, or 0 if out of memory (the caller exits
+ * and queued retries). */
+extern int deliver_request (deliverctx *, delivreq const *req, int msgfd, stralloc *reply) ;
+
+#endif
