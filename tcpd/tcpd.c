@@ -305,7 +305,13 @@ int main (int argc, char const *const *argv)
         case '4' : want4 = 1 ; break ;
         case '6' : want6 = 1 ; break ;
         case 'v' : if (!uint0_scan(l.arg, &verbosity)) dieusage() ; break ;
-        case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u > 1023) dieusage() ; notif = (int)u ; break ; }
+        case 'd' :  /* not 0-2: once closed, its number would go to a client socket */
+        {
+          unsigned int u ;
+          if (!uint0_scan(l.arg, &u) || u < 3 || u > 1023) dieusage() ;
+          notif = (int)u ;
+          break ;
+        }
         case 'c' : if (!uint320_scan(l.arg, &maxconn)) dieusage() ; break ;
         case 'C' : if (!uint320_scan(l.arg, &maxconn_ip)) dieusage() ; break ;
         case 'b' : if (!uint0_scan(l.arg, &backlog)) dieusage() ; break ;

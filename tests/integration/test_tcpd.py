@@ -438,6 +438,7 @@ def usage_and_refusals():
     assert rc(["-c", "0", "127.0.0.1", port, "true"]) == 100
     assert rc(["-u", "65534", "127.0.0.1", port, "true"]) == 100, "-u without -g"
     assert rc(["-d", "77", "127.0.0.1", port, "true"]) == 100, "closed notification fd"
+    assert rc(["-d", "2", "127.0.0.1", port, "true"]) == 100, "stderr as notification fd"
     assert rc(["-U", "127.0.0.1", port, "true"]) == 100, "-U without UID"
     if os.geteuid() == 0:
         assert rc(["-u", "0", "-g", "0", "127.0.0.1", port, "true"]) == 100, "uid 0 accepted"
