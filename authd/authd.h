@@ -1,0 +1,109 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_AUTHD_H
+#define POSTHASTE_AUTHD_H
+
+/* The Dovecot authentication protocol, server side, as one connection's
+ * state machine without any I/O: the main loop (authd.c) puts received
+ * bytes in `in`, calls authd_feed(), and sends what authd_release()
+ * hands it when it is due. So the fuzzer (tests/fuzz/authd_proto.c)
+ * drives exactly the code that faces the client.
+ *
+ * Protocol: Dovecot "Authentication Protocol" v1.1/1.2 (client <-> server
+ * part), as Postfix's xsasl_dovecot_server.c speaks it; see
+ * authd/README.md for the lines, limits and answers. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <skalibs/tai.h>
+
+#define AUTHD_LINE_MAX 65536   /* one line with its LF: Dovecot allows long AUTH lines */
+#define AUTHD_FIELDS_MAX 64    /* TAB-separated fields in one line */
+#define AUTHD_REQ_MAX 16       /* requests in progress on one connection */
+#define AUTHD_REPLY_SLOTS 32   /* answers queued, not yet sent */
+#define AUTHD_REPLY_MAX 512    /* one answer line */
+#define AUTHD_NAME_MAX 512     /* a LOGIN user name kept between steps */
+#define AUTHD_HASH_MAX 512     /* a {SCHEME}hash from passwd.cdb */
+
+#define AUTHD_MECH_PLAIN 1
+#define AUTHD_MECH_LOGIN 2
+
+/* Finds the stored hash of key (a lower-cased address): copies it,
+ * NUL-terminated, into hash (AUTHD_HASH_MAX bytes). Returns 1 found,
+ * 0 no such user, -1 lookup error (errno). */
+typedef int authd_lookup_func (void *ctx, char const *key, size_t keylen, char *hash) ;
+
+typedef struct authd_req_s authd_req, *authd_req_ref ;
+struct authd_req_s
+{
+  uint32_t id ;
+  unsigned int inuse : 1 ;
+  unsigned int secured : 1 ;
+  unsigned int step : 1 ;      /* LOGIN: 0 wants the name, 1 the password */
+  int mech ;
+  char service[32] ;
+  char rip[64] ;
+  char lip[64] ;
+  size_t namelen ;
+  char name[AUTHD_NAME_MAX] ;
+} ;
+
+typedef struct authd_reply_s authd_reply, *authd_reply_ref ;
+struct authd_reply_s
+{
+  tain when ;                  /* not to be sent before */
+  size_t len ;
+  char s[AUTHD_REPLY_MAX] ;
+} ;
+
+typedef struct authd_s authd, *authd_ref ;
+struct authd_s
+{
+  size_t inlen ;
+  char in[AUTHD_LINE_MAX] ;
+  char scratch[AUTHD_LINE_MAX] ;  /* decoded SASL data */
+  unsigned int version : 1 ;      /* the client's VERSION was seen */
+  unsigned int cpid : 1 ;         /* ... and its CPID */
+  authd_req req[AUTHD_REQ_MAX] ;
+  unsigned int rhead ;
+  unsigned int rcount ;
+  authd_reply reply[AUTHD_REPLY_SLOTS] ;
+  tain faildelay ;
+  tain lastfail ;                 /* when the latest FAIL goes out */
+  authd_lookup_func *lookup ;
+  void *lookupctx ;
+} ;
+
+/* Sets up a connection and queues the server handshake (VERSION, MECH
+ * PLAIN, MECH LOGIN, SPID, CUID, COOKIE, DONE). cookie is 32 hex
+ * characters. */
+extern void authd_init (authd *, tain const *now, tain const *faildelay, authd_lookup_func *, void *lookupctx, uint32_t spid, uint32_t cuid, char const *cookie) ;
+
+/* Handles every complete line in a->in (a->inlen bytes), as long as
+ * there is room to queue an answer; the rest stays in a->in. Returns 1,
+ * or 0 if the connection must be closed (the reason has been logged). */
+extern int authd_feed (authd *, tain const *now) ;
+
+/* May the main loop read more input? (The line buffer has room and an
+ * answer could be queued for the next line.) */
+extern int authd_wants_input (authd const *) ;
+
+/* Copies the answers that are due at now, in order, into out (at most
+ * max bytes), stopping at the first one that is not due or does not fit.
+ * Returns the number of bytes copied. */
+extern size_t authd_release (authd *, tain const *now, char *out, size_t max) ;
+
+/* If an answer is waiting, sets *when to the time it is due and returns
+ * 1; else returns 0. */
+extern int authd_pending (authd const *, tain *when) ;
+
+/* Strict RFC 4648 base64 (section 4 alphabet, '=' padding required, no
+ * white space, unused bits zero). Returns 1 and the decoded length in
+ * *outlen (out must hold 3 * (len / 4) bytes), or 0 if s is not canonical
+ * base64. */
+extern int authd_b64_decode (char const *s, size_t len, char *out, size_t *outlen) ;
+/* Encodes s[0..len) into out (4 * ((len + 2) / 3) bytes). Returns the
+ * encoded length. */
+extern size_t authd_b64_encode (char const *s, size_t len, char *out) ;
+
+#endif

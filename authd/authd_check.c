@@ -1,0 +1,111 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <string.h>
+
+#include <skalibs/tai.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/pwhash.h"
+#include "authd.h"
+#include "authd-internal.h"
+
+/* An unknown user costs the same crypt work as a known one (a
+ * SHA512-CRYPT hash of a random password at the default 5000 rounds, the
+ * scheme mailctl writes), so the answer time does not say which names
+ * exist. The failure delay then dominates anyway. */
+static char const dummy[] = "{SHA512-CRYPT}$6$0dd3cf30bb035565$8wBrGceCnyyBzoeF2SUExhvSJDPMW8THm/IsjXyjx.wVao.a2PTkHvdrnrS.LgYEJUh5ORyGH1Sw05GpqUCqg0" ;
+
+static char const *mech_name (int mech)
+{
+  return mech == AUTHD_MECH_LOGIN ? "LOGIN" : mech == AUTHD_MECH_PLAIN ? "PLAIN" : "unsupported" ;
+}
+
+static void log_event (authd_req const *r, char const *event, char const *user, size_t userlen, char const *reason)
+{
+  logline l ;
+  log_begin(&l, event) ;
+  log_kvn(&l, "user", user, userlen) ;
+  log_kv(&l, "ip", r->rip) ;
+  log_kv(&l, "mech", mech_name(r->mech)) ;
+  log_kv(&l, "service", r->service) ;
+  if (r->secured) log_kv(&l, "secured", "yes") ;
+  if (reason) log_kv(&l, "reason", reason) ;
+  log_commit(&l) ;
+}
+
+int authd_req_fail (authd *a, authd_req *r, tain const *now, char const *user, size_t userlen, char const *logreason, char const *answer)
+{
+  log_event(r, "auth_fail", user ? user : "", userlen, logreason) ;
+  r->inuse = 0 ;
+  return authd_reply_fail(a, now, r->id, 0, answer, 0) ;
+}
+
+static size_t key_of (char const *s, size_t len, char *key)
+{
+  mailaddr addr ;
+  if (!addr_parse_mailbox(s, len, &addr, ADDR_UTF8_OK) || addr.at >= addr.len) return 0 ;
+  return addr_key(&addr, key) ;
+}
+
+int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen)
+{
+  char key[ADDR_PATH_MAX + 3] ;
+  char hash[AUTHD_HASH_MAX] ;
+  char const *why = 0 ;
+  size_t keylen = key_of(name, namelen, key) ;
+  int found = 0, scheme = -1, match = 0 ;
+  r->inuse = 0 ;
+  if (keylen)
+  {
+    found = a->lookup(a->lookupctx, key, keylen, hash) ;
+    if (found < 0)
+    {
+      logline l ;
+      log_begin(&l, "auth_error") ;
+      log_kvn(&l, "user", key, keylen) ;
+      log_kv(&l, "ip", r->rip) ;
+      log_kv(&l, "error", strerror(errno)) ;
+      log_commit(&l) ;
+      return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
+    }
+  }
+  if (found)
+  {
+    int v = pwhash_verify(hash, strlen(hash), password, pwlen, &scheme) ;
+    if (v < 0) why = "unusable_hash" ;
+    else if (!v) why = "bad_password" ;
+    else match = 1 ;
+  }
+  else
+  {
+    pwhash_verify(dummy, sizeof(dummy) - 1, password, pwlen, 0) ;
+    why = "unknown_user" ;
+  }
+  explicit_bzero(hash, sizeof(hash)) ;
+
+  /* RFC 4616 section 2: an authorization identity, when given, must be
+   * one the authenticated user may act as; here only itself. */
+  if (match && authzid && authzlen)
+  {
+    char zkey[ADDR_PATH_MAX + 3] ;
+    size_t zlen = key_of(authzid, authzlen, zkey) ;
+    if (zlen != keylen || memcmp(zkey, key, keylen))
+    {
+      match = 0 ;
+      why = "authzid_mismatch" ;
+    }
+  }
+
+  if (!match)
+  {
+    if (keylen) log_event(r, "auth_fail", key, keylen, why) ;
+    else log_event(r, "auth_fail", name, namelen, why) ;
+    return authd_reply_fail(a, now, r->id, keylen ? key : 0, 0, 0) ;
+  }
+  if (scheme == PWHASH_SCHEME_PLAIN)
+    log_event(r, "auth_plain_scheme", key, keylen, "password stored in clear: rehash it with mailctl email update") ;
+  log_event(r, "auth_ok", key, keylen, 0) ;
+  return authd_reply_ok(a, now, r->id, key) ;
+}
