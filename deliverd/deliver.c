@@ -203,7 +203,7 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
   {
     char const *text = expand_error(errno) ;
     if (errno == ENOMEM) return 0 ;
-    log_outcome("deferred", req, key, "error", strerror(errno), text + 6) ;
+    log_outcome("deferred", req, key, 0, 0, text + 6) ;
     return reply_put(reply, 'Z', text, 0) ;
   }
   if (!r)

@@ -105,7 +105,8 @@ static int peek_request (tain const *deadline)
       uint16_t nfds ;
       uint32_unpack_big(hdr, &len) ;
       uint16_unpack_big(hdr + 4, &nfds) ;
-      if (len > DELIVREQ_MAX || nfds != 1) return (errno = EPROTO, -1) ;
+      if (len > DELIVREQ_MAX) return (errno = EMSGSIZE, -1) ;
+      if (nfds != 1) return (errno = EPROTO, -1) ;
       return 1 ;
     }
     if (r == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1 ;
@@ -156,7 +157,8 @@ static void serve (unsigned int idle)
         log_event1("idle_timeout", "seconds", fmt) ;
         return ;
       }
-      if (errno == EPROTO) { log_protocol("request too long or not exactly one fd") ; return ; }
+      if (errno == EMSGSIZE) { log_protocol("request too long") ; return ; }
+      if (errno == EPROTO) { log_protocol("request without exactly one fd") ; return ; }
       strerr_diefusys(111, "read from queued") ;
     }
     r = unixmessage_timed_receive_g(&in, &m, &deadline) ;
@@ -195,7 +197,7 @@ static void serve (unsigned int idle)
 
 int main (int argc, char const *const *argv)
 {
-  unsigned int idle = IDLE_DEFAULT ;
+  unsigned int idle = 0 ;
   stralloc host = STRALLOC_ZERO ;
   char const *mailroot ;
   char const *cdbdir ;
@@ -226,6 +228,13 @@ int main (int argc, char const *const *argv)
       strerr_dief(100, "syntax error in $PH_ENVFILE line ", fmt) ;
     }
     strerr_diefusys(111, "read $PH_ENVFILE") ;
+  }
+  if (!idle)
+  {
+    uint64_t u ;
+    if (!config_get_uint("PH_DELIVERY_IDLE_TIMEOUT", IDLE_DEFAULT, &u) || !u || u > 86400)
+      strerr_dief(100, "invalid PH_DELIVERY_IDLE_TIMEOUT") ;
+    idle = (unsigned int)u ;
   }
 
   if (!peer_allowed(getenv("IPCREMOTEEUID")))
