@@ -24,7 +24,7 @@ struct smtp_received_s
 {
   char const *helo ;   /* as the client gave it (validated by the session) */
   char const *rdns ;   /* 0 when unknown */
-  char const *ip ;
+  char const *ip ;     /* 0 when unknown: no "[ip]" then */
   char const *host ;   /* our name */
   char const *proto ;  /* RFC 3848: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA */
   char const *id ;

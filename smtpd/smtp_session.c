@@ -85,15 +85,33 @@ void smtp_flush (smtp_session *s)
   if (!smtp_out_flush(&s->out)) smtp_fail(s, "write") ;
 }
 
-/* Writes a last reply and ends the session. */
+/* Writes a last reply, "421 <enh> <host> <text>" (RFC 5321 3.8), and
+ * ends the session. */
 static void closing (smtp_session *s, unsigned int code, char const *enh, char const *text, char const *reason, int exitcode) gccattr_noreturn ;
 static void closing (smtp_session *s, unsigned int code, char const *enh, char const *text, char const *reason, int exitcode)
 {
+  char line[SMTP_REPLY_LINE_MAX] ;
+  size_t h = strlen(s->engine->hostname) ;
+  size_t t = strlen(text) ;
+  if (h > 255) h = 255 ;
+  if (t > sizeof(line) - h - 2) t = sizeof(line) - h - 2 ;
+  memcpy(line, s->engine->hostname, h) ;
+  line[h] = ' ' ;
+  memcpy(line + h + 1, text, t) ;
   /* A short deadline of its own: the client may be the reason we close. */
   tain_now_g() ;
   tain_addsec_g(&s->deadline, 10) ;
-  if (smtp_out_reply(&s->out, code, enh, text)) smtp_out_flush(&s->out) ;
+  if (smtp_out_line(&s->out, code, enh, 0, line, h + 1 + t)) smtp_out_flush(&s->out) ;
   smtp_end(s, reason, exitcode) ;
+}
+
+/* The client went away: it may still read the replies it has earned. */
+static void client_eof (smtp_session *s)
+{
+  tain_now_g() ;
+  tain_addsec_g(&s->deadline, 10) ;
+  smtp_out_flush(&s->out) ;
+  smtp_end(s, "eof", 0) ;
 }
 
 void smtp_timeout (smtp_session *s)
@@ -328,12 +346,12 @@ int smtp_session_run (smtp_session *s)
     if (!lineio_pending(&s->in)) smtp_flush(s) ;
     smtp_deadline(s) ;
     r = lineio_get(&s->in, line, sizeof(line), &len, &flags, &s->deadline) ;
-    if (!r) smtp_end(s, "eof", 0) ;
+    if (!r) client_eof(s) ;
     if (r < 0)
     {
       if (errno == ETIMEDOUT) smtp_timeout(s) ;
       else if (errno == ERANGE) { bad_line(s, "line too long", "too_long") ; continue ; }
-      else if (errno == EPIPE) smtp_end(s, "eof", 0) ;
+      else if (errno == EPIPE) client_eof(s) ;
       else smtp_fail(s, "read") ;
     }
     s->commands++ ;
