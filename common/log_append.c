@@ -10,6 +10,7 @@
 
 void log_append (logline *l, char const *s, size_t n)
 {
+  if (!n) return ;
   if (n <= LOG_CONTENT_MAX - l->len)
   {
     memcpy(l->buf + l->len, s, n) ;

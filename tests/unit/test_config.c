@@ -21,7 +21,7 @@ static int parses_to (char const *text, char const *want)
   size_t i ;
   if (!envfile_parse(text, strlen(text), &sa, &line)) { printf("# parse failed at line %u\n", line) ; return 0 ; }
   for (i = 0 ; i < sa.len ; i++) if (!sa.s[i]) sa.s[i] = '|' ;
-  ok = sa.len == strlen(want) && !memcmp(sa.s, want, sa.len) && line == 0 ;
+  ok = sa.len == strlen(want) && (!sa.len || !memcmp(sa.s, want, sa.len)) && line == 0 ;
   if (!ok) printf("# got: %.*s want: %s\n", (int)sa.len, sa.s, want) ;
   stralloc_free(&sa) ;
   return ok ;
