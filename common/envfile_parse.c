@@ -11,14 +11,16 @@
  * it (compose-go dotenv):
  *   - blank lines and lines starting with '#' are ignored;
  *   - whitespace around the line is ignored; "export " may come first;
- *   - NAME=VALUE, NAME matching [A-Za-z_][A-Za-z0-9_]*, no space before '=';
+ *   - NAME=VALUE, NAME matching [A-Za-z_][A-Za-z0-9_]*; blanks around the
+ *     '=' are ignored, as compose does;
  *   - VALUE in matching '...' is literal; in "..." the escapes \" and \\
  *     are undone (other backslashes are kept); after the closing quote
- *     only whitespace or a " #comment" may follow;
+ *     only blanks or a " #comment" may follow;
  *   - an unquoted VALUE is taken as it is (it may hold '=' and spaces),
- *     except that a '#' after whitespace starts a comment, as in compose.
- * Anything else is a syntax error reported with its line number. A NUL
- * byte is an error too: the records are NUL-terminated. */
+ *     except that " #" starts a comment, as in compose.
+ * Anything else is a syntax error reported with its line number; so is
+ * a NUL byte, since the records are NUL-terminated. Compose's ${VAR}
+ * expansion is not done: docker-mailserver's files do not use it. */
 
 static int is_space (char c)
 {
@@ -35,14 +37,12 @@ static int is_name_char (char c)
   return is_name_start(c) || (c >= '0' && c <= '9') ;
 }
 
-/* After a closing quote: nothing, or whitespace then an optional comment. */
+/* After a closing quote: nothing, or blanks then an optional comment. */
 static int rest_is_comment (char const *s, size_t n)
 {
   size_t i = 0 ;
-  if (!n) return 1 ;
-  if (!is_space(s[0])) return 0 ;
   while (i < n && is_space(s[i])) i++ ;
-  return i == n || s[i] == '#' ;
+  return i == n || (i && s[i] == '#') ;
 }
 
 /* Parses one trimmed, non-empty, non-comment line. Returns 1, 0 on a
@@ -59,9 +59,12 @@ static int parse_line (char const *s, size_t n, stralloc *out)
   namestart = i ;
   if (i >= n || !is_name_start(s[i])) return 0 ;
   while (i < n && is_name_char(s[i])) i++ ;
+  if (!stralloc_catb(out, s + namestart, i - namestart)) return -1 ;
+  while (i < n && is_space(s[i])) i++ ;
   if (i >= n || s[i] != '=') return 0 ;
-  if (!stralloc_catb(out, s + namestart, i + 1 - namestart)) return -1 ;
+  if (!stralloc_catb(out, "=", 1)) return -1 ;
   i++ ;
+  while (i < n && is_space(s[i])) i++ ;
   if (i < n && s[i] == '\'')
   {
     char const *end = memchr(s + i + 1, '\'', n - i - 1) ;
@@ -92,7 +95,7 @@ static int parse_line (char const *s, size_t n, stralloc *out)
   {
     size_t end = i ;
     for (; end < n ; end++)
-      if (s[end] == '#' && end > i && is_space(s[end-1])) break ;
+      if (s[end] == '#' && end > i && s[end-1] == ' ') break ;
     while (end > i && is_space(s[end-1])) end-- ;
     if (!stralloc_catb(out, s + i, end - i)) return -1 ;
   }

@@ -91,7 +91,11 @@ int main (void)
 
   CHECK(fails_at("A=1\n9A=2\n", 9, 2), "envfile name starting with digit") ;
   CHECK(fails_at("A=1\n\nA\n", 7, 3), "envfile line without =") ;
-  CHECK(fails_at("A =1\n", 5, 1), "envfile space before =") ;
+  CHECK(parses_to("A =1\nB = 2\nC=\t3\nD= \"q \"\n", "A=1|B=2|C=3|D=q |"), "envfile blanks around =") ;
+  CHECK(parses_to("A=1\t#x\n", "A=1\t#x|"), "envfile only space-# starts a comment") ;
+  CHECK(parses_to("A='v'\t# c\n", "A=v|"), "envfile tab before comment after quotes") ;
+  CHECK(fails_at("A B=1\n", 6, 1), "envfile space inside name") ;
+  CHECK(fails_at("A='v'#c\n", 8, 1), "envfile comment glued to closing quote") ;
   CHECK(fails_at("A-B=1\n", 6, 1), "envfile bad name char") ;
   CHECK(fails_at("A=\"open\n", 8, 1), "envfile unterminated double quote") ;
   CHECK(fails_at("A='open\n", 8, 1), "envfile unterminated single quote") ;
