@@ -89,8 +89,8 @@ static int peer_allowed (char const *peer)
  /* Waits for the next request until the deadline and checks its length
     in the unixmessage header (uint32 length, uint16 fd count, big endian)
     before unixmessage_receive allocates that much (up to 256 MiB). Only
-    valid between requests: queued sends one and waits for the answer, so
-    the receiver's buffer is empty then. Returns 1, 0 on EOF, or -1. */
+    meaningful when the receiver's buffer is empty (queued sends one
+    request and waits for the answer). Returns 1, 0 on EOF, or -1. */
 static int peek_request (tain const *deadline)
 {
   iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
@@ -109,8 +109,15 @@ static int peek_request (tain const *deadline)
       if (nfds != 1) return (errno = EPROTO, -1) ;
       return 1 ;
     }
-    if (r == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1 ;
-     /* nothing yet, or a header cut short: wait for more */
+    if (r > 0)
+    {
+       /* A header cut short (queued writes header and body in one
+          sendmsg, so this is rare): waiting here would spin on a readable
+          fd, so let the receiver take it with its own deadline and its
+          own cap. */
+      return 1 ;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1 ;
     x.revents = 0 ;
     r = iopause_g(&x, 1, deadline) ;
     if (r == -1) return -1 ;
@@ -146,7 +153,9 @@ static void serve (unsigned int idle)
 
     tain_now_g() ;
     tain_addsec_g(&deadline, idle) ;
-    r = peek_request(&deadline) ;
+     /* A client that pipelines may already have the next request in our
+        buffer: then there is nothing to peek at. */
+    r = unixmessage_receiver_isempty(&in) ? peek_request(&deadline) : 1 ;
     if (!r) return ;   /* queued closed the connection */
     if (r < 0)
     {

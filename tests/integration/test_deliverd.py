@@ -164,6 +164,27 @@ def several_requests_on_one_connection(s):
 
 
 @phtest.case
+def pipelined_requests(s):
+    """Two requests in one write (both fds on it): both are answered, in order."""
+    before = len(files(s, "example.test/demo"))
+    c = Client(s)
+    a, b = message_fd(b"Subject: p1\n\nx\n"), message_fd(b"Subject: p2\n\nx\n")
+    data = b""
+    for rcpt in (b"demo@example.test", b"nobody@example.test"):
+        body = b"I" + qid().encode() + b"\0Fa@sender.test\0T" + rcpt + b"\0"
+        data += struct.pack(">IH", len(body), 1) + body
+    n = socket.send_fds(c.sock, [data], [a, b])
+    c.sock.sendall(data[n:])
+    os.close(a)
+    os.close(b)
+    r1, r2 = c.reply(), c.reply()
+    c.close()
+    assert r1 and r1[-1].startswith(b"K2.0.0"), r1
+    assert r2 == [b"D5.1.1 unknown user"], r2
+    assert len(files(s, "example.test/demo")) == before + 1
+
+
+@phtest.case
 def unknown_user_is_permanent(s):
     r = deliver(s, "a@sender.test", "nobody@example.test", MSG)
     assert r == [b"D5.1.1 unknown user"], r
