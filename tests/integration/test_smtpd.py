@@ -1,0 +1,505 @@
+"""smtpd, the MX intake, through tcpd under s6 with the whole suite:
+protocol replies, delivery and trace header, recipient policy, PIPELINING,
+line discipline, SMTP smuggling, limits and deadlines. Uses raw sockets
+(to control every byte), python's smtplib and swaks."""
+
+import atexit
+import re
+import smtplib
+import socket
+import subprocess
+import time
+
+import phtest
+
+DEMO = "demo@example.test"
+
+
+class Raw:
+    """A byte-exact SMTP client."""
+
+    def __init__(self, s, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", s.port("smtp")), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise EOFError("connection closed, unterminated %r" % self.buf)
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln.decode("latin-1")
+
+    def reply(self):
+        """The lines of one (possibly multi-line) reply."""
+        lines = []
+        while True:
+            ln = self.line()
+            lines.append(ln)
+            assert re.match(r"[2-5]\d\d[ -]", ln), "malformed reply line %r" % ln
+            if ln[3] == " ":
+                return lines
+
+    def last(self):
+        return self.reply()[-1]
+
+    def cmd(self, text):
+        self.send(text.encode("latin-1") + b"\r\n")
+        return self.last()
+
+    def expect(self, text, prefix):
+        r = self.cmd(text)
+        assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
+        return r
+
+    def closed(self, timeout=10):
+        """True if the server closes the connection (after what it sent)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (socket.timeout, TimeoutError):
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def greeted(s, helo="client.test"):
+    c = Raw(s)
+    g = c.last()
+    assert g.startswith("220 ") and "ESMTP posthaste" in g, g
+    c.expect("EHLO " + helo, "250 ")
+    return c
+
+
+def log_has(s, pattern, timeout=5):
+    return s.wait_for(lambda: re.search(pattern, s.log("smtpd")), timeout)
+
+
+def maildir_count(s):
+    return len(s.messages(DEMO))
+
+
+def deliver_marker(s, tag):
+    """Send a normal message and wait for it: everything sent before it
+    has been delivered or refused by then (one queue, one mailbox)."""
+    before = maildir_count(s)
+    c = smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=30)
+    c.sendmail("marker@sender.test", [DEMO], "Subject: marker %s\r\n\r\nmarker\r\n" % tag)
+    c.quit()
+    assert s.wait_for(lambda: maildir_count(s) > before, 10), "marker %s not delivered" % tag
+
+
+def message_texts(s):
+    return [p.read_bytes() for p in s.messages(DEMO)]
+
+
+# ---- greeting and EHLO
+
+@phtest.case
+def greeting_and_ehlo_keywords(s):
+    c = Raw(s)
+    g = c.last()
+    assert re.fullmatch(r"220 \S+ ESMTP posthaste", g), g
+    c.send(b"EHLO client.test\r\n")
+    lines = c.reply()
+    keywords = [ln[4:] for ln in lines[1:]]
+    assert all(ln.startswith("250") for ln in lines), lines
+    for k in ("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"):
+        assert k in keywords, (k, keywords)
+    for k in ("STARTTLS", "AUTH", "CHUNKING", "SMTPUTF8", "DSN"):
+        assert not any(x.startswith(k) for x in keywords), ("advertises " + k, keywords)
+    c.expect("HELO client.test", "250 ")
+    c.expect("NOOP", "250 2.0.0")
+    c.expect("VRFY demo", "252 2.5.2")
+    c.expect("EXPN staff", "502 5.5.1")
+    c.expect("HELP", "214 ")
+    c.expect("STARTTLS", "502 5.5.1")
+    c.expect("XYZZY", "500 5.5.2")
+    c.expect("QUIT", "221 2.0.0")
+    assert c.closed()
+    assert log_has(s, r"event=connect ip=127\.0\.0\.1 port=\d+")
+    assert log_has(s, r"event=disconnect ip=127\.0\.0\.1 reason=quit ")
+
+
+# ---- delivery
+
+@phtest.case
+def smtplib_delivery_received_header_and_dots(s):
+    before = maildir_count(s)
+    body = ("Subject: dots\r\nMessage-ID: <dots@client.test>\r\n\r\n"
+            "first line\r\n.leading dot\r\n..two dots\r\n.\r\nlast\r\n")
+    c = smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=30)
+    c.ehlo("client.test")
+    c.mail("alice@sender.test", ["BODY=8BITMIME", "SIZE=%d" % len(body)])
+    code, _ = c.rcpt(DEMO)
+    assert code == 250, code
+    code, text = c.data(body)  # smtplib dot-stuffs
+    assert code == 250, (code, text)
+    m = re.match(rb"2\.0\.0 Ok: queued as ([0-9A-Za-z]{12,24})$", text)
+    assert m, text
+    qid = m.group(1).decode()
+    c.quit()
+    assert s.wait_for(lambda: maildir_count(s) > before, 10), "not delivered"
+    raw = [t for t in message_texts(s) if b"<dots@client.test>" in t]
+    assert len(raw) == 1, len(raw)
+    raw = raw[0]
+    assert b"\r" not in raw
+    # RFC 5321 4.4 trace header, then the message as sent, unstuffed
+    m = re.search(rb"Received: from client\.test \(\S+ \[127\.0\.0\.1\]\)\n"
+                  rb"\tby (\S+) \(posthaste\) with ESMTP id ([0-9A-Za-z]{16})\n"
+                  rb"\tfor <demo@example\.test>; "
+                  rb"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\n", raw)
+    assert m, raw[:500]
+    smtpid = m.group(2).decode()
+    # smtplib stuffed the dots, smtpd took them out again (RFC 5321 4.5.2)
+    assert raw.endswith(b"\n\nfirst line\n.leading dot\n..two dots\n.\nlast\n"), raw[-200:]
+    assert log_has(s, r"event=accepted qid=%s smtpid=%s from=alice@sender\.test nrcpt=1 size=\d+ ip=127\.0\.0\.1" % (qid, smtpid)), \
+        "accepted line with qid and smtpid not logged"
+
+
+@phtest.case
+def swaks_pipelined_delivery(s):
+    before = maildir_count(s)
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % s.port("smtp"), "--pipeline",
+                        "--to", DEMO, "--from", "bob@sender.test", "--helo", "swaks.test",
+                        "--header", "Subject: swaks pipelined"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout[-1500:]
+    assert "PIPELINING" in r.stdout
+    assert re.search(r"<[-~] +250 2\.0\.0 Ok: queued as \w+", r.stdout), r.stdout[-1500:]
+    assert s.wait_for(lambda: maildir_count(s) > before, 10)
+    assert any(b"Subject: swaks pipelined" in t and b"Received: from swaks.test" in t for t in message_texts(s))
+
+
+# ---- recipients
+
+@phtest.case
+def unknown_user_550(s):
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250 2.1.0")
+    c.expect("RCPT TO:<nobody@example.test>", "550 5.1.1")
+    c.expect("RCPT TO:<Demo@Example.TEST>", "250 2.1.5")  # lookups fold case
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=reject ip=127\.0\.0\.1 cmd=RCPT code=550 reason=unknown_user rcpt=nobody@example\.test")
+
+
+@phtest.case
+def relay_denied_554(s):
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250")
+    c.expect("RCPT TO:<someone@elsewhere.test>", "554 5.7.1")
+    c.expect("RCPT TO:<someone@[192.0.2.1]>", "554 5.7.1")
+    c.expect("DATA", "554 5.5.1")  # no valid recipient
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=relay_denied ip=127\.0\.0\.1 rcpt=someone@elsewhere\.test")
+
+
+@phtest.case
+def bare_postmaster_accepted(s):
+    before = maildir_count(s)
+    c = greeted(s)
+    c.expect("MAIL FROM:<>", "250")
+    c.expect("RCPT TO:<Postmaster>", "250 2.1.5")
+    c.expect("DATA", "354")
+    c.send(b"Subject: to the postmaster\r\n\r\nhello\r\n.\r\n")
+    assert c.last().startswith("250 2.0.0"), "not queued"
+    c.expect("QUIT", "221")
+    # the demo postmaster alias points at demo@example.test
+    assert s.wait_for(lambda: maildir_count(s) > before, 10)
+
+
+# ---- PIPELINING
+
+@phtest.case
+def pipelined_group_replies_in_order(s):
+    before = maildir_count(s)
+    c = greeted(s)
+    c.send(b"MAIL FROM:<carol@sender.test>\r\n"
+           b"RCPT TO:<demo@example.test>\r\n"
+           b"RCPT TO:<nobody@example.test>\r\n"
+           b"RCPT TO:<x@elsewhere.test>\r\n"
+           b"NOOP\r\n"
+           b"DATA\r\n")
+    got = [c.last()[:9] for _ in range(6)]
+    assert got == ["250 2.1.0", "250 2.1.5", "550 5.1.1", "554 5.7.1", "250 2.0.0", "354 End d"], got
+    # the end of data and the next commands in one write
+    c.send(b"Subject: pipelined\r\n\r\nbody\r\n.\r\nRSET\r\nMAIL FROM:<>\r\nQUIT\r\n")
+    got = [c.last() for _ in range(4)]
+    assert got[0].startswith("250 2.0.0 Ok: queued as "), got
+    assert [g[:9] for g in got[1:]] == ["250 2.0.0", "250 2.1.0", "221 2.0.0"], got
+    assert c.closed()
+    assert s.wait_for(lambda: maildir_count(s) > before, 10)
+
+
+# ---- command line discipline
+
+@phtest.case
+def bare_lf_command_refused_and_not_executed(s):
+    c = greeted(s)
+    c.send(b"MAIL FROM:<lf@sender.test>\n")
+    r = c.last()
+    assert r.startswith("500 5.5.2"), r
+    # the MAIL above was not executed: RCPT is out of sequence
+    c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
+    c.send(b"NOOP\rMAIL FROM:<cr@sender.test>\r\n")
+    assert c.last().startswith("500 5.5.2")
+    c.send(b"NOOP\x00\r\n")
+    assert c.last().startswith("500 5.5.2")
+    c.expect("NOOP", "250")
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=bad_line ip=127\.0\.0\.1 what=bare_lf")
+    assert log_has(s, r"event=bad_line ip=127\.0\.0\.1 what=bare_cr")
+    assert log_has(s, r"event=bad_line ip=127\.0\.0\.1 what=nul")
+
+
+@phtest.case
+def too_long_line_refused(s):
+    c = greeted(s)
+    c.send(b"NOOP " + b"x" * 5000 + b"\r\n")
+    r = c.last()
+    assert r.startswith("500 5.5.2") and "too long" in r, r
+    # the rest of that line was discarded, the session goes on in step
+    c.expect("NOOP " + "y" * 2000, "250")
+    c.expect("QUIT", "221")
+
+
+@phtest.case
+def sequencing_and_syntax_errors(s):
+    c = Raw(s)
+    c.last()
+    c.expect("MAIL FROM:<a@sender.test>", "503 5.5.1")
+    c.expect("EHLO", "501 5.5.4")
+    c.expect("EHLO client.test", "250")
+    c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
+    c.expect("DATA", "503 5.5.1")
+    c.expect("MAIL FROM:a@sender.test", "501 5.1.7")
+    c.expect("MAIL TO:<a@sender.test>", "501 5.5.4")
+    c.expect("MAIL FROM:<a@sender.test> FOO=BAR", "555 5.5.4")
+    c.expect("MAIL FROM:<a@sender.test> BODY=9BIT", "501 5.5.4")
+    c.expect("MAIL FROM:<a@sender.test> SIZE=99999999999", "552 5.3.4")
+    c.expect("MAIL FROM:<a@sender.test> SIZE=100 BODY=7BIT", "250 2.1.0")
+    c.expect("MAIL FROM:<a@sender.test>", "503 5.5.1")
+    c.expect("RCPT TO:<>", "501 5.1.3")
+    c.expect("RCPT TO:<demo@example.test> NOTIFY=NEVER", "555 5.5.4")
+    c.expect("RCPT TO:<d\u00e9mo@example.test>", "553 5.6.7")
+    c.expect("DATA", "554 5.5.1")
+    c.expect("RSET", "250 2.0.0")
+    c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
+    c.expect("HELO client.test", "250")
+    c.expect("MAIL FROM:<a@sender.test> SIZE=100", "555 5.5.4")  # no parameters after HELO
+    c.expect("QUIT", "221")
+
+
+@phtest.case
+def http_request_closed(s):
+    c = Raw(s)
+    c.last()
+    c.send(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = c.last()
+    assert r.startswith("421 4.7.0"), r
+    assert c.closed()
+
+
+@phtest.case
+def error_limit_disconnects(s):
+    c = greeted(s)
+    for i in range(19):
+        c.expect("BOGUS%d" % i, "500 5.5.2")
+    c.send(b"BOGUS19\r\n")
+    assert c.last().startswith("500 5.5.2")
+    r = c.last()
+    assert r.startswith("421 4.7.0") and "too many errors" in r, r
+    assert c.closed()
+    assert log_has(s, r"event=too_many_errors ip=127\.0\.0\.1")
+
+
+# ---- SMTP smuggling (end-of-data variants must never end DATA)
+
+SMUGGLED = (b"MAIL FROM:<evil@sender.test>\r\n"
+            b"RCPT TO:<demo@example.test>\r\n"
+            b"DATA\r\n"
+            b"Subject: smuggled\r\n\r\nsmuggled body\r\n")
+
+
+@phtest.case
+def smuggling_never_makes_a_second_message(s):
+    deliver_marker(s, "before")
+    before = maildir_count(s)
+    variants = [(b"\n.\n", "550 5.6.11"), (b"\r.\r", "550 5.6.11"), (b"\n.\r\n", "550 5.6.11"),
+                (b"\r\n.\n", "550 5.6.11"), (b"\r\n.\r", "550 5.6.11"), (b"\x00\r\n.\x00\r\n", "550 5.6.0")]
+    for marker, expected in variants:
+        c = greeted(s)
+        c.expect("MAIL FROM:<alice@sender.test>", "250")
+        c.expect("RCPT TO:<demo@example.test>", "250")
+        c.expect("DATA", "354")
+        # the whole attack in one write; the real end of data is the last
+        # CRLF.CRLF, after the would-be second message
+        c.send(b"Subject: carrier\r\n\r\ncarrier body" + marker + SMUGGLED + b".\r\n")
+        r = c.last()
+        assert r.startswith(expected), (marker, r)
+        # nothing after the real end was taken as commands: the session
+        # is in step and has no transaction
+        c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
+        c.expect("QUIT", "221")
+    deliver_marker(s, "after")
+    assert maildir_count(s) == before + 1, (before, maildir_count(s))
+    for t in message_texts(s):
+        assert b"smuggled" not in t and b"carrier" not in t, t[:300]
+    assert log_has(s, r"event=reject ip=127\.0\.0\.1 cmd=DATA code=550 reason=bare_cr_lf")
+
+
+@phtest.case
+def data_line_limit(s):
+    before = maildir_count(s)
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: long\r\n\r\n" + b"z" * 70000 + b"\r\n.\r\n")
+    r = c.last()
+    assert r.startswith("550 5.6.0"), r
+    c.expect("QUIT", "221")
+    # a 5000-octet line is fine (RFC 5322's 998 is not enforced)
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: longish\r\n\r\n" + b"w" * 5000 + b"\r\n.\r\n")
+    assert c.last().startswith("250 2.0.0")
+    c.expect("QUIT", "221")
+    assert s.wait_for(lambda: maildir_count(s) > before, 10)
+    assert any(b"w" * 5000 + b"\n" in t for t in message_texts(s))
+
+
+# ---- a second suite with small limits
+
+_small = None
+
+
+def small():
+    """A suite with a small size limit, short timeout, low error limit and
+    127.0.0.0/8 allowed to relay; started on first use."""
+    global _small
+    if _small is None:
+        _small = phtest.Suite(extra_env={
+            "POSTFIX_MESSAGE_SIZE_LIMIT": "2000",
+            "PH_SMTP_TIMEOUT": "2",
+            "PH_SMTP_MAX_ERRORS": "3",
+            "PH_SMTP_MAX_RCPT": "2",
+            "PH_RELAY_NETWORKS": "10.0.0.0/8, 127.0.0.0/8 ::1",
+        }).start()
+        atexit.register(_small.stop)
+    return _small
+
+
+@phtest.case
+def size_limit(s):
+    t = small()
+    before = maildir_count(t)
+    c = greeted(t)
+    c.send(b"EHLO client.test\r\n")
+    assert "SIZE 2000" in [ln[4:] for ln in c.reply()]
+    c.expect("MAIL FROM:<a@sender.test> SIZE=2001", "552 5.3.4")
+    c.expect("MAIL FROM:<a@sender.test> SIZE=1000", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: big\r\n\r\n" + (b"x" * 70 + b"\r\n") * 40 + b".\r\n")
+    r = c.last()
+    assert r.startswith("552 5.3.4"), r
+    # just under the limit (the count is LF-form, without our Received)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    body = b"Subject: fits\r\n\r\n" + (b"y" * 98 + b"\r\n") * 19
+    assert len(body.replace(b"\r\n", b"\n")) <= 2000
+    c.send(body + b".\r\n")
+    r = c.last()
+    assert r.startswith("250 2.0.0"), r
+    c.expect("QUIT", "221")
+    assert t.wait_for(lambda: maildir_count(t) == before + 1, 10), "expected exactly one delivery"
+
+
+@phtest.case
+def too_many_recipients(s):
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("RCPT TO:<postmaster@example.test>", "250")
+    c.expect("RCPT TO:<demo+x@example.test>", "452 4.5.3")
+    c.expect("QUIT", "221")
+
+
+@phtest.case
+def relay_networks_allow_relaying(s):
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<Someone@Elsewhere.test>", "250 2.1.5")
+    c.expect("RSET", "250")
+    c.expect("QUIT", "221")
+    assert "relay=yes" in t.log("smtpd") or t.wait_for(lambda: "relay=yes" in t.log("smtpd"), 5)
+
+
+@phtest.case
+def small_error_limit(s):
+    t = small()
+    c = greeted(t)
+    c.expect("BOGUS", "500")
+    c.expect("MAIL FROM:<bad", "501")
+    c.send(b"RCPT TO:<demo@example.test>\r\n")
+    assert c.last().startswith("503")
+    r = c.last()
+    assert r.startswith("421 4.7.0"), r
+    assert c.closed()
+
+
+@phtest.case
+def command_timeout(s):
+    t = small()
+    c = greeted(t)
+    t0 = time.monotonic()
+    r = c.last()  # nothing sent: the server gives up after PH_SMTP_TIMEOUT
+    elapsed = time.monotonic() - t0
+    assert r.startswith("421 4.4.2"), r
+    assert 1.5 <= elapsed < 10, elapsed
+    assert c.closed()
+    assert t.wait_for(lambda: re.search(r"event=timeout ip=127\.0\.0\.1", t.log("smtpd")), 5)
+
+
+@phtest.case
+def data_timeout(s):
+    t = small()
+    before = maildir_count(t)
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: stalled\r\n\r\npart")
+    r = c.last()
+    assert r.startswith("421 4.4.2"), r
+    assert c.closed()
+    time.sleep(1)
+    assert maildir_count(t) == before
+
+
+@phtest.case
+def small_suite_clean(s):
+    t = small()
+    reports = t.sanitizer_reports()
+    assert not reports, reports
+
+
+if __name__ == "__main__":
+    phtest.main()
