@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <skalibs/fmtscan.h>
 #include <skalibs/types.h>
 
@@ -96,7 +97,15 @@ int smtp_relaynets_match (smtp_relaynets const *r, char const *ipstr)
   char ip[16] ;
   int is6 ;
   int mapped = 0 ;
-  if (!ipstr || !scan_addr(ipstr, strlen(ipstr), ip, &is6)) return 0 ;
+  if (!ipstr) return 0 ;
+  if (!strncasecmp(ipstr, "::ffff:", 7) && strchr(ipstr + 7, '.'))
+  {
+    /* the dotted form of a mapped address, which ip6_scan does not read */
+    if (!scan_addr(ipstr + 7, strlen(ipstr + 7), ip + 12, &is6) || is6) return 0 ;
+    memcpy(ip, v4mapped, 12) ;
+    is6 = 1 ;
+  }
+  else if (!scan_addr(ipstr, strlen(ipstr), ip, &is6)) return 0 ;
   if (is6 && !memcmp(ip, v4mapped, 12)) mapped = 1 ;
   for (unsigned int i = 0 ; i < r->n ; i++)
   {

@@ -69,6 +69,7 @@ void smtp_fail (smtp_session *s, char const *what)
 {
   int e = errno ;
   if (e == ETIMEDOUT) smtp_end(s, "timeout", 99) ;
+  if (e != EPIPE && e != ECONNRESET)
   {
     logline l ;
     log_begin(&l, "error") ;
@@ -77,7 +78,9 @@ void smtp_fail (smtp_session *s, char const *what)
     log_kv(&l, "errno", strerror(e)) ;
     log_commit(&l) ;
   }
-  smtp_end(s, e == EPIPE || e == ECONNRESET ? "lost" : "error", 111) ;
+  /* a client that resets the connection has closed it, not failed us */
+  if (e == EPIPE || e == ECONNRESET) smtp_end(s, "lost", 0) ;
+  smtp_end(s, "error", 111) ;
 }
 
 void smtp_flush (smtp_session *s)
