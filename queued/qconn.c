@@ -1,0 +1,78 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <string.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/error.h>
+#include <skalibs/socket.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/unixmessage.h>
+#include <skalibs/unixconnection.h>
+
+#include "queued/qconn.h"
+
+static stralloc req = STRALLOC_ZERO ;
+
+int qconn_open (qconn *c, char const *path)
+{
+  int fd = ipc_stream_nbcoe() ;
+  if (fd < 0) return 0 ;
+  /* A Unix stream connect either succeeds at once or fails (EAGAIN:
+   * deliverd's backlog is full); both cases are handled by the caller's
+   * reconnection backoff, so nothing waits here. */
+  if (!ipc_connect(fd, path))
+  {
+    int e = errno ;
+    fd_close(fd) ;
+    errno = e ;
+    return 0 ;
+  }
+  c->fd = fd ;
+  c->m = 0 ;
+  unixconnection_init(&c->io, fd, fd) ;
+  /* deliverd's replies never carry fds: refuse any (EPROTO). */
+  unixmessage_receiver_refuse_fds(&c->io.in) ;
+  return 1 ;
+}
+
+void qconn_close (qconn *c)
+{
+  if (c->fd < 0) return ;
+  unixconnection_free(&c->io) ;   /* closes a message fd not yet sent */
+  fd_close(c->fd) ;
+  c->fd = -1 ;
+  c->m = 0 ;
+}
+
+int qconn_send (qconn *c, qmsg *m, size_t i, int messfd)
+{
+  unixmessage msg ;
+  int fds[1] = { messfd } ;
+  /* From here on the connection owns this request, even if it fails. */
+  c->m = m ;
+  c->rcpt = i ;
+  req.len = 0 ;
+  if (!stralloc_catb(&req, "I", 1) || !stralloc_cats(&req, m->qid) || !stralloc_0(&req)
+   || !stralloc_catb(&req, "F", 1) || !stralloc_cats(&req, qmsg_sender(m)) || !stralloc_0(&req)
+   || !stralloc_catb(&req, "T", 1) || !stralloc_cats(&req, qmsg_addr(m, i)) || !stralloc_0(&req))
+  {
+    fd_close(messfd) ;
+    return 0 ;
+  }
+  msg.s = req.s ;
+  msg.len = req.len ;
+  msg.fds = fds ;
+  msg.nfds = 1 ;
+  if (!unixmessage_put_and_close(&c->io.out, &msg, unixmessage_bits_closeall))
+  {
+    fd_close(messfd) ;
+    return 0 ;
+  }
+  return qconn_flush(c) ;
+}
+
+int qconn_flush (qconn *c)
+{
+  if (unixmessage_sender_flush(&c->io.out)) return 1 ;
+  return error_isagain(errno) ;
+}

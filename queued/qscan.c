@@ -1,0 +1,136 @@
+/* ISC license. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "queued/qid.h"
+#include "queued/qconf.h"
+#include "queued/qdir.h"
+#include "queued/qmsg.h"
+#include "queued/qsched.h"
+#include "queued/qscan.h"
+
+static void log_msg (char const *event, char const *qid, char const *k, char const *v)
+{
+  logline l ;
+  log_begin(&l, event) ;
+  log_kv(&l, "qid", qid) ;
+  if (k) log_kv(&l, k, v) ;
+  log_commit(&l) ;
+}
+
+static void log_queued (char const *event, qmsg const *m)
+{
+  logline l ;
+  log_begin(&l, event) ;
+  log_kv(&l, "qid", m->qid) ;
+  log_kv(&l, "from", qmsg_sender(m)) ;
+  log_kvu(&l, "size", m->size) ;
+  log_kvu(&l, "rcpts", qmsg_nrcpt(m)) ;
+  log_kvu(&l, "pending", m->npending) ;
+  log_commit(&l) ;
+}
+
+/* Loads from/<qid>; for incoming, also takes it into queue/. */
+static void load_one (char const *from, char const *qid)
+{
+  size_t flen = strlen(from) ;
+  char dir[flen + QID_MAX + 2] ;
+  char const *why ;
+  int r ;
+  int incoming = from[0] == 'i' ;
+  qmsg *m = qmsg_new() ;
+  if (!m)
+  {
+    log_msg("load_error", qid, "error", strerror(errno)) ;
+    return ;
+  }
+  memcpy(dir, from, flen) ;
+  dir[flen] = '/' ;
+  memcpy(dir + flen + 1, qid, strlen(qid) + 1) ;
+  r = qmsg_load(m, dir, qid, conf.lifetime, &why) ;
+  switch (r)
+  {
+    case QLOAD_OK :
+      if (incoming && !qdir_take(qid))
+      {
+        int e = errno ;
+        if (e == EEXIST || e == ENOTEMPTY)
+        {
+          /* Cannot happen while inodes are unique (docs/queue.md). */
+          log_msg("corrupt", qid, "reason", "queue id already in queue/") ;
+          qdir_corrupt(from, qid) ;
+        }
+        else log_msg("load_error", qid, "error", strerror(e)) ;
+        break ;
+      }
+      if (!qsched_add(m))
+      {
+        log_msg("load_error", qid, "error", strerror(errno)) ;
+        break ;   /* in queue/ now: the next rescan loads it */
+      }
+      log_queued(incoming ? "queued" : "loaded", m) ;
+      qsched_check(m) ;
+      return ;
+    case QLOAD_GONE :
+      if (qdir_remove(from, qid)) log_msg("removed", qid, "reason", "interrupted removal finished") ;
+      else log_msg("remove_error", qid, "error", strerror(errno)) ;
+      break ;
+    case QLOAD_CORRUPT :
+      log_msg("corrupt", qid, "reason", why) ;
+      if (!qdir_corrupt(from, qid)) log_msg("corrupt_move_error", qid, "error", strerror(errno)) ;
+      break ;
+    default :
+      log_msg("load_error", qid, "error", strerror(errno)) ;
+      break ;
+  }
+  qmsg_free(m) ;
+}
+
+static void scan (char const *from, int useindex)
+{
+  DIR *d ;
+  if (useindex && !qsched_index_build())
+  {
+    log_event2("scan_error", "dir", from, "error", strerror(errno)) ;
+    return ;
+  }
+  d = opendir(from) ;
+  if (!d)
+  {
+    log_event2("scan_error", "dir", from, "error", strerror(errno)) ;
+    return ;
+  }
+  for (;;)
+  {
+    struct dirent *e ;
+    size_t n ;
+    /* At the in-memory limit the rest waits: in incoming/ it stays
+     * committed and is taken later; in queue/ the next rescan loads it. */
+    if (qsched_count() >= conf.active_max) break ;
+    errno = 0 ;
+    e = readdir(d) ;
+    if (!e)
+    {
+      if (errno) log_event2("scan_error", "dir", from, "error", strerror(errno)) ;
+      break ;
+    }
+    n = strlen(e->d_name) ;
+    if (!qid_valid(e->d_name, n)) continue ;   /* ".", "..", strays */
+    if (useindex && qsched_index_has(e->d_name)) continue ;
+    load_one(from, e->d_name) ;
+  }
+  closedir(d) ;
+}
+
+void qscan_incoming (void)
+{
+  scan("incoming", 0) ;
+}
+
+void qscan_queue (void)
+{
+  scan("queue", 1) ;
+}

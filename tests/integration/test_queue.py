@@ -1,0 +1,676 @@
+"""The queue: queued-inject (docs/internals.md "Injection") and queued
+(docs/internals.md "Delivery", docs/queue.md), through their real s6
+services. Most cases put a scripted deliverd on $PH_RUN_DIR/deliverd.sock
+(the real service is stopped meanwhile) to control every reply; one case
+uses the real deliverd end to end.
+"""
+
+import array
+import os
+import pathlib
+import pwd
+import re
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import phtest
+
+RETRY_MIN = 2
+RETRY_MAX = 8
+SIZE_LIMIT = 200000
+SIZE_SLACK = 65536
+
+
+# ---------------------------------------------------------------- helpers
+
+def ns(b):
+    return b"%d:%s," % (len(b), b)
+
+
+def envelope(sender, rcpts, extra=()):
+    out = ns(b"F" + sender.encode())
+    for r in rcpts:
+        out += ns(b"T" + r.encode())
+    for e in extra:
+        out += ns(e)
+    return out + ns(b"")
+
+
+def message(body):
+    out = b""
+    for i in range(0, len(body), 65536):
+        out += ns(body[i:i + 65536])
+    return out + ns(b"")
+
+
+class Injector:
+    """A client of inject.sock speaking the netstring protocol."""
+
+    def __init__(self, s):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(s.env["PH_RUN_DIR"] + "/inject.sock")
+        self.buf = b""
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+
+    def answer(self):
+        while b"\n" not in self.buf:
+            try:
+                chunk = self.sock.recv(4096)
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+    def inject(self, sender, rcpts, body, extra=()):
+        self.send(envelope(sender, rcpts, extra) + message(body))
+        return self.answer()
+
+    def closed(self):
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def inject(s, sender, rcpts, body, extra=()):
+    c = Injector(s)
+    try:
+        return c.inject(sender, rcpts, body, extra)
+    finally:
+        c.close()
+
+
+class FakeDeliverd:
+    """The server side of docs/internals.md "Delivery": skalibs
+    unixmessage frames (uint32 length, uint16 fd count, big endian, the
+    fds riding SCM_RIGHTS on the first bytes), one request at a time per
+    connection. rule(qid, sender, rcpt, body) returns the reply fields."""
+
+    def __init__(self, path, rule):
+        self.path = path
+        self.rule = rule
+        self.requests = []
+        self.lock = threading.Lock()
+        self.conns = []
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _exact(c, n, fds):
+        buf = b""
+        while len(buf) < n:
+            try:
+                data, anc, _, _ = c.recvmsg(n - len(buf), socket.CMSG_SPACE(16))
+            except OSError:
+                return None
+            if not data:
+                return None
+            for level, typ, d in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    a = array.array("i")
+                    a.frombytes(d[:len(d) - len(d) % a.itemsize])
+                    fds.extend(a)
+            buf += data
+        return buf
+
+    def _serve(self, c):
+        while True:
+            fds = []
+            head = self._exact(c, 6, fds)
+            if head is None:
+                break
+            length, nfds = struct.unpack(">IH", head)
+            body = self._exact(c, length, fds) if length else b""
+            if body is None:
+                break
+            fields = body[:-1].split(b"\0")
+            kv = {f[:1]: f[1:].decode() for f in fields}
+            content = b""
+            if len(fds) == 1:
+                while True:
+                    chunk = os.pread(fds[0], 65536, len(content))
+                    if not chunk:
+                        break
+                    content += chunk
+            for fd in fds:
+                os.close(fd)
+            req = {"qid": kv.get(b"I"), "from": kv.get(b"F"), "rcpt": kv.get(b"T"),
+                   "body": content, "nfds": nfds, "fields": fields}
+            with self.lock:
+                self.requests.append(req)
+            reply = self.rule(req)
+            if reply is None:      # hang up without answering
+                break
+            out = b"".join(f + b"\0" for f in reply)
+            try:
+                c.sendall(struct.pack(">IH", len(out), 0) + out)
+            except OSError:
+                break
+        c.close()
+
+    def seen(self, rcpt=None, qid=None):
+        with self.lock:
+            return [r for r in self.requests
+                    if (rcpt is None or r["rcpt"] == rcpt) and (qid is None or r["qid"] == qid)]
+
+    def close(self):
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def svc(s, name, up):
+    d = str(s.service_dir(name))
+    kids = []
+    if not up:
+        pid = s.svc_pid(name)
+        if pid:
+            r = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
+            kids = [int(x) for x in r.stdout.split()]
+    subprocess.run(["s6-svc", "-u" if up else "-d", d], check=True)
+    r = subprocess.run(["s6-svwait", "-U" if up else "-D", "-t", "20000", d])
+    assert r.returncode == 0, "%s did not go %s" % (name, "up" if up else "down")
+    # Per-connection children outlive their server: end them too, so
+    # queued's open connections go where the test wants.
+    for k in kids:
+        try:
+            os.kill(k, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Scripted:
+    """with Scripted(s, rule) as fake: the real deliverd is down and fake
+    answers on its socket."""
+
+    def __init__(self, s, rule=None):
+        self.s = s
+        self.rule = rule or (lambda req: [b"K2.0.0 delivered"])
+
+    def __enter__(self):
+        svc(self.s, "deliverd", False)
+        self.fake = FakeDeliverd(self.s.env["PH_RUN_DIR"] + "/deliverd.sock", lambda req: self.rule(req))
+        return self.fake
+
+    def __exit__(self, *exc):
+        self.fake.close()
+        svc(self.s, "deliverd", True)
+        return False
+
+
+def qdir(s):
+    return pathlib.Path(s.env["PH_QUEUE_DIR"])
+
+
+def records(data):
+    """Parses queue records T<len>:<data>, ; returns [(type, data)], and
+    whether the input ended exactly after a record."""
+    out = []
+    i = 0
+    while i < len(data):
+        t = data[i:i + 1]
+        j = data.index(b":", i)
+        n = int(data[i + 1:j])
+        out.append((t.decode(), data[j + 1:j + 1 + n]))
+        assert data[j + 1 + n:j + 2 + n] == b",", "bad record at %d" % i
+        i = j + 2 + n
+    return out
+
+
+def log_count(s, service, pattern):
+    return len(re.findall(pattern, s.log(service), re.M))
+
+
+def wait_log(s, service, pattern, timeout=30):
+    return s.wait_for(lambda: re.search(pattern, s.log(service), re.M), timeout, 0.1)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def chown_tree(path, user="phqueue"):
+    pw = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        for f in files:
+            os.chown(os.path.join(root, f), pw.pw_uid, pw.pw_gid)
+
+
+def rec(t, data):
+    return t.encode() + b"%d:%s," % (len(data), data)
+
+
+def craft(s, where, qid, sender, rcpts, body, arrival=None, state=None, env_tail=b"E0:,"):
+    """Writes a message directory by hand, as queued-inject would."""
+    d = qdir(s) / where / qid
+    d.mkdir(mode=0o700)
+    (d / "mess").write_bytes(body)
+    env = rec("V", b"1") + rec("I", qid.encode()) + rec("W", str(int(arrival or time.time())).encode())
+    env += rec("F", sender.encode()) + b"".join(rec("T", r.encode()) for r in rcpts)
+    env += rec("S", str(len(body)).encode()) + env_tail
+    (d / "env").write_bytes(env)
+    if state is not None:
+        (d / "state").write_bytes(state)
+    chown_tree(d)
+    return d
+
+
+def new_qid():
+    return "T" + secrets.token_hex(8)
+
+
+BODY = b"Received: from test\nSubject: queue test\n\nhello\n.\n"
+
+
+# ---------------------------------------------------------------- injection
+
+@phtest.case
+def inject_commits_before_K_and_survives_kill(s):
+    svc(s, "queued", False)     # keep the message where queued-inject put it
+    try:
+        c = Injector(s)
+        a1 = c.inject("alice@sender.test", ["bob@example.test", "carol@example.test"], BODY,
+                      [b"NNOTIFY=NEVER", b"MBODY=8BITMIME", b"C127.0.0.1", b"Hclient.test", b"XFOO=bar"])
+        a2 = c.inject("", ["bob@example.test"], b"x" * 100000)
+        assert a1 and a1[0] == "K", "first message: %r" % a1
+        assert a2 and a2[0] == "K", "second message on the same connection: %r" % a2
+        q1, q2 = a1[1:], a2[1:]
+        for q in (q1, q2):
+            assert re.fullmatch(r"[0-9A-Za-z]{12,24}", q), "bad queue id %r" % q
+        assert q1 != q2 and q1 < q2, "ids not unique and time-ordered: %s %s" % (q1, q2)
+        # The injector's whole process tree dies at once: what K promised
+        # must already be on disk.
+        pid = s.svc_pid("inject")
+        kids = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True).stdout.split()
+        for p in [pid] + [int(k) for k in kids]:
+            os.kill(int(p), signal.SIGKILL)
+        c.close()
+        for q, size in ((q1, len(BODY)), (q2, 100000)):
+            d = qdir(s) / "incoming" / q
+            assert (d / "mess").stat().st_size == size, "%s: message file wrong" % q
+            recs = records((d / "env").read_bytes())
+            assert recs[0] == ("V", b"1") and recs[1] == ("I", q.encode()), recs[:2]
+            assert recs[-1] == ("E", b""), "%s: envelope without end record" % q
+            assert ("S", str(size).encode()) in recs
+        recs = records((qdir(s) / "incoming" / q1 / "env").read_bytes())
+        assert [r for r in recs if r[0] in "FTNMCHX"] == [
+            ("F", b"alice@sender.test"), ("T", b"bob@example.test"), ("T", b"carol@example.test"),
+            ("N", b"NOTIFY=NEVER"), ("M", b"BODY=8BITMIME"), ("C", b"127.0.0.1"),
+            ("H", b"client.test"), ("X", b"FOO=bar")], recs
+        assert (qdir(s) / "incoming" / q1 / "mess").read_bytes() == BODY
+        assert ("F", b"") in records((qdir(s) / "incoming" / q2 / "env").read_bytes()), "null sender"
+        assert not list((qdir(s) / "tmp").iterdir()), "tmp/ not empty after commits"
+        assert wait_log(s, "inject", r"event=injected qid=%s size=%d rcpts=2" % (q1, len(BODY)), 5)
+        assert s.wait_up("inject", 20)
+    finally:
+        with Scripted(s) as fake:
+            svc(s, "queued", True)
+            assert s.wait_for(lambda: len(fake.seen()) >= 3, 30), "queued did not deliver the injected messages"
+            assert s.wait_for(lambda: not list((qdir(s) / "incoming").iterdir()) and
+                              not list((qdir(s) / "queue").iterdir()), 20), "queue not emptied"
+
+
+@phtest.case
+def envelope_errors_answer_D_and_leave_nothing(s):
+    big = b"T" + b"a" * 4097
+    cases = [
+        (ns(b"Tbob@example.test"), "D5.5.1"),                        # no sender first
+        (ns(b"Fa@b.test") + ns(b"Fc@d.test"), "D5.5.1"),             # two senders
+        (ns(b"Fa@b.test") + ns(b""), "D5.5.1"),                      # no recipient
+        (ns(b"Fa@b.test") + ns(b"T"), "D5.1.3"),                     # empty recipient
+        (ns(b"Fa@b.test") + ns(b"NNOTIFY=NEVER"), "D5.5.1"),         # N without T
+        (ns(b"Fa@b.test") + ns(b"Qwhat"), "D5.5.4"),                 # unknown tag
+        (ns(b"Fa@b.test") + ns(b"Tx@y\0z"), "D5.5.4"),               # NUL
+        (ns(b"Fa@b.test") + b"%d:" % len(big), "D5.5.4"),            # field too long (refused on its length)
+        (b"12x", "D5.5.2"),                                          # not a netstring
+        (b"01:F,", "D5.5.2"),                                        # leading zero
+        (ns(b"Fa@b.test") + b"3:Tab;", "D5.5.2"),                    # no comma
+        (envelope("a@b.test", ["c@d.test"]) + b"65537:", "D5.5.2"),  # chunk too long
+    ]
+    for data, want in cases:
+        c = Injector(s)
+        c.send(data)
+        a = c.answer()
+        assert a and a.startswith(want), "%r: answer %r, wanted %s" % (data[:40], a, want)
+        assert c.closed(), "%r: connection not closed after D" % (data[:40],)
+        c.close()
+    # Too many recipients: refused on the 10001st.
+    c = Injector(s)
+    data = ns(b"Fa@b.test") + b"".join(ns(b"Tr%d@example.test" % i) for i in range(10001))
+    c.send(data)
+    a = c.answer()
+    assert a and a.startswith("D5.5.3"), "10001 recipients: %r" % a
+    c.close()
+    time.sleep(0.5)
+    assert not list((qdir(s) / "tmp").iterdir()), "a refused message left files in tmp/"
+    assert log_count(s, "inject", r"event=refused uid=0 reason=") >= len(cases) + 1
+
+
+@phtest.case
+def oversize_answered_early_and_connection_closed(s):
+    c = Injector(s)
+    c.send(envelope("a@b.test", ["c@example.test"]))
+    sent_all = c.send(message(b"y" * (SIZE_LIMIT + SIZE_SLACK + 70000)))
+    a = c.answer()
+    assert a == "D5.3.4 message too big", "oversize: %r" % a
+    c.close()
+    # The limit itself (with the slack for added headers) is accepted.
+    with Scripted(s) as fake:
+        a = inject(s, "a@b.test", ["c@example.test"], b"z" * (SIZE_LIMIT + SIZE_SLACK))
+        assert a and a[0] == "K", "message at the limit refused: %r" % a
+        assert s.wait_for(lambda: fake.seen(qid=a[1:]), 30)
+    time.sleep(0.3)
+    assert not list((qdir(s) / "tmp").iterdir()), "oversize message left files in tmp/"
+    del sent_all
+
+
+@phtest.case
+def peer_uid_checked(s):
+    code = ("import socket,sys\n"
+            "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
+            "b=b''\n"
+            "while not b.endswith(b'\\n'):\n"
+            "  x=c.recv(100)\n"
+            "  if not x: break\n"
+            "  b+=x\n"
+            "sys.stdout.write(b.decode())\n")
+    sock = s.env["PH_RUN_DIR"] + "/inject.sock"
+    r = subprocess.run([sys.executable, "-c", code, sock], user="nobody", stdout=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=30, text=True)
+    assert r.stdout == "D5.7.1 not allowed\n", "nobody got %r" % r.stdout
+    uid = pwd.getpwnam("nobody").pw_uid
+    assert wait_log(s, "inject", r'event=refused uid=%d reason="peer uid not allowed"' % uid, 5)
+    # The uid in PH_INJECT_UIDS (smtpd's) is let in.
+    code2 = ("import socket,sys\n"
+             "def ns(b): return b'%d:%s,' % (len(b), b)\n"
+             "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
+             "c.sendall(ns(b'Fa@b.test')+ns(b'Tc@example.test')+ns(b'')+ns(b'hi\\n')+ns(b''))\n"
+             "sys.stdout.write(c.recv(100).decode())\n")
+    with Scripted(s):
+        r = subprocess.run([sys.executable, "-c", code2, sock], user="phsmtpd", stdout=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30, text=True)
+        assert r.stdout.startswith("K"), "phsmtpd refused: %r" % r.stdout
+        assert wait_log(s, "queued", r"event=removed qid=%s" % r.stdout[1:].strip(), 30)
+
+
+@phtest.case
+def missing_queue_directories_give_Z(s):
+    svc(s, "queued", False)
+    inc = qdir(s) / "incoming"
+    aside = qdir(s) / "incoming.aside"
+    inc.rename(aside)
+    try:
+        a = inject(s, "a@b.test", ["c@example.test"], BODY)
+        assert a and a.startswith("Z4.3.0"), "without incoming/: %r" % a
+        assert not list((qdir(s) / "tmp").iterdir()), "failed commit left files in tmp/"
+    finally:
+        with Scripted(s):
+            svc(s, "queued", True)       # queued recreates incoming/
+            assert inc.is_dir(), "queued did not create incoming/"
+            aside.rmdir()
+    assert wait_log(s, "inject", r"event=tempfail uid=0 reason=", 5)
+
+
+# ---------------------------------------------------------------- delivery
+
+@phtest.case
+def delivers_each_recipient_with_the_message_fd(s):
+    with Scripted(s) as fake:
+        a = inject(s, "alice@sender.test", ["bob@example.test", "carol@example.test"], BODY)
+        assert a and a[0] == "K", a
+        qid = a[1:]
+        assert s.wait_for(lambda: len(fake.seen(qid=qid)) == 2, 30), "deliverd not asked twice"
+        for r in fake.seen(qid=qid):
+            assert r["from"] == "alice@sender.test" and r["nfds"] == 1, r
+            assert r["body"] == BODY, "message fd content differs"
+            assert r["fields"][:3] == [b"I" + qid.encode(), b"Falice@sender.test", b"T" + r["rcpt"].encode()], r["fields"]
+        assert sorted(r["rcpt"] for r in fake.seen(qid=qid)) == ["bob@example.test", "carol@example.test"]
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 20), "message not removed"
+        assert not (qdir(s) / "queue" / qid).exists()
+        log = s.log("queued")
+        assert re.search(r"event=queued qid=%s from=alice@sender.test size=%d rcpts=2" % (qid, len(BODY)), log)
+        assert len(re.findall(r"event=delivered qid=%s rcpt=" % qid, log)) == 2
+
+
+@phtest.case
+def temporary_failure_retried_with_backoff(s):
+    tries = {}
+
+    def rule(req):
+        n = tries.get(req["rcpt"], 0) + 1
+        tries[req["rcpt"]] = n
+        return [b"Z4.2.0 try later"] if n <= 2 else [b"K2.0.0 ok"]
+
+    with Scripted(s, rule) as fake:
+        a = inject(s, "a@sender.test", ["slow@example.test"], BODY)
+        qid = a[1:]
+        assert s.wait_for(lambda: len(fake.seen(qid=qid)) >= 3, 60), "not retried: %d" % len(fake.seen(qid=qid))
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 20)
+        times = []
+        for line in s.log("queued").splitlines():
+            m = re.search(r"event=deferred qid=%s rcpt=slow@example.test delay=(\d+)" % qid, line)
+            if m:
+                times.append(int(m.group(1)))
+        assert times == [RETRY_MIN, RETRY_MIN * 2], "backoff delays %r" % times
+        assert len(fake.seen(qid=qid)) == 3, "delivered more than once after K"
+
+
+@phtest.case
+def permanent_failure_is_logged_as_bounce(s):
+    with Scripted(s, lambda req: [b"D5.1.1 no such user"]) as fake:
+        a = inject(s, "a@sender.test", ["nobody@example.test"], BODY)
+        qid = a[1:]
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 30)
+        log = s.log("queued")
+        assert re.search(r'event=failed qid=%s rcpt=nobody@example.test reply="5.1.1 no such user"' % qid, log), log[-2000:]
+        assert re.search(r"event=bounce qid=%s rcpt=nobody@example.test from=a@sender.test dsn=pending" % qid, log)
+        assert len(fake.seen(qid=qid)) == 1, "retried after a permanent failure"
+        b = inject(s, "", ["nobody@example.test"], BODY)
+        assert wait_log(s, "queued", r"event=bounce qid=%s rcpt=nobody@example.test from=\"\" dsn=none" % b[1:], 30), \
+            "a failure of a null-sender message must not plan a DSN"
+
+
+@phtest.case
+def alias_reply_adds_a_recipient_durably(s):
+    def rule(req):
+        if req["rcpt"] == "list@example.test":
+            return [b"Rfar@remote.test", b"Rlist@example.test", b"Rfar@remote.test", b"K2.0.0 expanded"]
+        return [b"K2.0.0 ok"]
+
+    with Scripted(s, rule) as fake:
+        a = inject(s, "a@sender.test", ["list@example.test"], BODY)
+        qid = a[1:]
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 30)
+        assert [r["rcpt"] for r in fake.seen(qid=qid)] == ["list@example.test", "far@remote.test"], \
+            [r["rcpt"] for r in fake.seen(qid=qid)]
+        assert re.search(r"event=added qid=%s rcpt=far@remote.test parent=list@example.test" % qid, s.log("queued"))
+
+
+@phtest.case
+def restart_resumes_without_redelivering(s):
+    phase = {"restarted": False}
+
+    def rule(req):
+        if req["rcpt"] == "a@example.test" or phase["restarted"]:
+            return [b"K2.0.0 ok"]
+        return [b"Z4.2.0 later"]
+
+    with Scripted(s, rule) as fake:
+        a = inject(s, "x@sender.test", ["a@example.test", "b@example.test", "c@example.test"], BODY)
+        qid = a[1:]
+        assert wait_log(s, "queued", r"event=delivered qid=%s rcpt=a@example.test" % qid, 30)
+        assert wait_log(s, "queued", r"event=deferred qid=%s rcpt=c@example.test" % qid, 30)
+        state = qdir(s) / "queue" / qid / "state"
+        recs = records(state.read_bytes())
+        assert ("K", b"0") in recs and recs[-1] == ("E", b""), recs
+        phase["restarted"] = True
+        s.kill("queued", signal.SIGKILL)
+        assert s.wait_up("queued", 20)
+        assert wait_log(s, "queued", r"event=loaded qid=%s .*pending=2" % qid, 20), "not reloaded with 2 pending"
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 30)
+        assert len(fake.seen(qid=qid, rcpt="a@example.test")) == 1, "delivered recipient asked again"
+        assert len(fake.seen(qid=qid, rcpt="b@example.test")) >= 2
+
+
+@phtest.case
+def lost_connection_and_bad_reply_defer(s):
+    seen = {}
+
+    def rule(req):
+        n = seen.get(req["rcpt"], 0) + 1
+        seen[req["rcpt"]] = n
+        if n == 1:
+            return None if req["rcpt"] == "hang@example.test" else [b"Xnonsense"]
+        return [b"K2.0.0 ok"]
+
+    with Scripted(s, rule) as fake:
+        a = inject(s, "a@sender.test", ["hang@example.test", "garble@example.test"], BODY)
+        qid = a[1:]
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 60)
+        log = s.log("queued")
+        assert re.search(r'event=deferred qid=%s rcpt=hang@example.test delay=\d+ reply="4.4.2 deliverd closed the connection"' % qid, log)
+        assert re.search(r'event=deferred qid=%s rcpt=garble@example.test delay=\d+ reply="4.3.0 malformed reply from deliverd"' % qid, log)
+        assert len(fake.seen(qid=qid)) == 4
+
+
+@phtest.case
+def deliverd_down_costs_no_cpu_then_mail_flows(s):
+    svc(s, "deliverd", False)
+    try:
+        before = log_count(s, "queued", r"event=deliverd_unavailable")
+        a = inject(s, "a@sender.test", ["demo@example.test"], b"Subject: while down\n\nbody\n")
+        assert a and a[0] == "K", a
+        qid = a[1:]
+        assert wait_log(s, "queued", r"event=deliverd_unavailable", 10), "no connection attempt logged"
+        pid = s.svc_pid("queued")
+        c0 = cpu_seconds(pid)
+        time.sleep(8)
+        used = cpu_seconds(pid) - c0
+        attempts = log_count(s, "queued", r"event=deliverd_unavailable") - before
+        assert used < 0.2, "queued used %.2f s of CPU in 8 s while deliverd was down" % used
+        assert attempts <= 6, "%d connection attempts in ~8 s: no backoff" % attempts
+        assert (qdir(s) / "queue" / qid).is_dir(), "message not kept while deliverd is down"
+    finally:
+        svc(s, "deliverd", True)
+    assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 45), "not delivered after deliverd came back"
+    assert re.search(r"event=delivered qid=%s rcpt=demo@example.test" % qid, s.log("queued"))
+    assert any(b"Subject: while down" in p.read_bytes() for p in s.messages("demo@example.test")), \
+        "message not in the Maildir"
+
+
+# ---------------------------------------------------------------- recovery
+
+@phtest.case
+def crash_leftovers_are_recovered(s):
+    svc(s, "queued", False)
+    now = time.time()
+    torn = new_qid()
+    craft(s, "queue", torn, "a@sender.test", ["x@example.test", "y@example.test"], BODY,
+          state=b"K1:0,E0:,K1:1,")                  # second transaction torn
+    zeroed = new_qid()
+    craft(s, "queue", zeroed, "a@sender.test", ["z@example.test"], BODY,
+          state=b"\0" * 16)                          # a tail of zeros
+    bad = new_qid()
+    craft(s, "incoming", bad, "a@sender.test", ["w@example.test"], BODY, env_tail=b"")   # no end record
+    gone = new_qid()
+    d = craft(s, "queue", gone, "a@sender.test", ["v@example.test"], BODY)
+    (d / "env").unlink()                            # removal interrupted
+    old = new_qid()
+    craft(s, "incoming", old, "a@sender.test", ["u@example.test"], BODY, arrival=now - 6 * 86400)
+    dead = 4194000
+    while os.path.exists("/proc/%d" % dead):
+        dead -= 1
+    t = qdir(s) / "tmp" / str(dead)
+    t.mkdir()
+    (t / "mess").write_bytes(b"partial")
+    chown_tree(t)
+    with Scripted(s) as fake:
+        svc(s, "queued", True)
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % torn, 30)
+        assert [r["rcpt"] for r in fake.seen(qid=torn)] == ["y@example.test"], "journal not honoured"
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % zeroed, 30)
+        assert wait_log(s, "queued", r'event=corrupt qid=%s reason="envelope has no end record"' % bad, 10)
+        assert (qdir(s) / "corrupt" / ("incoming-" + bad) / "mess").exists(), "corrupt message not kept aside"
+        assert wait_log(s, "queued", r'event=removed qid=%s reason="interrupted removal finished"' % gone, 10)
+        assert not (qdir(s) / "queue" / gone).exists()
+        assert wait_log(s, "queued", r'event=failed qid=%s rcpt=u@example.test reply="4.4.7 delivery time expired"' % old, 10)
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % old, 10)
+        assert not fake.seen(qid=old), "expired message was attempted"
+        assert wait_log(s, "queued", r'event=tmpclean path=tmp/%d reason="owner gone"' % dead, 10)
+        assert not t.exists()
+
+
+@phtest.case
+def torn_journal_is_cut_before_appending(s):
+    svc(s, "queued", False)
+    qid = new_qid()
+    d = craft(s, "queue", qid, "a@sender.test", ["p@example.test", "q@example.test"], BODY,
+              state=b"K1:0,E0:,D7:1 5.0.0")
+    hold = threading.Event()
+
+    def rule(req):
+        hold.wait(20)
+        return [b"Z4.0.0 not now"]
+
+    with Scripted(s, rule) as fake:
+        svc(s, "queued", True)
+        assert s.wait_for(lambda: fake.seen(qid=qid), 20)
+        assert (d / "state").read_bytes() == b"K1:0,E0:,", "torn tail not cut: %r" % (d / "state").read_bytes()
+        hold.set()
+        assert wait_log(s, "queued", r"event=deferred qid=%s rcpt=q@example.test" % qid, 20)
+        svc(s, "queued", False)
+    # Leave nothing behind for the next cases.
+    with Scripted(s):
+        svc(s, "queued", True)
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 30)
+
+
+if __name__ == "__main__":
+    phtest.main(extra_env={
+        "PH_RETRY_MIN": str(RETRY_MIN),
+        "PH_RETRY_MAX": str(RETRY_MAX),
+        "POSTFIX_MESSAGE_SIZE_LIMIT": str(SIZE_LIMIT),
+    })
