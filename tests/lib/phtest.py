@@ -87,6 +87,9 @@ class Suite:
         })
         if self.services:
             env["PH_SERVICES"] = " ".join(self.services)
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            if k in self.extra_env:
+                env[k] = self.extra_env[k]
         r = subprocess.run([str(TOP / "package" / "mkruntime")], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
@@ -96,6 +99,9 @@ class Suite:
                                        start_new_session=True,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         dirs = sorted(str(p) for p in (self.state / "service").iterdir() if p.is_dir() and not p.name.startswith("."))
+        # s6-svwait needs supervise/status, which s6-supervise creates a
+        # moment after s6-svscan spawns it.
+        self.wait_for(lambda: all(os.path.exists(os.path.join(d, "supervise", "status")) for d in dirs), 10)
         r = subprocess.run(["s6-svwait", "-U", "-t", "20000"] + dirs,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
@@ -154,11 +160,18 @@ class Suite:
         return self.state / "mail" / domain / local
 
     def messages(self, address, folder="new"):
+        """The files in a Maildir folder, oldest first (by mtime, then name)."""
         d = self.maildir(address) / folder
+        out = []
         try:
-            return sorted(p for p in d.iterdir() if p.is_file())
+            for p in d.iterdir():
+                try:
+                    out.append((p.stat().st_mtime_ns, p.name, p))
+                except FileNotFoundError:
+                    pass
         except FileNotFoundError:
             return []
+        return [p for _, _, p in sorted(out)]
 
     def wait_for(self, fn, timeout=10.0, interval=0.05):
         deadline = time.monotonic() + timeout
