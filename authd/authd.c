@@ -112,7 +112,7 @@ int main (int argc, char const *const *argv)
   for (;;)
   {
     iopause_fd x[2] = { { .fd = 0, .events = 0 }, { .fd = 1, .events = 0 } } ;
-    tain deadline = idle_deadline ;
+    tain deadline, giveup = idle_deadline ;
     tain when ;
     int r ;
 
@@ -120,7 +120,20 @@ int main (int argc, char const *const *argv)
     /* Lines left over when the answer queue was full. */
     if (a.inlen && authd_wants_input(&a) && !authd_feed(&a, &STAMP)) return 1 ;
     if (eof && !outlen && !a.rcount) return 0 ;
-    if (!outlen && authd_pending(&a, &when) && tain_less(&when, &deadline)) deadline = when ;
+    deadline = idle_deadline ;
+    if (authd_pending(&a, &when))
+    {
+      /* Waiting for our own failure delay is not the client idling: the
+       * idle time counts from the answer's due time too. A client that
+       * never reads still runs out of time once everything is due. */
+      tain t ;
+      tain_add(&t, &when, &idle) ;
+      if (tain_less(&giveup, &t)) giveup = t ;
+      deadline = giveup ;
+      /* An answer already due is only held back by a full output buffer:
+       * then it is writability we wait for, not the clock. */
+      if (tain_less(&STAMP, &when) && tain_less(&when, &deadline)) deadline = when ;
+    }
     if (!eof && authd_wants_input(&a)) x[0].events = IOPAUSE_READ ;
     if (outlen) x[1].events = IOPAUSE_WRITE ;
 
@@ -128,9 +141,9 @@ int main (int argc, char const *const *argv)
     if (r < 0) strerr_diefu1sys(111, "iopause") ;
     if (!r)
     {
-      if (!tain_less(&STAMP, &idle_deadline))
+      if (!tain_less(&STAMP, &giveup))
       {
-        log_event1("auth_idle_timeout", "pending", a.rcount || a.inlen ? "yes" : "no") ;
+        log_event1("auth_idle_timeout", "pending", a.rcount || a.inlen || outlen ? "yes" : "no") ;
         return 99 ;
       }
       continue ;  /* an answer came due */
@@ -147,6 +160,7 @@ int main (int argc, char const *const *argv)
       }
       memmove(out, out + w, outlen - w) ;
       outlen -= w ;
+      if (w) tain_add_g(&idle_deadline, &idle) ;
     }
 
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT) && !eof)
@@ -160,6 +174,7 @@ int main (int argc, char const *const *argv)
         {
           log_event1("auth_proto_error", "reason", "EOF in the middle of a line") ;
           a.inlen = 0 ;
+          a.scanned = 0 ;
         }
       }
       else if (n)

@@ -60,6 +60,7 @@ typedef struct authd_s authd, *authd_ref ;
 struct authd_s
 {
   size_t inlen ;
+  size_t scanned ;                /* in[0..scanned) holds no LF */
   char in[AUTHD_LINE_MAX] ;
   char scratch[AUTHD_LINE_MAX] ;  /* decoded SASL data */
   unsigned int version : 1 ;      /* the client's VERSION was seen */

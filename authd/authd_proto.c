@@ -161,23 +161,27 @@ static int do_line (authd *a, char *s, size_t len, tain const *now)
 int authd_feed (authd *a, tain const *now)
 {
   size_t start = 0 ;
+  size_t from = a->scanned < a->inlen ? a->scanned : 0 ;
   int ok = 1 ;
+  /* `from` skips what earlier calls already searched for an LF, so a
+   * client trickling a long line byte by byte costs linear time. */
   while (ok && a->rcount < AUTHD_REPLY_SLOTS)
   {
-    char *nl = memchr(a->in + start, '\n', a->inlen - start) ;
+    char *nl = memchr(a->in + from, '\n', a->inlen - from) ;
     size_t end ;
-    if (!nl) break ;
+    if (!nl) { from = a->inlen ; break ; }
     end = nl - a->in ;
     *nl = 0 ;
     ok = do_line(a, a->in + start, end - start, now) ;
-    start = end + 1 ;
+    start = from = end + 1 ;
   }
-  if (ok && a->inlen - start >= AUTHD_LINE_MAX && !memchr(a->in + start, '\n', a->inlen - start))
+  if (ok && from == a->inlen && a->inlen - start >= AUTHD_LINE_MAX)
     ok = proto_error("line too long", 0) ;
   /* What was read of the lines handled (passwords included) goes. */
   memmove(a->in, a->in + start, a->inlen - start) ;
   explicit_bzero(a->in + a->inlen - start, start) ;
   a->inlen -= start ;
+  a->scanned = from - start ;
   return ok ;
 }
 
@@ -190,6 +194,7 @@ void authd_init (authd *a, tain const *now, tain const *faildelay, authd_lookup_
 {
   char spidfmt[UINT32_FMT], cuidfmt[UINT32_FMT] ;
   a->inlen = 0 ;
+  a->scanned = 0 ;
   a->version = 0 ;
   a->cpid = 0 ;
   for (unsigned int i = 0 ; i < AUTHD_REQ_MAX ; i++) a->req[i].inuse = 0 ;

@@ -400,6 +400,54 @@ def idle_timeout(c):
 
 @case
 @with_conn()
+def line_trickled_byte_by_byte(c):
+    line = "AUTH\t1\tPLAIN\tservice=smtp\tresp=%s\n" % plain("user@example.test", PASSWORD)
+    for ch in line:
+        c.send(ch)
+        time.sleep(0.002)
+    assert c.readline() == "OK\t1\tuser=user@example.test"
+
+
+@case
+def client_that_never_reads_is_dropped():
+    """Answers pile up in a client that does not read: authd stops reading
+    it, does not spin, and gives up after the idle time."""
+    c = Conn(env={"PH_AUTH_IDLE_TIMEOUT": "1"}, handshake=False)
+    try:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+        c.send("VERSION\t1\t0\nCPID\t1\n")
+        req = "AUTH\t%d\tPLAIN\tservice=smtp\tresp=" + plain("clear@example.test", "in the clear") + "\n"
+        c.sock.setblocking(False)
+        sent = 0
+        t = time.monotonic()
+        ru = None
+        while time.monotonic() - t < 20:
+            pid, status, usage = os.wait4(c.proc.pid, os.WNOHANG)
+            if pid:
+                ru = usage
+                break
+            try:
+                c.sock.send((req % sent).encode())
+                sent += 1
+            except BlockingIOError:
+                time.sleep(0.05)
+        elapsed = time.monotonic() - t
+    finally:
+        c.sock.close()
+    if ru is None:
+        c.proc.kill()
+        c.proc.wait()
+        raise AssertionError("authd still running after 20 s")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 99, status
+    assert sent > 100, sent
+    assert elapsed < 15, elapsed
+    assert ru.ru_utime + ru.ru_stime < 0.5, "authd spun: %.2fs CPU, %d requests" % (ru.ru_utime + ru.ru_stime, sent)
+    c.proc.returncode = 0
+    assert "event=auth_idle_timeout pending=yes" in c.log(), c.log()[-500:]
+
+
+@case
+@with_conn()
 def half_close_still_answered(c):
     c.send("AUTH\t1\tPLAIN\tservice=smtp\tresp=%s\n" % plain("user@example.test", "wrong"))
     c.sock.shutdown(socket.SHUT_WR)
