@@ -89,19 +89,20 @@ static void load_one (char const *from, char const *qid)
   qmsg_free(m) ;
 }
 
-static void scan (char const *from, int useindex)
+static int scan (char const *from, int useindex)
 {
   DIR *d ;
+  int full = 0 ;
   if (useindex && !qsched_index_build())
   {
     log_event2("scan_error", "dir", from, "error", strerror(errno)) ;
-    return ;
+    return 0 ;
   }
   d = opendir(from) ;
   if (!d)
   {
     log_event2("scan_error", "dir", from, "error", strerror(errno)) ;
-    return ;
+    return 0 ;
   }
   for (;;)
   {
@@ -109,7 +110,12 @@ static void scan (char const *from, int useindex)
     size_t n ;
     /* At the in-memory limit the rest waits: in incoming/ it stays
      * committed and is taken later; in queue/ the next rescan loads it. */
-    if (qsched_count() >= conf.active_max) break ;
+    if (qsched_count() >= conf.active_max)
+    {
+      full = 1 ;
+      log_event1("active_limit", "dir", from) ;
+      break ;
+    }
     errno = 0 ;
     e = readdir(d) ;
     if (!e)
@@ -123,14 +129,15 @@ static void scan (char const *from, int useindex)
     load_one(from, e->d_name) ;
   }
   closedir(d) ;
+  return full ;
 }
 
-void qscan_incoming (void)
+int qscan_incoming (void)
 {
-  scan("incoming", 0) ;
+  return scan("incoming", 0) ;
 }
 
-void qscan_queue (void)
+int qscan_queue (void)
 {
-  scan("queue", 1) ;
+  return scan("queue", 1) ;
 }

@@ -7,7 +7,9 @@
  * start and at every backstop rescan (messages not in memory: after a
  * restart, after the in-memory limit, after an error). */
 
-extern void qscan_incoming (void) ;
-extern void qscan_queue (void) ;
+/* Each returns 1 if it stopped at PH_QUEUE_ACTIVE_LIMIT with entries
+ * left unread (the caller scans again when there is room), else 0. */
+extern int qscan_incoming (void) ;
+extern int qscan_queue (void) ;
 
 #endif

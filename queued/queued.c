@@ -67,6 +67,7 @@ static tain stopdeadline ;
 static tain next_rescan ;
 static unsigned int backoff = 0 ;
 static tain next_connect ;
+static int backlog = 0 ;   /* a scan stopped at the in-memory limit */
 
 static unsigned int busy_count (void)
 {
@@ -216,10 +217,20 @@ static void check_timeouts (void)
 static void rescan (void)
 {
   qdir_clean_tmp(TMP_OSSIFIED) ;
-  qscan_queue() ;
-  qscan_incoming() ;
+  backlog = qscan_queue() ;
+  backlog |= qscan_incoming() ;
   qsched_expire(&STAMP) ;
   tain_addsec_g(&next_rescan, (int)conf.rescan) ;
+}
+
+/* Messages left on disk at the in-memory limit: scan again once a
+ * quarter of the room is free, not at every removal (a scan of queue/
+ * reads the whole directory). */
+static void maybe_backlog (void)
+{
+  if (!backlog || qsched_count() >= conf.active_max - conf.active_max / 4) return ;
+  backlog = qscan_queue() ;
+  backlog |= qscan_incoming() ;
 }
 
 static void drain_trigger (void)
@@ -397,6 +408,7 @@ int main (int argc, char const *const *argv)
     else
     {
       if (!tain_less(&STAMP, &next_rescan)) rescan() ;
+      else maybe_backlog() ;
       dispatch() ;
     }
 
@@ -418,7 +430,7 @@ int main (int argc, char const *const *argv)
     if (x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {
       drain_trigger() ;
-      if (!stopping) qscan_incoming() ;
+      if (!stopping && qscan_incoming()) backlog = 1 ;
     }
     for (unsigned int j = 2 ; j < n ; j++)
     {

@@ -25,6 +25,7 @@ RETRY_MIN = 2
 RETRY_MAX = 8
 SIZE_LIMIT = 200000
 SIZE_SLACK = 65536
+ACTIVE_LIMIT = 4
 
 
 # ---------------------------------------------------------------- helpers
@@ -437,6 +438,50 @@ def peer_uid_checked(s):
 
 
 @phtest.case
+def full_disk_answers_Z431_and_cleans_up(s):
+    mnt = s.tmp / "smallfs"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(mnt)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, "cannot mount a small tmpfs to fill: %s" % r.stdout
+    try:
+        for d in ("tmp", "incoming"):
+            (mnt / d).mkdir(mode=0o700)
+        chown_tree(mnt)
+
+        def run(data):
+            a, b = socket.socketpair()
+            env = {"PATH": "/usr/bin:/bin", "PH_QUEUE_DIR": str(mnt), "IPCREMOTEEUID": "0"}
+            p = subprocess.Popen([str(s.bin / "queued-inject")], stdin=b, stdout=b, stderr=subprocess.PIPE,
+                                 env=env, user="phqueue")
+            b.close()
+            a.settimeout(20)
+            try:
+                a.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            out = b""
+            while b"\n" not in out:
+                x = a.recv(100)
+                if not x:
+                    break
+                out += x
+            a.close()
+            p.wait(20)
+            return out.decode(), p.returncode, p.stderr.read().decode()
+
+        ans, rc, err = run(envelope("a@b.test", ["c@example.test"]) + message(b"f" * 1000000))
+        assert ans == "Z4.3.1 insufficient system storage\n", "full disk: %r (%s)" % (ans, err)
+        assert rc == 111 and "event=tempfail" in err, (rc, err)
+        assert not list((mnt / "tmp").iterdir()), "full disk left files in tmp/"
+        ans, rc, err = run(envelope("a@b.test", ["c@example.test"]) + message(b"small\n"))
+        assert ans.startswith("K"), "after freeing: %r (%s)" % (ans, err)
+        assert (mnt / "incoming" / ans[1:].strip() / "mess").read_bytes() == b"small\n"
+    finally:
+        subprocess.run(["umount", str(mnt)])
+
+
+@phtest.case
 def missing_queue_directories_give_Z(s):
     svc(s, "queued", False)
     inc = qdir(s) / "incoming"
@@ -601,6 +646,26 @@ def deliverd_down_costs_no_cpu_then_mail_flows(s):
         "message not in the Maildir"
 
 
+@phtest.case
+def more_messages_than_memory_limit_all_delivered(s):
+    svc(s, "queued", False)
+    c = Injector(s)
+    qids = []
+    for i in range(3 * ACTIVE_LIMIT + 1):
+        a = c.inject("a@sender.test", ["many%d@example.test" % i], BODY)
+        assert a and a[0] == "K", a
+        qids.append(a[1:])
+    c.close()
+    with Scripted(s) as fake:
+        svc(s, "queued", True)
+        assert s.wait_for(lambda: all(fake.seen(qid=q) for q in qids), 30), \
+            "%d of %d delivered" % (sum(1 for q in qids if fake.seen(qid=q)), len(qids))
+        assert s.wait_for(lambda: not list((qdir(s) / "incoming").iterdir()) and
+                          not list((qdir(s) / "queue").iterdir()), 20)
+        assert re.search(r"event=active_limit dir=incoming", s.log("queued")), "the limit was not reached"
+        assert all(len(fake.seen(qid=q)) == 1 for q in qids)
+
+
 # ---------------------------------------------------------------- recovery
 
 @phtest.case
@@ -673,4 +738,5 @@ if __name__ == "__main__":
         "PH_RETRY_MIN": str(RETRY_MIN),
         "PH_RETRY_MAX": str(RETRY_MAX),
         "POSTFIX_MESSAGE_SIZE_LIMIT": str(SIZE_LIMIT),
+        "PH_QUEUE_ACTIVE_LIMIT": str(ACTIVE_LIMIT),
     })
