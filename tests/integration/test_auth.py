@@ -9,6 +9,8 @@
     smtpd_sasl_type = dovecot authenticates against authd, run under
     s6-ipcserver as uid phauth exactly like the service, with swaks
     --auth PLAIN / LOGIN, and refuses a wrong password.
+(c) the service as package/ installs it: phtest.Suite (authd only) and
+    the demo account over $STATE/run/auth.sock.
 
 Accounts are made with mailctl. Binaries come from $PH_TEST_BIN (default
 build/bin). Every case prints one PASS/FAIL line; the last line is
@@ -27,6 +29,9 @@ import sys
 import tempfile
 import time
 import traceback
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import phtest  # noqa: E402
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(os.environ.get("PH_TEST_BIN") or "build/bin")
@@ -659,6 +664,35 @@ def postfix_wrong_password_refused(p):
         assert time.monotonic() - t >= DELAY - 0.05
     assert "event=auth_fail user=user@example.test ip=127.0.0.1 mech=LOGIN service=smtp reason=bad_password" in p.authd_log()
     assert "SASL LOGIN authentication failed" in p.maillog()
+
+
+# ---------------------------------------------------------------- (c)
+
+@case
+def service_authenticates_demo_account():
+    s = phtest.Suite(services=["authd"], bin_dir=BIN)
+    s.start()
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(10)
+        sock.connect(str(s.state / "run" / "auth.sock"))
+        st = os.stat(s.state / "run" / "auth.sock")
+        assert st.st_mode & 0o777 == 0o666, oct(st.st_mode)
+        f = sock.makefile("rb")
+        sock.sendall(b"VERSION\t1\t0\nCPID\t1\n")
+        while f.readline() != b"DONE\n":
+            pass
+        sock.sendall(("AUTH\t1\tPLAIN\tservice=imap\tresp=%s\n" % plain("demo@example.test", s.password)).encode())
+        assert f.readline() == b"OK\t1\tuser=demo@example.test\n"
+        sock.sendall(("AUTH\t2\tPLAIN\tservice=imap\tresp=%s\n" % plain("demo@example.test", "x" + s.password)).encode())
+        assert f.readline().startswith(b"FAIL\t2\t")
+        sock.close()
+        assert s.wait_for(lambda: "event=auth_fail user=demo@example.test" in s.log("authd"), 10), s.log("authd")
+        reports = s.sanitizer_reports()
+        assert not reports, reports
+    finally:
+        s.stop()
+        shutil.rmtree(s.tmp, ignore_errors=True)
 
 
 @case
