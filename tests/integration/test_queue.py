@@ -666,6 +666,45 @@ def more_messages_than_memory_limit_all_delivered(s):
         assert all(len(fake.seen(qid=q)) == 1 for q in qids)
 
 
+@phtest.case
+def sigterm_finishes_quick_replies_and_abandons_slow_ones(s):
+    delays = {"quick@example.test": 1.0, "slow@example.test": 30.0}
+    release = threading.Event()
+
+    def rule(req):
+        release.wait(delays.get(req["rcpt"], 0))
+        return [b"K2.0.0 ok"]
+
+    with Scripted(s, rule) as fake:
+        # A reply that arrives within the grace period is recorded.
+        a = inject(s, "a@sender.test", ["quick@example.test"], BODY)
+        q1 = a[1:]
+        assert s.wait_for(lambda: fake.seen(qid=q1), 20)
+        t0 = time.monotonic()
+        svc(s, "queued", False)
+        assert time.monotonic() - t0 < 4, "queued did not stop soon after the last reply"
+        assert re.search(r"event=delivered qid=%s rcpt=quick@example.test" % q1, s.log("queued"))
+        assert re.search(r"event=stop abandoned=0", s.log("queued"))
+        svc(s, "queued", True)
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % q1, 20)
+        assert len(fake.seen(qid=q1)) == 1, "a recorded delivery was repeated"
+        # One that does not is abandoned after the grace period, and sent
+        # again after the restart (at least once).
+        a = inject(s, "a@sender.test", ["slow@example.test"], BODY)
+        q2 = a[1:]
+        assert s.wait_for(lambda: fake.seen(qid=q2), 20)
+        t0 = time.monotonic()
+        svc(s, "queued", False)
+        took = time.monotonic() - t0
+        assert 4 <= took < 10, "stop took %.1f s, wanted the 5 s grace" % took
+        assert re.search(r"event=stop abandoned=1", s.log("queued"))
+        delays["slow@example.test"] = 0
+        release.set()
+        svc(s, "queued", True)
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % q2, 20)
+        assert len(fake.seen(qid=q2)) == 2
+
+
 # ---------------------------------------------------------------- recovery
 
 @phtest.case
