@@ -21,9 +21,21 @@ struct rcptmaps_s
 } ;
 #define RCPTMAPS_ZERO { .domains = CDBMAP_ZERO, .users = CDBMAP_ZERO, .aliases = CDBMAP_ZERO, .paths = STRALLOC_ZERO }
 
-/* Opens domains.cdb, users.cdb and aliases.cdb in dir. 1 or 0 (errno). */
+/* Opens domains.cdb, users.cdb and aliases.cdb in dir. 1 or 0 (errno).
+ * A missing file does not make it fail (the daemons may start before
+ * mailctl writes the maps), but every lookup that needs domains.cdb or
+ * users.cdb while it is missing is an error (-1, ENOENT): temporary, not
+ * "remote" or "unknown". A missing aliases.cdb means no aliases. */
 extern int rcptmaps_open (rcptmaps *, char const *dir) ;
 extern void rcptmaps_close (rcptmaps *) ;
+
+/* cdbmap_find on a map that must exist: 1 found, 0 not found, -1 error
+ * (errno; ENOENT when the file is missing). */
+extern int rcptmaps_find_required (cdbmap *, char const *key, size_t keylen, cdb_data *data) ;
+
+/* Is the domain of key (after its last '@') in domains.cdb? 1 yes, 0 no,
+ * -1 lookup error (errno; ENOENT when domains.cdb is missing). */
+extern int rcpt_domain_local (rcptmaps *, char const *key, size_t keylen) ;
 
 #define RCPT_REMOTE 0    /* domain is not ours */
 #define RCPT_LOCAL 1     /* deliverable here: account, alias or catch-all */

@@ -2,11 +2,9 @@
 
 #include <errno.h>
 
-#include <skalibs/bytestr.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 
-#include "common/cdbmap.h"
 #include "common/rcpt.h"
 
  /* smtpd asks before it says 250 to RCPT: the full expansion answers, so
@@ -19,10 +17,7 @@ int rcpt_classify (rcptmaps *m, char const *key, size_t keylen)
 {
   genalloc dests = GENALLOC_ZERO ;
   stralloc storage = STRALLOC_ZERO ;
-  size_t at = byte_rchr(key, keylen, '@') ;
-  char const *domain = key + (at < keylen ? at + 1 : keylen) ;
-  cdb_data data ;
-  int r = cdbmap_find(&m->domains, domain, keylen - (domain - key), &data) ;
+  int r = rcpt_domain_local(m, key, keylen) ;
   if (r <= 0) return r ? -1 : RCPT_REMOTE ;
   r = rcpt_expand(m, key, keylen, &dests, &storage) ;
   {

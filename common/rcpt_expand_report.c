@@ -151,7 +151,7 @@ static int resolve (expander *e, char const *key, size_t keylen, unsigned int de
   if (keylen > RCPT_KEY_MAX) return (errno = EINVAL, 0) ;
 
    /* 1. not our domain: forward it */
-  r = cdbmap_find(&e->m->domains, domain, domainlen, &v) ;
+  r = rcptmaps_find_required(&e->m->domains, domain, domainlen, &v) ;
   if (r < 0) return 0 ;
   if (!r) return push_dest(e, RCPT_REMOTE, key, keylen, "", 0, "", 0) ;
 
@@ -186,7 +186,7 @@ static int resolve (expander *e, char const *key, size_t keylen, unsigned int de
   }
 
    /* 3. an account, +tag removed; the tag names the folder */
-  r = cdbmap_find(&e->m->users, base, baselen, &v) ;
+  r = rcptmaps_find_required(&e->m->users, base, baselen, &v) ;
   if (r < 0) return 0 ;
   if (r) return add_account(e, key, keylen, &v, tag ? tag : "", taglen) ;
 

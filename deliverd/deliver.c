@@ -168,6 +168,7 @@ static char const *expand_error (int e)
     case ELOOP : return "4.4.6 alias loop, or aliases nested deeper than 10" ;
     case E2BIG : return "4.3.0 alias expansion too large" ;
     case EINVAL : return "4.3.0 invalid entry in the recipient maps" ;
+    case ENOENT : return "4.3.0 recipient map missing (domains.cdb or users.cdb)" ;
     default : return "4.3.0 recipient lookup failed" ;
   }
 }

@@ -439,5 +439,30 @@ def corrupt_maps_never_escape_the_mail_root(s):
     s.mailctl("update")   # mailctl's own maps back
 
 
+@phtest.case
+def missing_maps_are_temporary(s):
+    """domains.cdb or users.cdb missing is a lookup error (Z4.3.0), never
+    'remote' (an R line) or 'unknown' (D5.1.1); aliases.cdb is optional."""
+    cdb = pathlib.Path(s.env["PH_CDB_DIR"])
+    try:
+        for name in ("domains.cdb", "users.cdb"):
+            os.rename(cdb / name, cdb / (name + ".away"))
+            try:
+                before = len(files(s, "example.test/demo"))
+                r = deliver(s, "a@sender.test", "demo@example.test", MSG)
+                assert r and len(r) == 1 and r[0].startswith(b"Z4.3.0"), (name, r)
+                assert len(files(s, "example.test/demo")) == before, name
+                assert log_has(s, r"event=deferred qid=\w+ rcpt=demo@example.test .*recipient map missing")
+            finally:
+                os.rename(cdb / (name + ".away"), cdb / name)
+        os.rename(cdb / "aliases.cdb", cdb / "aliases.cdb.away")
+        r = deliver(s, "a@sender.test", "demo@example.test", MSG)
+        assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), r
+        r = deliver(s, "a@sender.test", "postmaster@example.test", MSG)
+        assert r == [b"D5.1.1 unknown user"], r
+    finally:
+        s.mailctl("update")
+
+
 if __name__ == "__main__":
     phtest.main(services=["deliverd"], extra_env={"PH_DELIVERY_IDLE_TIMEOUT": str(IDLE)})

@@ -148,13 +148,37 @@ int main (void)
   unsetenv("PH_ENVFILE") ;
   build_aliases() ;
 
-   /* before any map exists: everything is remote, nothing fails */
-  CHECK(rcptmaps_open(&maps, dir), "open: missing cdb files are empty maps") ;
-  CHECK(classify("alice@example.test") == RCPT_REMOTE, "missing maps: every domain is remote") ;
+   /* before any map exists: the daemons can start, but every lookup is
+      a temporary error, never "remote" (relay denied) or "unknown" */
+  CHECK(rcptmaps_open(&maps, dir), "open: missing cdb files do not stop a daemon") ;
+  errno = 0 ;
+  CHECK(classify("alice@example.test") == -1 && errno == ENOENT, "missing domains.cdb: local address -> -1 ENOENT") ;
+  errno = 0 ;
+  CHECK(classify("someone@remote.test") == -1 && errno == ENOENT, "missing domains.cdb: any address -> -1 ENOENT") ;
+  errno = 0 ;
+  CHECK(expand("alice@example.test") == -1 && errno == ENOENT && !genalloc_len(rcptdest, &dests), "missing domains.cdb: expand -> -1 ENOENT, nothing forwarded") ;
 
-  if (!write_cdb("domains.cdb", domains, sizeof(domains) / sizeof(*domains))
-   || !write_cdb("users.cdb", users, sizeof(users) / sizeof(*users))
-   || !write_cdb("aliases.cdb", aliases, naliases))
+  if (!write_cdb("domains.cdb", domains, sizeof(domains) / sizeof(*domains)))
+  {
+    perror("cdbmake") ;
+    return 111 ;
+  }
+  errno = 0 ;
+  CHECK(classify("alice@example.test") == -1 && errno == ENOENT, "missing users.cdb: local address -> -1 ENOENT, not unknown") ;
+  errno = 0 ;
+  CHECK(expand("alice@example.test") == -1 && errno == ENOENT, "missing users.cdb: expand -> -1 ENOENT") ;
+  CHECK(classify("someone@remote.test") == RCPT_REMOTE, "missing users.cdb: a foreign domain is still remote") ;
+
+  if (!write_cdb("users.cdb", users, sizeof(users) / sizeof(*users)))
+  {
+    perror("cdbmake") ;
+    return 111 ;
+  }
+  n = expand("alice@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "alice@example.test", "example.test/alice", ""), "missing aliases.cdb: no aliases, accounts resolve") ;
+  CHECK(classify("nobody@example.test") == RCPT_UNKNOWN, "missing aliases.cdb: unknown user is unknown") ;
+
+  if (!write_cdb("aliases.cdb", aliases, naliases))
   {
     perror("cdbmake") ;
     return 111 ;
@@ -274,7 +298,17 @@ int main (void)
     CHECK(n == -1, "error: unreadable users.cdb -> -1 (temporary)") ;
     CHECK(classify("alice@example.test") == -1, "error: classify -> -1") ;
     rmdir(path) ;
-    CHECK(classify("alice@example.test") == RCPT_UNKNOWN, "error: users.cdb removed -> empty map, unknown") ;
+    errno = 0 ;
+    CHECK(classify("alice@example.test") == -1 && errno == ENOENT, "error: users.cdb removed -> -1 ENOENT, not unknown") ;
+    snprintf(path, sizeof(path), "%s/domains.cdb", dir) ;
+    unlink(path) ;
+    errno = 0 ;
+    CHECK(classify("someone@remote.test") == -1 && errno == ENOENT, "error: domains.cdb removed -> -1 ENOENT, not remote") ;
+    snprintf(path, sizeof(path), "%s/aliases.cdb", dir) ;
+    unlink(path) ;
+    if (!write_cdb("domains.cdb", domains, sizeof(domains) / sizeof(*domains))
+     || !write_cdb("users.cdb", users, sizeof(users) / sizeof(*users))) { perror("cdbmake") ; return 111 ; }
+    CHECK(classify("alice@example.test") == RCPT_LOCAL && classify("info@example.test") == RCPT_UNKNOWN, "aliases.cdb removed: no aliases, accounts still local") ;
   }
 
   rcptmaps_close(&maps) ;
