@@ -5,12 +5,18 @@
  * Security: tcpd starts as root only to bind a privileged port; it drops
  * to the handler's uid and gid (-U or -u/-g: setgroups, setgid, setuid,
  * then it checks that setuid(0) fails) before it accepts a single
- * connection, so no client byte ever meets a root process. It reads
+ * connection, so no client byte ever meets a root process. Started as
+ * root without -U or -u, it refuses to run, unless -R says that the
+ * handler chain drops privileges itself (a TLS helper that reads its key
+ * as root, then drops, then runs the protocol program under yet another
+ * uid: s6-tcpserver run as root, s6-applyuidgid in the chain). With -R,
+ * tcpd and the start of each handler chain stay root: the chain, not
+ * tcpd, is then what keeps client bytes away from root. It reads
  * nothing from clients: it only accepts, looks the address up in
  * bans.cdb and access.cdb (mmapped, every record length checked), and
  * hands the socket to a handler. It writes nothing on disk. A compromise
- * gives the handler's uid (phsmtpd: no files, no secrets) and the power
- * to refuse connections or signal its own children. */
+ * gives the handler's uid (phsmtpd: no files, no secrets), or root with
+ * -R, and the power to refuse connections or signal its own children. */
 
 #include <string.h>
 #include <errno.h>
@@ -36,7 +42,7 @@
 #include "common/log.h"
 #include "tcpd.h"
 
-#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] ip port prog..."
+#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid | -R ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] ip port prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define ABSOLUTE_MAXCONN 16384
@@ -287,7 +293,7 @@ int main (int argc, char const *const *argv)
   unsigned int backlog = SOMAXCONN ;
   int notif = -1 ;
   int want4 = 0, want6 = 0, fromenv = 0 ;
-  int hasuid = 0, hasgid = 0 ;
+  int hasuid = 0, hasgid = 0, chaindrops = 0 ;
   uid_t uid = 0 ;
   gid_t gid = 0 ;
   char const *accesspath = 0 ;
@@ -298,7 +304,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:a:B:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:Ra:B:m:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -318,6 +324,7 @@ int main (int argc, char const *const *argv)
         case 'U' : fromenv = 1 ; break ;
         case 'u' : if (!uid0_scan(l.arg, &uid)) dieusage() ; hasuid = 1 ; break ;
         case 'g' : if (!gid0_scan(l.arg, &gid)) dieusage() ; hasgid = 1 ; break ;
+        case 'R' : chaindrops = 1 ; break ;
         case 'a' : accesspath = l.arg ; break ;
         case 'B' : banspath = l.arg ; break ;
         case 'm' :
@@ -334,7 +341,11 @@ int main (int argc, char const *const *argv)
   }
   if (argc < 3 || !*argv[2]) dieusage() ;
   if (want4 && want6) dieusage() ;
-  if (hasuid != hasgid || (fromenv && hasuid)) dieusage() ;
+  if (hasuid != hasgid || (fromenv && hasuid) || (chaindrops && (fromenv || hasuid))) dieusage() ;
+  /* Keeping root for the handlers must be asked for, never a default */
+  if (!fromenv && !hasuid && !chaindrops
+   && (!getuid() || !geteuid() || !getgid() || !getegid()))
+    strerr_dief1x(100, "refusing to run handlers as root: use -U or -u/-g to drop privileges, or -R if the handler chain drops them itself") ;
   if (!maxconn || maxconn > ABSOLUTE_MAXCONN) strerr_dief1x(100, "maxconn must be between 1 and 16384") ;
   if (!maxconn_ip) strerr_dief1x(100, "maxconn-per-ip must be at least 1") ;
   if (maxconn_ip > maxconn) maxconn_ip = maxconn ;

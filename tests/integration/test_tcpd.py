@@ -50,6 +50,20 @@ def have_ipv6():
         return False
 
 
+NOBODY = 65534
+
+
+def as_nobody(then=None):
+    """A preexec_fn that drops to nobody (groups, gid, uid), then runs then."""
+    def drop():
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+        if then:
+            then()
+    return drop
+
+
 class Tcpd:
     """One tcpd process: started with a readiness pipe (-d), its stderr in
     a file, stopped (and its leftover handlers killed) at the end."""
@@ -59,6 +73,10 @@ class Tcpd:
     def __init__(self, args, prog, host="127.0.0.1", family=socket.AF_INET, env=None,
                  preexec_fn=None, wrapper=(), ready=True, notif_high=False):
         Tcpd.count += 1
+        if os.geteuid() == 0 and not any(a in ("-U", "-u", "-R") for a in args):
+            # tcpd refuses to run handlers as root unless told how privileges
+            # are dropped: the cases about other things run it as nobody
+            preexec_fn = as_nobody(preexec_fn)
         self.host = host
         self.family = family
         self.port = free_port(family, host)
@@ -419,6 +437,30 @@ def privilege_drop_from_env_nobody():
 
 
 @case
+def root_without_drop_refused_unless_R():
+    if os.geteuid() != 0:
+        print("# not root: the root refusal is not tested")
+        return
+    port = str(free_port())
+    r = subprocess.run([TCPD, "127.0.0.1", port, "true"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=10)
+    assert r.returncode == 100, "root without -U/-u/-R: exit %d" % r.returncode
+    assert b"-R" in r.stderr and b"root" in r.stderr, r.stderr
+    for bad in (["-R", "-U"], ["-R", "-u", "65534", "-g", "65534"]):
+        r = subprocess.run([TCPD] + bad + ["127.0.0.1", port, "true"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
+                           env=dict(os.environ, UID="65534", GID="65534", GIDLIST=""))
+        assert r.returncode == 100, "%s accepted: exit %d" % (bad, r.returncode)
+    # -R: the accept loop stays root and so does the handler, whose chain
+    # is trusted to drop privileges itself (s6-tcpserver + s6-applyuidgid)
+    with Tcpd(["-R"], sh("id -u; exec s6-applyuidgid -u 65534 -g 65534 id -u")) as t:
+        got = read_all(t.connect()).decode().split()
+        assert got == ["0", "65534"], got
+        st = pathlib.Path("/proc/%d/status" % t.proc.pid).read_text()
+        assert [l for l in st.splitlines() if l.startswith("Uid:")][0].split()[1:] == ["0"] * 4
+
+
+@case
 def usage_and_refusals():
     def rc(args, env=None):
         e = dict(os.environ)
@@ -445,7 +487,8 @@ def usage_and_refusals():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
-        assert rc(["127.0.0.1", str(busy.getsockname()[1]), "true"]) == 111, "bind failure not 111"
+        assert rc(["-u", "65534", "-g", "65534", "127.0.0.1", str(busy.getsockname()[1]), "true"]) == 111, \
+            "bind failure not 111"
 
 
 @case
