@@ -3,10 +3,12 @@
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include <signal.h>
 
 #include <skalibs/types.h>
 #include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/sig.h>
 #include <skalibs/selfpipe.h>
 #include <skalibs/exec.h>
 
@@ -38,7 +40,13 @@ static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule cons
   char fmt[UINT32_FMT] ;
   size_t m = 0 ;
 
+  /* The handler starts with the signal state tcpd was given: the trapped
+   * signals unblocked (selfpipe_finish), and SIGPIPE back to its default,
+   * stated here rather than left to how sig_altignore happens to work (a
+   * SIG_IGN would survive exec and hide EPIPE-as-a-signal from every
+   * handler). */
   selfpipe_finish() ;
+  if (!sig_restore(SIGPIPE)) strerr_diefu1sys(111, "restore the default SIGPIPE action") ;
   if (fd_move(0, fd) < 0 || fd_copy(1, 0) < 0) strerr_diefu1sys(111, "move the socket to fds 0 and 1") ;
   if (ndelay_off(0) < 0) strerr_diefu1sys(111, "make the socket blocking") ;
 

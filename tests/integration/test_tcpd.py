@@ -461,6 +461,20 @@ def root_without_drop_refused_unless_R():
 
 
 @case
+def handler_gets_default_signal_state():
+    # SigIgn, SigBlk: bit n-1 for signal n. tcpd blocks its trapped signals
+    # (signalfd) and catches SIGPIPE; none of that may reach the handler.
+    script = "grep -E '^Sig(Ign|Blk):' /proc/self/status"
+    def parent_ignores_pipe():
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    with Tcpd([], sh(script), preexec_fn=parent_ignores_pipe) as t:
+        got = dict(l.split(":\t") for l in read_all(t.connect()).decode().splitlines())
+        ign, blk = int(got["SigIgn"], 16), int(got["SigBlk"], 16)
+        assert not ign & (1 << (signal.SIGPIPE - 1)), "SIGPIPE ignored in the handler: %s" % got
+        assert blk == 0, "signals blocked in the handler: %s" % got
+
+
+@case
 def usage_and_refusals():
     def rc(args, env=None):
         e = dict(os.environ)
