@@ -69,9 +69,14 @@ extern int rcpt_expand (rcptmaps *, char const *key, size_t keylen, genalloc *de
  *   the unmatched "+tag" is added to each target without a tag of its own
  *   (Postfix's propagate_unmatched_extensions default, which
  *   docker-mailserver keeps). Catch-all targets are used as they are.
- * - Rule 3: the destination's address is the key itself, tag included
- *   (what Delivered-To shows); folder is the tag ("" if none): deliverd
- *   delivers into that folder only if it exists (maildir_folder_find).
+ * - Rule 3: users.cdb is asked for the full address first, then (if it
+ *   has a tag) for the address without it, as Postfix does for
+ *   virtual_mailbox_maps: an account whose name holds a delimiter
+ *   ("first+last", or "dash-name" with "+-") is found, and wins over the
+ *   tag-stripped account. The destination's address is the key itself,
+ *   tag included (what Delivered-To shows); folder is the tag when the
+ *   tag-stripped address matched, else "". Whether the tag selects a
+ *   folder is deliverd's decision (PH_TAG_TO_FOLDER).
  * - A target equal to an address being expanded (alias "a -> a, b": keep
  *   a copy and forward) is resolved by rule 3 only; if it is no account,
  *   that is a loop: ELOOP. Deeper than RCPT_DEPTH_MAX: ELOOP.

@@ -185,10 +185,19 @@ static int resolve (expander *e, char const *key, size_t keylen, unsigned int de
     }
   }
 
-   /* 3. an account, +tag removed; the tag names the folder */
-  r = rcptmaps_find_required(&e->m->users, base, baselen, &v) ;
+   /* 3. an account: the full address first, so that an account whose
+      name holds the delimiter ("first+last") gets its mail (Postfix's
+      order for virtual_mailbox_maps), then with the tag removed; the
+      tag then names the folder */
+  r = rcptmaps_find_required(&e->m->users, key, keylen, &v) ;
   if (r < 0) return 0 ;
-  if (r) return add_account(e, key, keylen, &v, tag ? tag : "", taglen) ;
+  if (r) return add_account(e, key, keylen, &v, "", 0) ;
+  if (tag)
+  {
+    r = rcptmaps_find_required(&e->m->users, base, baselen, &v) ;
+    if (r < 0) return 0 ;
+    if (r) return add_account(e, key, keylen, &v, tag, taglen) ;
+  }
 
   if (self) return (errno = ELOOP, 0) ;
 

@@ -58,6 +58,9 @@ static kv const users[] =
   KV("evil4@example.test", "maildir=example.test/../x\0"),
   KV("nomaildir@example.test", "quota=5\0"),
   KV("nonul@example.test", "maildir=example.test/nonul"),
+  KV("first+last@example.test", "maildir=example.test/first+last\0"),
+  KV("dash-name@example.test", "maildir=example.test/dash-name\0"),
+  KV("alice+own@example.test", "maildir=example.test/alice-own\0"),
 } ;
 
 static char many[1100 * 24] ;
@@ -205,6 +208,13 @@ int main (void)
   CHECK(n == 1 && has(RCPT_LOCAL, "carol@other.test", "other.test/carol", ""), "rule 3: account beats catch-all") ;
   n = expand("bob+x@example.test") ;
   CHECK(n == 2, "rule 3: fields before maildir= are skipped") ;
+  n = expand("first+last@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "first+last@example.test", "example.test/first+last", ""), "rule 3: an account with the delimiter in its name is found (full address first)") ;
+  CHECK(classify("first+last@example.test") == RCPT_LOCAL, "rule 3: classify accepts an account with the delimiter in its name") ;
+  n = expand("alice+own@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "alice+own@example.test", "example.test/alice-own", ""), "rule 3: the full address beats the tag-stripped one") ;
+  n = expand("alice+other@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "alice+other@example.test", "example.test/alice", "other"), "rule 3: else the tag-stripped address, tag kept") ;
 
    /* rule 2 */
   n = expand("info@example.test") ;
@@ -276,6 +286,12 @@ int main (void)
   setenv("PH_RECIPIENT_DELIMITER", "+-", 1) ;
   n = expand("alice-foo@example.test") ;
   CHECK(n == 1 && has(RCPT_LOCAL, "alice-foo@example.test", "example.test/alice", "foo"), "delimiter: PH_RECIPIENT_DELIMITER=+- splits at '-'") ;
+  n = expand("dash-name@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "dash-name@example.test", "example.test/dash-name", ""), "delimiter: +- and an account named dash-name: full address first") ;
+  n = expand("first+last@example.test") ;
+  CHECK(n == 1 && has(RCPT_LOCAL, "first+last@example.test", "example.test/first+last", ""), "delimiter: +- and an account named first+last") ;
+  n = expand("dash-name+x@example.test") ;
+  CHECK(n == 0, "delimiter: +- splits at the first delimiter (dash), as Postfix") ;
   unsetenv("PH_RECIPIENT_DELIMITER") ;
   CHECK(expand("alice-foo@example.test") == 0, "delimiter: default is '+' only") ;
 
