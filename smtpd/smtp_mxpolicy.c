@@ -20,14 +20,18 @@ static int classify_mailbox (smtp_mxpolicy *p, char const *mailbox, size_t len, 
   return rcpt_classify(&p->maps, key, keylen) ;
 }
 
+/* postmaster@domain must be a path (RFC 5321 4.5.3.1.3: 256 octets);
+ * a host name too long for that names no mailbox here. */
 static int classify_postmaster_at (smtp_mxpolicy *p, char const *domain, char *key)
 {
-  char mailbox[ADDR_PATH_MAX + 3] ;
+  static char const prefix[] = "postmaster@" ;
+  char mailbox[ADDR_PATH_MAX] ;
+  size_t const plen = sizeof(prefix) - 1 ;
   size_t dlen = strlen(domain) ;
-  if (dlen > ADDR_DOMAIN_MAX) return RCPT_UNKNOWN ;
-  memcpy(mailbox, "postmaster@", 11) ;
-  memcpy(mailbox + 11, domain, dlen) ;
-  return classify_mailbox(p, mailbox, 11 + dlen, key) ;
+  if (dlen > ADDR_PATH_MAX - plen) return RCPT_UNKNOWN ;
+  memcpy(mailbox, prefix, plen) ;
+  memcpy(mailbox + plen, domain, dlen) ;
+  return classify_mailbox(p, mailbox, plen + dlen, key) ;
 }
 
 /* RFC 5321 4.5.1: "<Postmaster>" without a domain must be accepted. It

@@ -219,6 +219,41 @@ def bare_postmaster_accepted(s):
     assert s.wait_for(lambda: maildir_count(s) > before, 10)
 
 
+@phtest.case
+def long_hostname_bare_postmaster(s):
+    """RFC 5321 4.5.1 <Postmaster> with POSTMASTER_ADDRESS unset tries
+    postmaster@<hostname>: a 253-octet host name makes that address too long
+    (and once overflowed smtpd's buffer); the parent domain is tried next."""
+    parent = ".".join(["d" * 60, "e" * 60, "f" * 60, "g" * 49, "example.test"])  # 245 octets
+    host = "mxlabel." + parent
+    assert len(parent) == 245 and len(host) == 253
+    envfile = s.state / "config" / "mailserver.env"
+    saved = envfile.read_text()
+    lines = [ln for ln in saved.splitlines()
+             if not ln.startswith(("OVERRIDE_HOSTNAME=", "POSTMASTER_ADDRESS="))]
+    try:
+        # smtpd reads the file at every connection
+        envfile.write_text("\n".join(lines + ["OVERRIDE_HOSTNAME=" + host]) + "\n")
+        c = Raw(s)
+        assert c.last().startswith("220 " + host + " "), "host name not in use"
+        c.expect("EHLO client.test", "250")
+        c.expect("MAIL FROM:<>", "250")
+        c.expect("RCPT TO:<Postmaster>", "550 5.1.1")  # neither domain is local
+        c.expect("QUIT", "221")
+        # now the parent domain is local: postmaster@<parent> is 256 octets
+        s.mailctl("alias", "add", "postmaster@" + parent, DEMO)
+        c = Raw(s)
+        c.last()
+        c.expect("EHLO client.test", "250")
+        c.expect("MAIL FROM:<>", "250")
+        c.expect("RCPT TO:<Postmaster>", "250 2.1.5")
+        c.expect("QUIT", "221")
+    finally:
+        envfile.write_text(saved)
+        s.mailctl("alias", "del", "postmaster@" + parent, DEMO, check=False)
+    assert not s.sanitizer_reports(), s.sanitizer_reports()
+
+
 # ---- PIPELINING
 
 @phtest.case
