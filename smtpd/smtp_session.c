@@ -240,8 +240,10 @@ static void do_quit (smtp_session *s, smtp_cmd const *c)
 static void do_vrfy (smtp_session *s, smtp_cmd const *c)
 {
   if (!c->arglen) { refuse(s, c, 501, "5.5.4", "syntax: VRFY address", "syntax") ; return ; }
-  /* RFC 5321 3.5.3: 252 when we will not say; never a user list */
-  smtp_reply(s, 252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery") ;
+  /* RFC 5321 3.5.3: 252 when we will not say; never a user list.
+   * RFC 3463: X.5.2 would mean a syntax error; 2.0.0 is "other", as
+   * Postfix answers. */
+  smtp_reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery") ;
 }
 
 static void do_expn (smtp_session *s, smtp_cmd const *c)
