@@ -4,7 +4,9 @@
  * client on fds 0 and 1, its address in TCPREMOTEIP).
  *
  * Security. It runs as phsmtpd (tcpd drops to that uid before exec),
- * with no privilege at all. It trusts nothing that comes from the
+ * with no privilege at all, and refuses to run as root: a handler chain
+ * that forgot to drop privileges (tcpd -R) must not give the network a
+ * root process. It trusts nothing that comes from the
  * network: every line and every message byte is read with a length cap
  * and a deadline, and answered with a protocol error when bad. It reads
  * the recipient maps (domains.cdb, users.cdb, aliases.cdb, world
@@ -19,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/sgetopt.h>
@@ -84,6 +87,11 @@ int main (int argc, char const *const *argv)
     argc -= l.ind ; argv += l.ind ;
   }
   if (argc) dieusage() ;
+  if (!geteuid())
+  {
+    tempfail_client() ;
+    strerr_dief1x(100, "refusing to run as root: run under tcpd -U (or a chain that drops privileges) as phsmtpd") ;
+  }
 
   if (!config_init())
   {
@@ -135,7 +143,11 @@ int main (int argc, char const *const *argv)
     tempfail_client() ;
     strerr_diefu1sys(111, "set the client fds non-blocking") ;
   }
-  if (sig_ignore(SIGPIPE) < 0) strerr_diefu1sys(111, "ignore SIGPIPE") ;
+  if (!sig_ignore(SIGPIPE))  /* skalibs 2.13: 1 on success, 0 on failure */
+  {
+    tempfail_client() ;
+    strerr_diefu1sys(111, "ignore SIGPIPE") ;
+  }
   tain_now_set_stopwatch_g() ;
 
   ip = getenv("TCPREMOTEIP") ;

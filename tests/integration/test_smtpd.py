@@ -4,6 +4,7 @@ line discipline, SMTP smuggling, limits and deadlines. Uses raw sockets
 (to control every byte), python's smtplib and swaks."""
 
 import atexit
+import os
 import re
 import smtplib
 import socket
@@ -254,6 +255,22 @@ def long_hostname_bare_postmaster(s):
         s.mailctl("alias", "del", "postmaster@" + parent, DEMO, check=False)
     assert not s.sanitizer_reports(), s.sanitizer_reports()
 
+
+@phtest.case
+def smtpd_refuses_root(s):
+    if os.geteuid() != 0:
+        print("# not root: the root refusal is not tested")
+        return
+    env = {k: v for k, v in s.env.items() if k.startswith(("PH_", "PATH"))}
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS")})
+    r = subprocess.run([str(s.bin / "smtpd")], env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    assert r.returncode == 100, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout.startswith(b"421 4.3.5 "), r.stdout
+    assert b"root" in r.stderr, r.stderr
+
+
+# ---- PIPELINING
 
 # ---- PIPELINING
 
