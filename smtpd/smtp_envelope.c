@@ -75,13 +75,30 @@ void smtp_do_mail (smtp_session *s, smtp_cmd const *c)
   smtp_reply(s, 250, "2.1.0", "Ok") ;
 }
 
+static char fold (char c)
+{
+  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c ;
+}
+
+/* Same lookup key (addr_key: canonical form, ASCII letters folded)? The
+ * envelope holds canonical forms, so folding them is enough. */
+static int same_key (char const *a, char const *b, size_t len)
+{
+  size_t i = 0 ;
+  for (; i < len ; i++) if (fold(a[i]) != fold(b[i])) return 0 ;
+  return 1 ;
+}
+
+/* RFC 5321 allows the same recipient twice in one transaction; it is
+ * accepted and kept once, so that the mailbox gets one copy (Postfix
+ * does the same). The first spelling stays in the envelope. */
 static int have_rcpt (smtp_session const *s, char const *rcpt, size_t len)
 {
   size_t i = 0 ;
   while (i < s->rcpts.len)
   {
     size_t n = strlen(s->rcpts.s + i) ;
-    if (n == len && !memcmp(s->rcpts.s + i, rcpt, len)) return 1 ;
+    if (n == len && same_key(s->rcpts.s + i, rcpt, len)) return 1 ;
     i += n + 1 ;
   }
   return 0 ;

@@ -222,6 +222,29 @@ def bare_postmaster_accepted(s):
 
 
 @phtest.case
+def duplicate_recipient_accepted_kept_once(s):
+    before = maildir_count(s)
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250")
+    for r in ("demo@example.test", "DEMO@Example.Test", "Demo@example.TEST"):
+        c.expect("RCPT TO:<%s>" % r, "250 2.1.5")
+    c.expect("DATA", "354")
+    c.send(b"Subject: dup rcpt\r\nMessage-ID: <dup-rcpt@client.test>\r\n\r\nonce\r\n.\r\n")
+    r = c.last()
+    assert r.startswith("250 2.0.0"), r
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=accepted qid=\w+ smtpid=\w+ from=alice@sender\.test nrcpt=1 ")
+    def copies():
+        return [x for x in message_texts(s) if b"<dup-rcpt@client.test>" in x]
+    assert s.wait_for(copies, 10), "not delivered"
+    deliver_marker(s, "dup")  # a second copy would be there by now
+    assert maildir_count(s) == before + 2, (before, maildir_count(s))
+    got = copies()
+    assert len(got) == 1, "%d copies of one message" % len(got)
+    assert b"\tfor <demo@example.test>;" in got[0], got[0][:400]
+
+
+@phtest.case
 def long_hostname_bare_postmaster(s):
     """RFC 5321 4.5.1 <Postmaster> with POSTMASTER_ADDRESS unset tries
     postmaster@<hostname>: a 253-octet host name makes that address too long
@@ -269,8 +292,6 @@ def smtpd_refuses_root(s):
     assert r.stdout.startswith(b"421 4.3.5 "), r.stdout
     assert b"root" in r.stderr, r.stderr
 
-
-# ---- PIPELINING
 
 # ---- PIPELINING
 
@@ -503,6 +524,21 @@ def relay_networks_allow_relaying(s):
     c.expect("RSET", "250")
     c.expect("QUIT", "221")
     assert "relay=yes" in t.log("smtpd") or t.wait_for(lambda: "relay=yes" in t.log("smtpd"), 5)
+
+
+@phtest.case
+def duplicate_relay_recipient_counted_once(s):
+    # PH_SMTP_MAX_RCPT=2 here: spellings of one address are one recipient
+    # (compared as lookup keys: ASCII case folded)
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<Someone@Elsewhere.test>", "250 2.1.5")
+    c.expect("RCPT TO:<someone@elsewhere.TEST>", "250 2.1.5")
+    c.expect('RCPT TO:<"SOMEONE"@ELSEWHERE.test>', "250 2.1.5")
+    c.expect("RCPT TO:<other@elsewhere.test>", "250 2.1.5")
+    c.expect("RCPT TO:<third@elsewhere.test>", "452 4.5.3")
+    c.expect("QUIT", "221")
 
 
 @phtest.case
