@@ -16,7 +16,10 @@
  * root), "domain/user"; a folder by its Maildir++ name without the leading
  * dot ("Work", "Lists.foo"), "" being INBOX (the Maildir itself). Missing
  * directories are created with mode 0700 (and the parents fsynced); a
- * folder also gets its empty "maildirfolder" file. Message files are 0600. */
+ * folder also gets its empty "maildirfolder" file. Message files are 0600.
+ * No symlink below the root is ever followed: a Maildir, folder, cur/,
+ * new/ or tmp/ (or a domain directory) that is a symlink makes delivery
+ * fail with ELOOP, and is no folder for maildir_folder_find. */
 
 #include <stddef.h>
 #include <sys/time.h>
@@ -50,13 +53,24 @@ extern int maildir_host_escape (char const *host, stralloc *sa) ;
  * tests use it to provoke EEXIST. */
 extern size_t maildir_tmpname (char *s, struct timeval const *tv, char const *host, unsigned int ahead) ;
 
+/* Opens the directory path (relative: one or more components) below
+ * dirfd without following any symlink and without leaving dirfd:
+ * openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or, where the
+ * kernel lacks it, one component at a time with O_NOFOLLOW | O_DIRECTORY.
+ * Returns an fd (read-only, O_DIRECTORY, close-on-exec) or -1 with errno
+ * (ELOOP: a symlink on the way; ENOTDIR; EXDEV: the path would leave
+ * dirfd). Every directory below the mail root is opened this way. */
+extern int maildir_opendir_beneath (int dirfd, char const *path) ;
+/* Tests only: 1 makes maildir_opendir_beneath use the fallback walk. */
+extern void maildir_opendir_force_fallback (int) ;
+
 /* Creates what is missing of root/maildir/[.folder/]{cur,new,tmp} (and the
  * folder's maildirfolder file). Returns an fd on the Maildir directory of
  * the folder (O_DIRECTORY, close-on-exec), or -1 with errno. */
 extern int maildir_make (int rootfd, char const *maildir, char const *folder) ;
 
 /* Finds the folder a "+tag" names in root/maildir: ".<tag>" if it is an
- * existing directory, else the only ".<Name>" directory whose name equals
+ * existing directory (not a symlink to one), else the only ".<Name>" directory whose name equals
  * the tag ignoring ASCII case (addresses are lower-cased before lookup, so
  * "+work" must find ".Work"). Returns 1 and appends the folder name (no
  * leading dot) and a NUL to *folder; 0 if there is no such folder or tag

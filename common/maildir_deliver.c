@@ -92,47 +92,43 @@ static int copy_message (int fd, int msgfd, uint64_t *copied)
   return 1 ;
 }
 
-static int create_tmp (int mdfd, struct timeval const *tv, char const *host, char *path)
+static int create_tmp (int tmpfd, struct timeval const *tv, char const *host, char *name)
 {
-  memcpy(path, "tmp/", 4) ;
   for (unsigned int i = 0 ; i < MAILDIR_TMP_TRIES ; i++)
   {
     int fd ;
-    if (!tmpname_fmt(path + 4, tv, host, seq++)) return (errno = ENAMETOOLONG, -1) ;
-    fd = openat(mdfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    if (!tmpname_fmt(name, tv, host, seq++)) return (errno = ENAMETOOLONG, -1) ;
+     /* O_EXCL never follows a symlink; O_NOFOLLOW says so twice */
+    fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
     if (fd >= 0) return fd ;
     if (errno != EEXIST) return -1 ;
   }
   return -1 ;
 }
 
-static int sync_new (int mdfd)
+static void close_keep_errno (int fd)
 {
-  int r ;
-  int fd = openat(mdfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (fd == -1) return 0 ;
-  r = fd_sync(fd) == 0 ;
-  {
-    int e = errno ;
-    fd_close(fd) ;
-    errno = e ;
-  }
-  return r ;
+  int e = errno ;
+  fd_close(fd) ;
+  errno = e ;
 }
 
+ /* tmp/ and new/ are opened once, without following symlinks, and the
+    file is created, renamed and synced relative to these fds: no path
+    below the root is resolved twice. */
 int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where)
 {
-  char tmppath[MAILDIR_FOLDER_MAX + 6] ;
-  char newpath[MAILDIR_FOLDER_MAX + 6] ;
+  char tmpname[MAILDIR_FOLDER_MAX + 1] ;
+  char newname[MAILDIR_FOLDER_MAX + 1] ;
   struct timeval now ;
   struct stat st ;
   uint64_t size ;
-  int mdfd, fd ;
+  int mdfd, tmpfd = -1, newfd = -1, fd = -1 ;
   int e ;
 
   if (!*host || strchr(host, '/')) return (errno = EINVAL, 0) ;
    /* Room for the answer now, so that nothing can fail after the rename. */
-  if (!stralloc_readyplus(where, strlen(maildir) + strlen(folder) + sizeof(newpath) + 4)) return 0 ;
+  if (!stralloc_readyplus(where, strlen(maildir) + strlen(folder) + sizeof(newname) + 8)) return 0 ;
   if (!tv)
   {
     if (gettimeofday(&now, 0) == -1) return 0 ;
@@ -140,28 +136,35 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
   }
   mdfd = maildir_make(rootfd, maildir, folder) ;
   if (mdfd == -1) return 0 ;
-  fd = create_tmp(mdfd, tv, host, tmppath) ;
-  if (fd == -1) goto errmd ;
+  tmpfd = maildir_opendir_beneath(mdfd, "tmp") ;
+  if (tmpfd == -1) goto err ;
+  newfd = maildir_opendir_beneath(mdfd, "new") ;
+  if (newfd == -1) goto err ;
+  fd = create_tmp(tmpfd, tv, host, tmpname) ;
+  if (fd == -1) goto err ;
 
   if (allwrite(fd, hdr, hdrlen) < hdrlen
    || !copy_message(fd, msgfd, &size)
    || fd_sync(fd) == -1
    || fstat(fd, &st) == -1) goto errtmp ;
-  if (close(fd) == -1) { fd = -1 ; goto errtmp ; }   /* NFS reports write errors at close */
+  e = close(fd) ;
   fd = -1 ;
+  if (e == -1) goto errtmp ;   /* NFS reports write errors at close */
   size += hdrlen ;
 
-  memcpy(newpath, "new/", 4) ;
-  if (!newname_fmt(newpath + 4, tv, &st, host, size)) { errno = ENAMETOOLONG ; goto errtmp ; }
-  if (renameat(mdfd, tmppath, mdfd, newpath) == -1) goto errtmp ;
-  if (!sync_new(mdfd))
+  if (!newname_fmt(newname, tv, &st, host, size)) { errno = ENAMETOOLONG ; goto errtmp ; }
+  if (renameat(tmpfd, tmpname, newfd, newname) == -1) goto errtmp ;
+  if (fd_sync(newfd) == -1)
   {
      /* Not known to be durable, so not delivered: take it back, queued
         retries, and the retry must not leave a second copy behind. */
     e = errno ;
-    unlinkat(mdfd, newpath, 0) ;
-    goto errmd_e ;
+    unlinkat(newfd, newname, 0) ;
+    errno = e ;
+    goto err ;
   }
+  fd_close(newfd) ;
+  fd_close(tmpfd) ;
   fd_close(mdfd) ;
 
   stralloc_cats(where, maildir) ;
@@ -170,20 +173,19 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
     stralloc_catb(where, "/.", 2) ;
     stralloc_cats(where, folder) ;
   }
-  stralloc_catb(where, "/", 1) ;
-  stralloc_cats(where, newpath) ;
+  stralloc_catb(where, "/new/", 5) ;
+  stralloc_cats(where, newname) ;
   stralloc_0(where) ;
   return 1 ;
 
  errtmp:
   e = errno ;
   if (fd >= 0) fd_close(fd) ;
-  unlinkat(mdfd, tmppath, 0) ;
-  goto errmd_e ;
- errmd:
-  e = errno ;
- errmd_e:
-  fd_close(mdfd) ;
+  unlinkat(tmpfd, tmpname, 0) ;
   errno = e ;
+ err:
+  if (newfd >= 0) close_keep_errno(newfd) ;
+  if (tmpfd >= 0) close_keep_errno(tmpfd) ;
+  close_keep_errno(mdfd) ;
   return 0 ;
 }

@@ -24,10 +24,12 @@
 
 #define FOLDER_SCAN_MAX 100000   /* directory entries looked at, at most */
 
+   /* A symlink is no folder, whatever it points to: deliverd must not
+      write outside the mail root (maildir_make would refuse it anyway). */
 static int is_dir_at (int dirfd, char const *name)
 {
   struct stat st ;
-  if (fstatat(dirfd, name, &st, 0) == -1)
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
     return errno == ENOENT || errno == ENOTDIR ? 0 : -1 ;
   return S_ISDIR(st.st_mode) ;
 }
@@ -49,6 +51,7 @@ static int scan (int mdfd, char const *tag, size_t len, stralloc *folder)
       break ;
     }
     if (d->d_name[0] != '.' || strlen(d->d_name + 1) != len || case_diffb(d->d_name + 1, len, tag)) continue ;
+    if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN) continue ;   /* files, symlinks */
     if (found && strcmp(d->d_name + 1, best) >= 0) continue ;
     switch (is_dir_at(mdfd, d->d_name))
     {
@@ -80,7 +83,7 @@ int maildir_folder_find (int rootfd, char const *maildir, char const *tag, stral
 
   if (!maildir_folder_valid(tag, len)) return 0 ;
   if (!maildir_path_valid(maildir, strlen(maildir))) return (errno = EINVAL, -1) ;
-  mdfd = openat(rootfd, maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  mdfd = maildir_opendir_beneath(rootfd, maildir) ;
   if (mdfd == -1) return errno == ENOENT ? 0 : -1 ;
 
   name[0] = '.' ;

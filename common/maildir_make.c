@@ -13,44 +13,73 @@
  /* Dovecot creates a missing Maildir on first delivery; so do we, each
     directory mode 0700, and each parent that gained an entry is fsynced:
     a delivery reported durable must not vanish with a directory that was
-    never written to disk. */
+    never written to disk.
+    Every directory is opened with maildir_opendir_beneath: a symlink
+    anywhere below the root is an error (ELOOP), never followed. */
 
-static int open_dir_at (int dirfd, char const *name)
+static void close_keep_errno (int fd)
 {
-  return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  int e = errno ;
+  fd_close(fd) ;
+  errno = e ;
 }
 
- /* mkdir name in dirfd if missing; sets *created. */
-static int ensure_dir (int dirfd, char const *name, int *created)
+ /* Makes sure each of the n names is a directory in dirfd (created if
+    missing, never a symlink) whose entry is on disk, with one fsync of
+    dirfd at most. If fds is not 0 the directories' fds are left there,
+    else closed. Returns 1, or 0 with errno (nothing left open). */
+static int ensure_dirs (int dirfd, char const *const *names, unsigned int n, int *fds)
 {
-  if (!mkdirat(dirfd, name, 0700)) { *created = 1 ; return 1 ; }
-  return errno == EEXIST ;
+  int opened[3] ;
+  int need_sync = 0 ;
+  unsigned int i = 0 ;
+  for (; i < n ; i++)
+  {
+    if (!mkdirat(dirfd, names[i], 0700)) need_sync = 1 ;
+    else if (errno != EEXIST) goto err ;
+    opened[i] = maildir_opendir_beneath(dirfd, names[i]) ;
+    if (opened[i] == -1) goto err ;
+  }
+  if (need_sync && fd_sync(dirfd) == -1) goto err ;
+  for (i = 0 ; i < n ; i++)
+  {
+    if (fds) fds[i] = opened[i] ;
+    else fd_close(opened[i]) ;
+  }
+  return 1 ;
+
+ err:
+  while (i--) close_keep_errno(opened[i]) ;
+  return 0 ;
 }
 
- /* Goes one directory down, creating it if needed. Closes dirfd unless it
-    is keep. Returns the new fd or -1. */
+static int ensure_subdirs (int fd)
+{
+  static char const *const subdirs[3] = { "cur", "new", "tmp" } ;
+  return ensure_dirs(fd, subdirs, 3, 0) ;
+}
+
+ /* Goes one directory down, creating it if needed; closes dirfd unless
+    it is keep. Returns the new fd or -1. */
 static int step (int dirfd, int keep, char const *name)
 {
-  int created = 0 ;
   int fd = -1 ;
-  if (ensure_dir(dirfd, name, &created) && (!created || fd_sync(dirfd) == 0))
-    fd = open_dir_at(dirfd, name) ;
-  if (dirfd != keep)
-  {
-    int e = errno ;
-    fd_close(dirfd) ;
-    errno = e ;
-  }
+  if (!ensure_dirs(dirfd, &name, 1, &fd)) fd = -1 ;
+  if (dirfd != keep) close_keep_errno(dirfd) ;
   return fd ;
 }
 
- /* cur, new and tmp in the Maildir (or folder) dirfd. */
-static int ensure_subdirs (int fd, int created)
+ /* Maildir++: the empty file that tells Dovecot this is a folder; made
+    durable like the directories. */
+static int ensure_marker (int fd)
 {
-  if (!ensure_dir(fd, "cur", &created)
-   || !ensure_dir(fd, "new", &created)
-   || !ensure_dir(fd, "tmp", &created)) return 0 ;
-  return !created || fd_sync(fd) == 0 ;
+  int mf = openat(fd, "maildirfolder", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+  if (mf >= 0)
+  {
+    fd_close(mf) ;
+    return fd_sync(fd) == 0 ;
+  }
+  return errno == EEXIST ;
 }
 
 int maildir_make (int rootfd, char const *maildir, char const *folder)
@@ -59,7 +88,6 @@ int maildir_make (int rootfd, char const *maildir, char const *folder)
   size_t flen = strlen(folder) ;
   char name[MAILDIR_FOLDER_MAX + 2] ;
   int fd = rootfd ;
-  int created = 0 ;
   size_t start = 0 ;
 
   if (!maildir_path_valid(maildir, len) || (flen && !maildir_folder_valid(folder, flen)))
@@ -78,27 +106,19 @@ int maildir_make (int rootfd, char const *maildir, char const *folder)
 
   if (flen)
   {
-    int mf ;
      /* the INBOX is the Maildir itself: a folder needs it to exist */
-    if (!ensure_subdirs(fd, 0)) goto err ;
+    if (!ensure_subdirs(fd)) goto err ;
     name[0] = '.' ;
     memcpy(name + 1, folder, flen + 1) ;
     fd = step(fd, rootfd, name) ;
     if (fd == -1) return -1 ;
-     /* Maildir++: the marker that tells Dovecot this is a folder. */
-    mf = openat(fd, "maildirfolder", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
-    if (mf >= 0) { fd_close(mf) ; created = 1 ; }
-    else if (errno != EEXIST) goto err ;
+    if (!ensure_marker(fd)) goto err ;
   }
 
-  if (!ensure_subdirs(fd, created)) goto err ;
+  if (!ensure_subdirs(fd)) goto err ;
   return fd ;
 
  err:
-  {
-    int e = errno ;
-    fd_close(fd) ;
-    errno = e ;
-  }
+  close_keep_errno(fd) ;
   return -1 ;
 }

@@ -7,8 +7,8 @@
  /* users.cdb says where a mailbox lives; a corrupt or hostile value must
     not make deliverd (uid vmail) write outside the mail root, so refuse
     anything that could climb out or point elsewhere: absolute paths and
-    empty, "." or ".." components. Symlinks under the root are the root
-    owner's business. */
+    empty, "." or ".." components. Symlinks below the root are never
+    followed (maildir_opendir_beneath). */
 
 int maildir_path_valid (char const *s, size_t len)
 {

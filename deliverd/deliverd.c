@@ -16,7 +16,8 @@
  * fd, a bounded text0 body (16 KiB, peeked before it is read), no control
  * bytes in the addresses that go into header lines, an idle deadline.
  * It writes only under PH_MAILROOT: tmp/ and new/ of Maildirs, the
- * directories of missing Maildirs and folders. A compromise gives the
+ * directories of missing Maildirs and folders; no symlink below it is
+ * followed (a mailbox owner could plant one). A compromise gives the
  * vmail uid: every mailbox's contents, read and write, but not the queue,
  * the passwords, the keys or the configuration. */
 

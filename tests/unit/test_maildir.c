@@ -310,6 +310,111 @@ static void test_folder_find (void)
   stralloc_free(&f) ;
 }
 
+static char outside[256] ;
+
+static void symlink_rel (char const *rel, char const *target)
+{
+  char path[512] ;
+  snprintf(path, sizeof(path), "%s/%s", root, rel) ;
+  if (symlink(target, path) == -1) perror("symlink") ;
+}
+
+/* Nothing may ever appear in the directory the symlinks point to. */
+static int outside_empty (void)
+{
+  DIR *d = opendir(outside) ;
+  struct dirent *e ;
+  int n = 0 ;
+  if (!d) return 0 ;
+  while ((e = readdir(d))) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++ ;
+  closedir(d) ;
+  return !n ;
+}
+
+static int deliver_fails (char const *maildir, char const *folder)
+{
+  stralloc where = STRALLOC_ZERO ;
+  int msgfd = make_msgfd("evil\n") ;
+  int ok = maildir_deliver(rootfd, maildir, folder, "h", "", 0, msgfd, 0, &where) ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+  return !ok ;
+}
+
+ /* A symlink anywhere below the root (a user's own, or planted through
+    a compromised IMAP side) must not make deliverd write outside it. */
+static void test_symlinks (char const *evil, char const *dom, char const *how)
+{
+  stralloc f = STRALLOC_ZERO ;
+  char rel[256], rel2[256] ;
+  int fd ;
+#define REL(s) (snprintf(rel, sizeof(rel), "%s/%s", dom, (s)), rel)
+#define NAME(s) (snprintf(name, sizeof(name), "%s (%s)", (s), how), name)
+  char name[256] ;
+#define REL2(s) (snprintf(rel2, sizeof(rel2), "%s/%s", dom, (s)), rel2)
+
+  symlink_rel(evil, outside) ;
+  snprintf(rel, sizeof(rel), "%s/u", evil) ;
+  CHECK(deliver_fails(rel, "") && outside_empty(), NAME("symlink: domain dir -> outside refused, nothing written there")) ;
+
+  mkdir_rel(dom) ;
+  symlink_rel(REL("sym"), outside) ;
+  CHECK(deliver_fails(REL("sym"), "") && outside_empty(), NAME("symlink: user dir -> outside refused")) ;
+  errno = 0 ;
+  fd = maildir_make(rootfd, REL("sym"), "") ;
+  CHECK(fd == -1 && errno == ELOOP && outside_empty(), NAME("symlink: maildir_make refuses a symlinked Maildir (ELOOP)")) ;
+  if (fd >= 0) close(fd) ;
+
+  fd = maildir_make(rootfd, REL("frank"), "") ;
+  if (fd >= 0) close(fd) ;
+  symlink_rel(REL("frank/.Evil"), outside) ;
+  CHECK(maildir_folder_find(rootfd, REL("frank"), "Evil", &f) == 0 && !f.len, NAME("symlink: folder symlink (exact name) is no folder -> INBOX")) ;
+  CHECK(maildir_folder_find(rootfd, REL("frank"), "evil", &f) == 0 && !f.len, NAME("symlink: folder symlink (case-insensitive scan) is no folder -> INBOX")) ;
+  CHECK(deliver_fails(REL("frank"), "Evil") && outside_empty(), NAME("symlink: delivery into a symlinked folder refused")) ;
+  errno = 0 ;
+  CHECK(maildir_folder_find(rootfd, REL("sym"), "work", &f) == -1 && errno == ELOOP, NAME("symlink: folder lookup in a symlinked Maildir is an error")) ;
+
+  mkdir_rel(REL("gina")) ;
+  mkdir_rel(REL("gina/cur")) ;
+  mkdir_rel(REL("gina/tmp")) ;
+  symlink_rel(REL("gina/new"), outside) ;
+  CHECK(deliver_fails(REL("gina"), "") && outside_empty() && count_entries(REL2("gina/tmp")) == 0, NAME("symlink: new/ -> outside refused, tmp/ cleaned")) ;
+
+  mkdir_rel(REL("hank")) ;
+  mkdir_rel(REL("hank/cur")) ;
+  mkdir_rel(REL("hank/new")) ;
+  symlink_rel(REL("hank/tmp"), outside) ;
+  CHECK(deliver_fails(REL("hank"), "") && outside_empty() && count_entries(REL2("hank/new")) == 0, NAME("symlink: tmp/ -> outside refused")) ;
+
+  mkdir_rel(REL("ivan")) ;
+  mkdir_rel(REL("ivan/new")) ;
+  mkdir_rel(REL("ivan/tmp")) ;
+  symlink_rel(REL("ivan/cur"), outside) ;
+  CHECK(deliver_fails(REL("ivan"), "") && outside_empty(), NAME("symlink: cur/ -> outside refused")) ;
+
+  fd = maildir_make(rootfd, REL("jill"), "") ;
+  if (fd >= 0) close(fd) ;
+  mkdir_rel(REL("jill/.Box")) ;
+  mkdir_rel(REL("jill/.Box/cur")) ;
+  mkdir_rel(REL("jill/.Box/tmp")) ;
+  symlink_rel(REL("jill/.Box/new"), outside) ;
+  CHECK(deliver_fails(REL("jill"), "Box") && outside_empty(), NAME("symlink: a folder's new/ -> outside refused")) ;
+
+  {
+     /* an entry that is a file, not a directory, where a folder is looked for */
+    char path[512] ;
+    snprintf(path, sizeof(path), "%s/%s/jill/.FILE", root, dom) ;
+    fd = open(path, O_WRONLY | O_CREAT, 0600) ;
+    if (fd >= 0) close(fd) ;
+    f.len = 0 ;
+    CHECK(maildir_folder_find(rootfd, REL("jill"), "file", &f) == 0 && !f.len, NAME("scan: a file among the entries is skipped")) ;
+  }
+  stralloc_free(&f) ;
+#undef REL
+#undef REL2
+#undef NAME
+}
+
 int main (void)
 {
   char tmpl[] = "/tmp/test_maildir.XXXXXX" ;
@@ -318,6 +423,8 @@ int main (void)
   mkdir(root, 0700) ;
   rootfd = open(root, O_RDONLY | O_DIRECTORY) ;
   if (rootfd < 0) { perror("open") ; return 111 ; }
+  snprintf(outside, sizeof(outside), "%s/outside", tmpl) ;
+  mkdir(outside, 0700) ;
 
   test_validators() ;
   test_host() ;
@@ -326,6 +433,10 @@ int main (void)
   test_eexist() ;
   test_failures() ;
   test_folder_find() ;
+  test_symlinks("evil1.test", "s1.test", "openat2") ;
+  maildir_opendir_force_fallback(1) ;
+  test_symlinks("evil2.test", "s2.test", "per-component fallback") ;
+  maildir_opendir_force_fallback(0) ;
 
   close(rootfd) ;
   {
