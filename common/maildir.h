@@ -15,7 +15,9 @@
  * A Maildir is named by a path relative to an open directory (the mail
  * root), "domain/user"; a folder by its Maildir++ name without the leading
  * dot ("Work", "Lists.foo"), "" being INBOX (the Maildir itself). Missing
- * directories are created with mode 0700 (and the parents fsynced); a
+ * directories are created with mode 0700 and their parents fsynced; the
+ * parent of a directory found existing is fsynced too, once per process
+ * (another deliverd may have created it and not synced yet); a
  * folder also gets its empty "maildirfolder" file. Message files are 0600.
  * No symlink below the root is ever followed: a Maildir, folder, cur/,
  * new/ or tmp/ (or a domain directory) that is a symlink makes delivery

@@ -11,11 +11,52 @@
 #include "common/maildir.h"
 
  /* Dovecot creates a missing Maildir on first delivery; so do we, each
-    directory mode 0700, and each parent that gained an entry is fsynced:
-    a delivery reported durable must not vanish with a directory that was
-    never written to disk.
+    directory mode 0700. A delivery reported durable must not vanish with
+    a directory whose entry never reached the disk, so the parent of each
+    directory on the way is fsynced: when we created it, and also when
+    mkdirat found it there, since another deliverd may have created it a
+    moment ago and not fsynced its parent yet (it will, but we might
+    acknowledge first). The second kind is done once per directory per
+    process: the device and inode of directories known durable are kept
+    (SYNCED_MAX of them, the oldest forgotten first, which only costs an
+    fsync). A directory this process creates is always synced: its inode
+    number may be that of a removed one still in the list.
     Every directory is opened with maildir_opendir_beneath: a symlink
     anywhere below the root is an error (ELOOP), never followed. */
+
+#define SYNCED_MAX 1024
+
+typedef struct dirid_s dirid ;
+struct dirid_s
+{
+  dev_t dev ;
+  ino_t ino ;
+} ;
+
+static dirid synced[SYNCED_MAX] ;
+static unsigned int nsynced = 0 ;
+static unsigned int oldest = 0 ;
+
+static int known_durable (struct stat const *st)
+{
+  for (unsigned int i = 0 ; i < nsynced ; i++)
+    if (synced[i].dev == st->st_dev && synced[i].ino == st->st_ino) return 1 ;
+  return 0 ;
+}
+
+static void remember_durable (struct stat const *st)
+{
+  unsigned int i ;
+  if (known_durable(st)) return ;
+  if (nsynced < SYNCED_MAX) i = nsynced++ ;
+  else
+  {
+    i = oldest ;
+    oldest = (oldest + 1) % SYNCED_MAX ;
+  }
+  synced[i].dev = st->st_dev ;
+  synced[i].ino = st->st_ino ;
+}
 
 static void close_keep_errno (int fd)
 {
@@ -30,6 +71,7 @@ static void close_keep_errno (int fd)
     else closed. Returns 1, or 0 with errno (nothing left open). */
 static int ensure_dirs (int dirfd, char const *const *names, unsigned int n, int *fds)
 {
+  struct stat st[3] ;
   int opened[3] ;
   int need_sync = 0 ;
   unsigned int i = 0 ;
@@ -39,10 +81,13 @@ static int ensure_dirs (int dirfd, char const *const *names, unsigned int n, int
     else if (errno != EEXIST) goto err ;
     opened[i] = maildir_opendir_beneath(dirfd, names[i]) ;
     if (opened[i] == -1) goto err ;
+    if (fstat(opened[i], st + i) == -1) { i++ ; goto err ; }
+    if (!known_durable(st + i)) need_sync = 1 ;
   }
   if (need_sync && fd_sync(dirfd) == -1) goto err ;
   for (i = 0 ; i < n ; i++)
   {
+    remember_durable(st + i) ;
     if (fds) fds[i] = opened[i] ;
     else fd_close(opened[i]) ;
   }
@@ -73,13 +118,21 @@ static int step (int dirfd, int keep, char const *name)
     durable like the directories. */
 static int ensure_marker (int fd)
 {
+  struct stat st ;
   int mf = openat(fd, "maildirfolder", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
   if (mf >= 0)
   {
+    int r = fstat(mf, &st) ;
     fd_close(mf) ;
-    return fd_sync(fd) == 0 ;
+    if (r == -1 || fd_sync(fd) == -1) return 0 ;
   }
-  return errno == EEXIST ;
+  else
+  {
+    if (errno != EEXIST || fstatat(fd, "maildirfolder", &st, AT_SYMLINK_NOFOLLOW) == -1) return 0 ;
+    if (!known_durable(&st) && fd_sync(fd) == -1) return 0 ;
+  }
+  remember_durable(&st) ;
+  return 1 ;
 }
 
 int maildir_make (int rootfd, char const *maildir, char const *folder)

@@ -310,6 +310,79 @@ static void test_folder_find (void)
   stralloc_free(&f) ;
 }
 
+/* fsync(2) interposed: the calls made by skalibs' fd_sync (through the
+ * dynamic symbol) are recorded as the dev/ino of the synced file, then
+ * made for real. */
+#include <sys/syscall.h>
+#define FSYNC_LOG_MAX 64
+static struct { dev_t dev ; ino_t ino ; } fsync_log[FSYNC_LOG_MAX] ;
+static unsigned int fsync_count = 0 ;
+
+int fsync (int fd)
+{
+  struct stat st ;
+  if (fsync_count < FSYNC_LOG_MAX && !fstat(fd, &st))
+  {
+    fsync_log[fsync_count].dev = st.st_dev ;
+    fsync_log[fsync_count].ino = st.st_ino ;
+  }
+  fsync_count++ ;
+  return (int)syscall(SYS_fsync, fd) ;
+}
+
+static int was_synced (char const *rel)
+{
+  char path[512] ;
+  struct stat st ;
+  snprintf(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel) ;
+  if (stat(path, &st)) return 0 ;
+  for (unsigned int i = 0 ; i < fsync_count && i < FSYNC_LOG_MAX ; i++)
+    if (fsync_log[i].dev == st.st_dev && fsync_log[i].ino == st.st_ino) return 1 ;
+  return 0 ;
+}
+
+ /* Another deliverd created the directories a moment ago and has not
+    fsynced their parents yet: we must, before we report success. */
+static void test_eexist_durability (void)
+{
+  stralloc where = STRALLOC_ZERO ;
+  int msgfd = make_msgfd("m\n") ;
+  int fd ;
+  mkdir_rel("race.test") ;
+  mkdir_rel("race.test/kate") ;
+  mkdir_rel("race.test/kate/cur") ;
+  mkdir_rel("race.test/kate/new") ;
+  mkdir_rel("race.test/kate/tmp") ;
+  mkdir_rel("race.test/kate/.Box") ;
+  mkdir_rel("race.test/kate/.Box/cur") ;
+  mkdir_rel("race.test/kate/.Box/new") ;
+  mkdir_rel("race.test/kate/.Box/tmp") ;
+  {
+    char path[512] ;
+    snprintf(path, sizeof(path), "%s/race.test/kate/.Box/maildirfolder", root) ;
+    fd = open(path, O_WRONLY | O_CREAT, 0600) ;
+    if (fd >= 0) close(fd) ;
+  }
+  fsync_count = 0 ;
+  fd = maildir_make(rootfd, "race.test/kate", "Box") ;
+  CHECK(fd >= 0, "eexist sync: maildir_make over existing directories") ;
+  if (fd >= 0) close(fd) ;
+  CHECK(was_synced(""), "eexist sync: the root is fsynced (domain dir found existing)") ;
+  CHECK(was_synced("race.test"), "eexist sync: the domain dir is fsynced (Maildir found existing)") ;
+  CHECK(was_synced("race.test/kate"), "eexist sync: the Maildir is fsynced (cur/new/tmp, folder found existing)") ;
+  CHECK(was_synced("race.test/kate/.Box"), "eexist sync: the folder is fsynced (its subdirs and maildirfolder found existing)") ;
+
+  fsync_count = 0 ;
+  fd = maildir_make(rootfd, "race.test/kate", "Box") ;
+  if (fd >= 0) close(fd) ;
+  CHECK(fd >= 0 && fsync_count == 0, "eexist sync: once per directory per process") ;
+  fsync_count = 0 ;
+  CHECK(maildir_deliver(rootfd, "race.test/kate", "Box", "h", "", 0, msgfd, 0, &where) && fsync_count == 2
+     && was_synced("race.test/kate/.Box/new"), "eexist sync: a later delivery syncs only the file and new/") ;
+  close(msgfd) ;
+  stralloc_free(&where) ;
+}
+
 static char outside[256] ;
 
 static void symlink_rel (char const *rel, char const *target)
@@ -433,6 +506,7 @@ int main (void)
   test_eexist() ;
   test_failures() ;
   test_folder_find() ;
+  test_eexist_durability() ;
   test_symlinks("evil1.test", "s1.test", "openat2") ;
   maildir_opendir_force_fallback(1) ;
   test_symlinks("evil2.test", "s2.test", "per-component fallback") ;
