@@ -33,7 +33,7 @@ import time
 import traceback
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
-DEFAULT_BIN = pathlib.Path(os.environ.get("PH_TEST_BIN", TOP / "build" / "bin"))
+DEFAULT_BIN = (TOP / os.environ.get("PH_TEST_BIN", "build/bin")).resolve()
 CASE_TIMEOUT = int(os.environ.get("PH_CASE_TIMEOUT", "300"))
 
 _cases = []
@@ -57,7 +57,7 @@ class Suite:
     def __init__(self, extra_env=None, services=None, bin_dir=None):
         self.extra_env = dict(extra_env or {})
         self.services = services
-        self.bin_src = pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN
+        self.bin_src = (pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN).resolve()
         if "asan" in self.bin_src.parent.name:
             # Sanitizer reports go to stderr, hence to the service's log,
             # where sanitizer_reports() finds them. Leak checks are for the
