@@ -49,8 +49,9 @@ $(B)/%.o: %.c
 
 $(LIB): $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	rm -f $@.tmp
+	ar rcs $@.tmp $^
+	mv -f $@.tmp $@
 
 # One link rule per program, from its deps-exe file.
 define bin_rule
