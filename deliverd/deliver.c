@@ -197,6 +197,25 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
   }
   keylen = addr_key(&a, key) ;
 
+   /* R lines are for alias targets only: a recipient outside our domains
+      reached local delivery by mistake (queued routes remote ones
+      elsewhere). Handing it back with R would loop; D would lose it. Z
+      keeps it queued until the routing is fixed: RFC 3463 X.3.5, system
+      incorrectly configured. */
+  r = rcpt_domain_local(&ctx->maps, key, keylen) ;
+  if (r < 0)
+  {
+    char const *text = expand_error(errno) ;
+    if (errno == ENOMEM) return 0 ;
+    log_outcome("deferred", req, key, 0, 0, text + 6) ;
+    return reply_put(reply, 'Z', text, 0) ;
+  }
+  if (!r)
+  {
+    log_outcome("misrouted", req, key, 0, 0, "not a local domain: queued must not route this recipient to local delivery; left in the queue") ;
+    return reply_put(reply, 'Z', "4.3.5 not a local recipient: misrouted to local delivery", 0) ;
+  }
+
   r = rcpt_expand_report(&ctx->maps, key, keylen, &ctx->dests, &ctx->storage, &ctx->unknown) ;
   for (size_t i = 0 ; i < ctx->unknown.len ; i += strlen(ctx->unknown.s + i) + 1)
     log_outcome("unknown_target", req, ctx->unknown.s + i, 0, 0, "alias target is no user") ;
