@@ -120,7 +120,8 @@ class FakeDeliverd:
         self.sock.bind(path)
         os.chmod(path, 0o666)
         self.sock.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
 
     def _accept(self):
         while True:
@@ -191,6 +192,15 @@ class FakeDeliverd:
                     if (rcpt is None or r["rcpt"] == rcpt) and (qid is None or r["qid"] == qid)]
 
     def close(self):
+        # Wake the accepting thread and wait for it before closing: a
+        # thread still blocked in accept() on a closed fd number would
+        # take the connections of the next socket given that number.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.acceptor.join(5)
+        assert not self.acceptor.is_alive(), "fake deliverd's accept thread did not stop"
         self.sock.close()
         with self.lock:
             for c in self.conns:
@@ -345,7 +355,11 @@ def inject_commits_before_K_and_survives_kill(s):
         assert ("F", b"") in records((qdir(s) / "incoming" / q2 / "env").read_bytes()), "null sender"
         assert not list((qdir(s) / "tmp").iterdir()), "tmp/ not empty after commits"
         assert wait_log(s, "inject", r"event=injected qid=%s size=%d rcpts=2" % (q1, len(BODY)), 5)
-        assert s.wait_up("inject", 20)
+        if not s.wait_for(lambda: s.svc_pid("inject") not in (0, pid), 20):
+            st = subprocess.run(["s6-svstat", str(s.service_dir("inject"))], stdout=subprocess.PIPE, text=True).stdout
+            ps = subprocess.run(["ps", "-eo", "pid,ppid,args"], stdout=subprocess.PIPE, text=True).stdout
+            raise AssertionError("inject not restarted after SIGKILL (killed %s): %s | %s"
+                                 % ([pid] + kids, st.strip(), " / ".join(l for l in ps.splitlines() if "s6-" in l)))
     finally:
         with Scripted(s) as fake:
             svc(s, "queued", True)
@@ -702,7 +716,7 @@ def sigterm_finishes_quick_replies_and_abandons_slow_ones(s):
         release.set()
         svc(s, "queued", True)
         assert wait_log(s, "queued", r"event=removed qid=%s$" % q2, 20)
-        assert len(fake.seen(qid=q2)) == 2
+        assert len(fake.seen(qid=q2)) == 2, "requests for the abandoned message: %r" % [(r["rcpt"]) for r in fake.seen(qid=q2)]
 
 
 # ---------------------------------------------------------------- recovery
