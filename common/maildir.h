@@ -71,12 +71,18 @@ extern void maildir_opendir_force_fallback (int) ;
  * the folder (O_DIRECTORY, close-on-exec), or -1 with errno. */
 extern int maildir_make (int rootfd, char const *maildir, char const *folder) ;
 
+/* Is s[0..len) the name of a special-use folder (Drafts, Sent, Trash,
+ * Junk, ...; whole name, ASCII case ignored)? */
+extern int maildir_folder_special_use (char const *s, size_t len) ;
+
 /* Finds the folder a "+tag" names in root/maildir: ".<tag>" if it is an
- * existing directory (not a symlink to one), else the only ".<Name>" directory whose name equals
- * the tag ignoring ASCII case (addresses are lower-cased before lookup, so
- * "+work" must find ".Work"). Returns 1 and appends the folder name (no
- * leading dot) and a NUL to *folder; 0 if there is no such folder or tag
- * is not a valid folder name (deliver to INBOX); -1 on error (errno). */
+ * existing directory (not a symlink to one), else the only ".<Name>"
+ * directory whose name equals the tag ignoring ASCII case (addresses are
+ * lower-cased before lookup, so "+work" must find ".Work"). Returns 1 and
+ * appends the folder name (no leading dot) and a NUL to *folder; 0 if
+ * there is no such folder, tag is not a valid folder name or names a
+ * special-use folder (deliver to INBOX); -1 on error (errno). Whether a
+ * tag selects a folder at all is the caller's setting (PH_TAG_TO_FOLDER). */
 extern int maildir_folder_find (int rootfd, char const *maildir, char const *tag, stralloc *folder) ;
 
 /* Delivers hdr[0..hdrlen) followed by the contents of msgfd into

@@ -81,7 +81,9 @@ int maildir_folder_find (int rootfd, char const *maildir, char const *tag, stral
   char name[MAILDIR_FOLDER_MAX + 1] ;
   int mdfd, r ;
 
-  if (!maildir_folder_valid(tag, len)) return 0 ;
+   /* an outside sender must not fill Drafts, Sent, Trash...: the tag is
+      compared ignoring case, as the folder it would find is */
+  if (!maildir_folder_valid(tag, len) || maildir_folder_special_use(tag, len)) return 0 ;
   if (!maildir_path_valid(maildir, strlen(maildir))) return (errno = EINVAL, -1) ;
   mdfd = maildir_opendir_beneath(rootfd, maildir) ;
   if (mdfd == -1) return errno == ENOENT ? 0 : -1 ;

@@ -109,8 +109,12 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
     return ;
   }
 
+   /* By default a +tag only shows in Delivered-To and the mail goes to
+      INBOX, as docker-mailserver delivers it (Dovecot's
+      lmtp_save_to_detail_mailbox = no): a folder chosen by the sender is
+      the user's opt-in, and never a special-use one (maildir_folder_find). */
   ctx->folder.len = 0 ;
-  if (*tag)
+  if (*tag && ctx->tag_to_folder)
   {
     int r = maildir_folder_find(ctx->rootfd, maildir, tag, &ctx->folder) ;
     if (r < 0) goto tempfail ;

@@ -18,6 +18,7 @@ struct deliverctx_s
   rcptmaps maps ;
   int rootfd ;          /* PH_MAILROOT */
   char const *host ;    /* escaped for Maildir names */
+  int tag_to_folder ;   /* PH_TAG_TO_FOLDER: may a +tag select a folder? */
    /* work space, reused from request to request */
   genalloc dests ;      /* rcptdest */
   stralloc storage ;
@@ -27,7 +28,7 @@ struct deliverctx_s
   stralloc folder ;
   stralloc where ;
 } ;
-#define DELIVERCTX_ZERO { .maps = RCPTMAPS_ZERO, .rootfd = -1, .host = 0, .dests = GENALLOC_ZERO, .storage = STRALLOC_ZERO, .unknown = STRALLOC_ZERO, .header = STRALLOC_ZERO, .added = STRALLOC_ZERO, .folder = STRALLOC_ZERO, .where = STRALLOC_ZERO }
+#define DELIVERCTX_ZERO { .maps = RCPTMAPS_ZERO, .rootfd = -1, .host = 0, .tag_to_folder = 0, .dests = GENALLOC_ZERO, .storage = STRALLOC_ZERO, .unknown = STRALLOC_ZERO, .header = STRALLOC_ZERO, .added = STRALLOC_ZERO, .folder = STRALLOC_ZERO, .where = STRALLOC_ZERO }
 
 /* Handles req, the message being msgfd (read with pread only), and puts
  * the reply body (text0: R<addr>* then one K, Z or D) in *reply. Every

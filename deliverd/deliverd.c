@@ -247,6 +247,9 @@ int main (int argc, char const *const *argv)
     idle = (unsigned int)u ;
   }
 
+  if (!config_get_bool("PH_TAG_TO_FOLDER", 0, &ctx.tag_to_folder))
+    strerr_dief(100, "invalid PH_TAG_TO_FOLDER: use 0 or 1") ;
+
   if (!peer_allowed(getenv("IPCREMOTEEUID")))
   {
     char const *peer = getenv("IPCREMOTEEUID") ;

@@ -191,12 +191,37 @@ def unknown_user_is_permanent(s):
     assert log_has(s, r"event=failed qid=\w+ rcpt=nobody@example.test .*reason=\"unknown user\"")
 
 
+def set_env(s, name, value):
+    """Set (or with None remove) a setting in mailserver.env: every new
+    deliverd (one per connection) reads it at start."""
+    f = pathlib.Path(s.env["PH_ENVFILE"])
+    lines = [ln for ln in f.read_text().splitlines() if not ln.startswith(name + "=")]
+    if value is not None:
+        lines.append("%s=%s" % (name, value))
+    f.write_text("\n".join(lines) + "\n")
+
+
+@phtest.case
+def plus_tag_goes_to_inbox_by_default(s):
+    """docker-mailserver (Dovecot lmtp_save_to_detail_mailbox = no)
+    delivers +tag mail to INBOX: so do we unless PH_TAG_TO_FOLDER=1."""
+    vmail_mkdir(s.state / "mail/example.test/demo/.Work")
+    before = len(files(s, "example.test/demo/.Work"))
+    r = deliver(s, "a@sender.test", "demo+work@example.test", MSG)
+    assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), r
+    assert len(files(s, "example.test/demo/.Work")) == before
+    got = pathlib.Path(s.state / "mail" / r[-1].split(b"maildir=", 1)[1].decode()).read_bytes()
+    assert b"Delivered-To: demo+work@example.test\n" in got
+
+
 @phtest.case
 def plus_tag_delivers_to_existing_folder_only(s):
+    set_env(s, "PH_TAG_TO_FOLDER", "1")
     vmail_mkdir(s.state / "mail/example.test/demo/.Work")
+    before = set(files(s, "example.test/demo/.Work"))
     r = deliver(s, "a@sender.test", "demo+work@example.test", MSG)
     assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/.Work/new/"), r
-    work = files(s, "example.test/demo/.Work")
+    work = sorted(set(files(s, "example.test/demo/.Work")) - before)
     assert len(work) == 1 and b"Delivered-To: demo+work@example.test\n" in work[0].read_bytes()
     assert (s.state / "mail/example.test/demo/.Work/maildirfolder").exists()
     before = len(files(s, "example.test/demo"))
@@ -204,6 +229,36 @@ def plus_tag_delivers_to_existing_folder_only(s):
     assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), r
     assert len(files(s, "example.test/demo")) == before + 1
     assert not (s.state / "mail/example.test/demo/.nosuchfolder").exists()
+
+
+@phtest.case
+def plus_tag_never_fills_special_use_folders(s):
+    """Even with PH_TAG_TO_FOLDER=1, outside senders cannot drop mail into
+    Drafts, Sent, Trash (or Junk), whatever the case of tag or folder."""
+    for name in ("Drafts", "Sent", "Trash", "Junk", "sent"):
+        vmail_mkdir(s.state / ("mail/example.test/demo/." + name))
+    for tag in ("drafts", "sent", "trash", "junk", "SENT"):
+        before = len(files(s, "example.test/demo"))
+        r = deliver(s, "a@sender.test", "demo+%s@example.test" % tag, MSG)
+        assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), (tag, r)
+        assert len(files(s, "example.test/demo")) == before + 1, tag
+    for name in ("Drafts", "Sent", "Trash", "Junk", "sent"):
+        assert not files(s, "example.test/demo/." + name), name
+
+
+@phtest.case
+def folder_symlink_is_not_followed(s):
+    """The reviewer's case: .Evil -> a directory outside PH_MAILROOT."""
+    outside = s.tmp / "outside"
+    vmail_mkdir(outside)
+    os.symlink(outside, s.state / "mail/example.test/demo/.Evil")
+    try:
+        r = deliver(s, "a@sender.test", "demo+evil@example.test", MSG)
+        assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), r
+        assert not any(outside.rglob("*")), list(outside.rglob("*"))
+    finally:
+        os.unlink(s.state / "mail/example.test/demo/.Evil")
+    set_env(s, "PH_TAG_TO_FOLDER", None)
 
 
 @phtest.case

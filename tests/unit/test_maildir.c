@@ -307,6 +307,23 @@ static void test_folder_find (void)
   CHECK(maildir_folder_find(rootfd, "example.test/erin", "inbox", &f) == 0, "find: +inbox -> INBOX") ;
   CHECK(maildir_folder_find(rootfd, "example.test/nobody", "work", &f) == 0, "find: no Maildir yet -> INBOX") ;
   CHECK(maildir_folder_find(rootfd, "../x", "work", &f) == -1 && errno == EINVAL, "find: bad maildir path is an error") ;
+
+   /* special-use folders: outside senders must not fill them */
+  mkdir_rel("example.test/erin/.Drafts") ;
+  mkdir_rel("example.test/erin/.Sent") ;
+  mkdir_rel("example.test/erin/.Trash") ;
+  mkdir_rel("example.test/erin/.Junk") ;
+  mkdir_rel("example.test/erin/.sent") ;
+  mkdir_rel("example.test/erin/.Sent.Old") ;
+  f.len = 0 ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "drafts", &f) == 0 && !f.len, "special-use: +drafts -> INBOX, not .Drafts") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "sent", &f) == 0 && !f.len, "special-use: +sent -> INBOX (neither .sent nor .Sent)") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "TRASH", &f) == 0 && !f.len, "special-use: +TRASH -> INBOX (case-insensitive)") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "junk", &f) == 0 && !f.len, "special-use: +junk -> INBOX") ;
+  CHECK(maildir_folder_find(rootfd, "example.test/erin", "sent.old", &f) == 1 && !strcmp(f.s, "Sent.Old"), "special-use: a subfolder of Sent is an ordinary folder") ;
+  CHECK(maildir_folder_special_use("Sent", 4) && maildir_folder_special_use("dRaFtS", 6) && maildir_folder_special_use("trash", 5)
+     && maildir_folder_special_use("Sent Messages", 13) && !maildir_folder_special_use("Work", 4) && !maildir_folder_special_use("Sent2", 5)
+     && !maildir_folder_special_use("Sen", 3), "special-use: the list matches whole names ignoring case") ;
   stralloc_free(&f) ;
 }
 
