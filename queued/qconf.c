@@ -37,7 +37,8 @@ static uint64_t duration (char const *name, uint64_t def, uint64_t min)
   char const *s = config_get(name) ;
   uint64_t u ;
   if (!s) return def ;
-  if (!qconf_duration(s, &u) || u < min) strerr_dieinvalid(100, name) ;
+  /* Deadlines are computed with int seconds: keep well inside that. */
+  if (!qconf_duration(s, &u) || u < min || u > (1U << 30)) strerr_dieinvalid(100, name) ;
   return u ;
 }
 
