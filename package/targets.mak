@@ -9,7 +9,8 @@ BIN_TARGETS := \
   smtpd/smtpd \
   queued/queued \
   queued/queued-inject \
-  deliverd/deliverd
+  deliverd/deliverd \
+  tlsd/tlsd
 
 # Unit tests: tests/unit/NAME.c, each linked with the common library.
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))

@@ -1,0 +1,147 @@
+/* ISC license. */
+
+/* tlsd: TLS in its own process, server side, UCSPI-TLS (after
+ * s6-networking's s6-ucspitlsd and s6-tlsd-io), on OpenSSL 3.
+ *
+ *   tcpd -R ip port tlsd [ -i ] [ options ] -- s6-setuidgid phsmtpd smtpd
+ *
+ * Security: tlsd starts as root (tcpd -R) only to fork and to open the
+ * certificate and key files. The child, the TLS engine, opens them,
+ * drops to the TLS uid (phtls; it refuses to go on as root and checks
+ * that setuid(0) fails) and only then reads a byte from the client: it
+ * holds the private keys, the session ticket key and the plaintext of
+ * this one connection. The parent execs the protocol program (which
+ * drops to its own uid) with the TLS settings removed from its
+ * environment: the protocol program never sees a key and never links
+ * libssl. In implicit mode the parent stays root while it waits, under a
+ * deadline, for the engine's report on the control socket, which it
+ * reads bounded and checks record by record; it reads nothing from the
+ * client. tlsd writes no file. A compromise of the engine gives the keys
+ * (and ticket key) and that connection's plaintext, not the mail store,
+ * the queue or any other connection; a compromise of the protocol
+ * program gives nothing of TLS. */
+
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include <skalibs/types.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/socket.h>
+#include <skalibs/exec.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "tlsd.h"
+
+#define USAGE "tlsd [ -i ] [ -v verbosity ] [ -u uid -g gid ] [ -T handshake-timeout ] [ -t idle-timeout ] prog..."
+#define dieusage() strerr_dieusage(100, USAGE)
+
+static size_t addfd (char *s, char const *name, int fd)
+{
+  size_t n = strlen(name) ;
+  memcpy(s, name, n) ;
+  s[n] = '=' ;
+  n += 1 + uint_fmt(s + n + 1, (unsigned int)fd) ;
+  s[n++] = 0 ;
+  return n ;
+}
+
+static void ids_from_env (tlsd_engineopts *o)
+{
+  char const *u = getenv("TLS_UID") ;
+  char const *g = getenv("TLS_GID") ;
+  if (!u && !g) return ;
+  if (!u) strerr_dienotset(100, "TLS_UID") ;
+  if (!g) strerr_dienotset(100, "TLS_GID") ;
+  if (!uid0_scan(u, &o->uid)) strerr_dieinvalid(100, "TLS_UID") ;
+  if (!gid0_scan(g, &o->gid)) strerr_dieinvalid(100, "TLS_GID") ;
+  o->hasids = 1 ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  tlsd_engineopts o = { .implicit = 0, .hasids = 0, .handshakesecs = 60, .idlesecs = 3600 } ;
+  unsigned int verbosity = 1 ;
+  int hasuid = 0, hasgid = 0 ;
+  int ctl[2], up[2], down[2] ;
+  pid_t pid ;
+  PROG = "tlsd" ;
+
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "iv:u:g:T:t:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'i' : o.implicit = 1 ; break ;
+        case 'v' : if (!uint0_scan(l.arg, &verbosity)) dieusage() ; break ;
+        case 'u' : if (!uid0_scan(l.arg, &o.uid)) dieusage() ; hasuid = 1 ; break ;
+        case 'g' : if (!gid0_scan(l.arg, &o.gid)) dieusage() ; hasgid = 1 ; break ;
+        case 'T' : if (!uint0_scan(l.arg, &o.handshakesecs) || !o.handshakesecs || o.handshakesecs > 3600) dieusage() ; break ;
+        case 't' : if (!uint0_scan(l.arg, &o.idlesecs) || o.idlesecs > 86400) dieusage() ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (!argc || !*argv[0]) dieusage() ;
+  if (hasuid != hasgid) dieusage() ;
+  if (hasuid) o.hasids = 1 ;
+  else ids_from_env(&o) ;
+  log_verbosity = verbosity ;
+  tlsd_ip = getenv("TCPREMOTEIP") ;
+  if (!tlsd_ip) tlsd_ip = "" ;
+
+  /* Refuse now rather than in every engine: root with nowhere to drop. */
+  if (!o.hasids && (!getuid() || !geteuid()))
+    strerr_dief1x(100, "refusing to run the TLS engine as root: set -u/-g or TLS_UID/TLS_GID") ;
+  if (o.hasids && (!o.uid || !o.gid))
+    strerr_dief1x(100, "refusing to run the TLS engine as uid or gid 0") ;
+  if (!fd_sanitize()) strerr_diefu1sys(111, "sanitize standard fds") ;
+  if (!config_init())
+  {
+    if (config_error_line()) strerr_dief2x(100, "syntax error in ", getenv("PH_ENVFILE")) ;
+    strerr_diefu2sys(111, "read ", getenv("PH_ENVFILE")) ;
+  }
+
+  /* ctl: a socketpair (the 'Y' one way, the report the other); up: app
+   * to engine; down: engine to app. All blocking: each side sets what
+   * it needs on its own ends. */
+  if (ipc_pair_b(ctl) < 0) strerr_diefu1sys(111, "create the control socket") ;
+  if (pipe(up) < 0 || pipe(down) < 0) strerr_diefu1sys(111, "create pipes") ;
+
+  pid = fork() ;
+  if (pid < 0) strerr_diefu1sys(111, "fork") ;
+  if (!pid)
+  {
+    fd_close(ctl[0]) ;
+    fd_close(up[1]) ;
+    fd_close(down[0]) ;
+    o.ctl = ctl[1] ;
+    o.fromapp = up[0] ;
+    o.toapp = down[1] ;
+    tlsd_engine(&o) ;
+  }
+  fd_close(ctl[1]) ;
+  fd_close(up[0]) ;
+  fd_close(down[1]) ;
+
+  if (o.implicit) tlsd_implicit(argv, ctl[0], down[0], up[1], o.handshakesecs + 5) ;
+
+  {
+    /* STARTTLS: the app keeps the socket on fds 0 and 1, and gets the
+     * control socket and the pipes by number. */
+    char modif[sizeof(TLSD_UNEXPORT) + 3 * (12 + UINT_FMT)] ;
+    size_t m = sizeof(TLSD_UNEXPORT) - 1 ;
+    memcpy(modif, TLSD_UNEXPORT, m) ;
+    m += addfd(modif + m, "SSLCTLFD", ctl[0]) ;
+    m += addfd(modif + m, "SSLREADFD", down[0]) ;
+    m += addfd(modif + m, "SSLWRITEFD", up[1]) ;
+    xmexec_m(argv, modif, m) ;
+  }
+}

@@ -1,0 +1,92 @@
+/* ISC license. */
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
+
+#include "tlsd.h"
+
+/* docker-mailserver's TLS_LEVEL, both limited to TLS 1.2 and 1.3.
+ * modern: TLS 1.2 only with ECDHE key exchange and AEAD ciphers (AES-GCM,
+ * ChaCha20-Poly1305); TLS 1.3 keeps OpenSSL's suites (all AEAD).
+ * intermediate: Mozilla's "intermediate" configuration (v5.7): the same
+ * plus finite-field DHE with the same AEADs, for old TLS 1.2 clients.
+ * The server's order wins (most MTAs offer everything they have). */
+#define CIPHERS_MODERN \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define CIPHERS_INTERMEDIATE CIPHERS_MODERN ":" \
+  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+#define GROUPS "X25519:P-256:P-384"
+#define SESSION_CONTEXT "posthaste-tlsd"
+
+/* SNI (RFC 6066 section 3): a name with its own directory gets that
+ * directory's chain; any other name, or none, keeps the default. */
+static int on_servername (SSL *ssl, int *alert, void *arg)
+{
+  tlsd_conf *conf = arg ;
+  char name[TLSD_NAME_MAX + 1] ;
+  char const *s = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) ;
+  unsigned int i = 0 ;
+  if (!s || !conf->nsni || !tlsd_name_valid(s, name)) return SSL_TLSEXT_ERR_OK ;
+  for (; i < conf->nsni ; i++)
+  {
+    if (strcmp(conf->sni[i].name, name)) continue ;
+    if (tlsd_cert_install(ssl, &conf->sni[i].files, 1, 1)) return SSL_TLSEXT_ERR_OK ;
+    *alert = SSL_AD_INTERNAL_ERROR ;
+    return SSL_TLSEXT_ERR_ALERT_FATAL ;
+  }
+  return SSL_TLSEXT_ERR_OK ;
+}
+
+SSL_CTX *tlsd_ctx_new (tlsd_conf *conf)
+{
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method()) ;
+  if (!ctx) goto err ;
+  if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
+   || !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) goto err ;
+  /* No compression (CRIME), no renegotiation of any kind (a client
+   * could otherwise make the engine redo expensive handshakes at will);
+   * an EOF without close_notify is just an EOF: SMTP, IMAP and POP3
+   * delimit their own data, so truncation cannot go unnoticed. */
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+    | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF) ;
+  if (!SSL_CTX_set_cipher_list(ctx, conf->intermediate ? CIPHERS_INTERMEDIATE : CIPHERS_MODERN)) goto err ;
+  if (!SSL_CTX_set1_groups_list(ctx, GROUPS)) goto err ;
+  if (conf->intermediate && !SSL_CTX_set_dh_auto(ctx, 1)) goto err ;
+  /* The relay writes whatever is in its buffer and may compact it
+   * between retries (tlsd_relay.c). */
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS) ;
+
+  /* Each connection is a new process: a server-side session cache would
+   * die with it. Resumption works through tickets (RFC 5077, RFC 8446
+   * section 4.6.1) sealed with the key shared by every engine. Without
+   * a key, no tickets at all: tickets no other process could open would
+   * only make clients send them in vain. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF) ;
+  if (!SSL_CTX_set_session_id_context(ctx, (unsigned char const *)SESSION_CONTEXT, sizeof(SESSION_CONTEXT) - 1)) goto err ;
+  if (conf->hasticketkey)
+  {
+    int r = SSL_CTX_set_tlsext_ticket_keys(ctx, conf->ticketkey, TLSD_TICKETKEY_LEN) ;
+    OPENSSL_cleanse(conf->ticketkey, TLSD_TICKETKEY_LEN) ;
+    if (r != 1) goto err ;
+    if (!SSL_CTX_set_num_tickets(ctx, 1)) goto err ;
+  }
+  else
+  {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET) ;
+    if (!SSL_CTX_set_num_tickets(ctx, 0)) goto err ;
+  }
+
+  SSL_CTX_set_tlsext_servername_callback(ctx, &on_servername) ;
+  SSL_CTX_set_tlsext_servername_arg(ctx, conf) ;
+  return ctx ;
+
+ err:
+  tlsd_log_configssl("unable to set up the TLS context") ;
+  if (ctx) SSL_CTX_free(ctx) ;
+  return 0 ;
+}
