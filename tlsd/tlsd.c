@@ -31,6 +31,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/socket.h>
 #include <skalibs/exec.h>
+#include <skalibs/tai.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -47,6 +48,24 @@ static size_t addfd (char *s, char const *name, int fd)
   n += 1 + uint_fmt(s + n + 1, (unsigned int)fd) ;
   s[n++] = 0 ;
   return n ;
+}
+
+/* The engine writes one byte once its certificates are loaded, or
+ * exits. Waiting for it here (a millisecond, at most ENGINE_READY_SECS)
+ * is what lets the app know, before it offers STARTTLS, that TLS can
+ * be had. */
+#define ENGINE_READY_SECS 10
+
+static int engine_ready (int fd)
+{
+  char buf[2] ;
+  tain deadline ;
+  ssize_t r ;
+  tain_now_set_stopwatch_g() ;
+  tain_addsec_g(&deadline, ENGINE_READY_SECS) ;
+  r = tlsd_readall(fd, buf, sizeof(buf), &deadline) ;
+  fd_close(fd) ;
+  return r == 1 ;
 }
 
 static void ids_from_env (tlsd_engineopts *o)
@@ -66,7 +85,7 @@ int main (int argc, char const *const *argv)
   tlsd_engineopts o = { .implicit = 0, .hasids = 0, .handshakesecs = 60, .idlesecs = 3600 } ;
   unsigned int verbosity = 1 ;
   int hasuid = 0, hasgid = 0 ;
-  int ctl[2], up[2], down[2] ;
+  int ctl[2], up[2], down[2], rdy[2] = { -1, -1 } ;
   pid_t pid ;
   PROG = "tlsd" ;
 
@@ -114,6 +133,7 @@ int main (int argc, char const *const *argv)
    * it needs on its own ends. */
   if (ipc_pair_b(ctl) < 0) strerr_diefu1sys(111, "create the control socket") ;
   if (pipe(up) < 0 || pipe(down) < 0) strerr_diefu1sys(111, "create pipes") ;
+  if (!o.implicit && pipe(rdy) < 0) strerr_diefu1sys(111, "create a pipe") ;
 
   pid = fork() ;
   if (pid < 0) strerr_diefu1sys(111, "fork") ;
@@ -122,6 +142,8 @@ int main (int argc, char const *const *argv)
     fd_close(ctl[0]) ;
     fd_close(up[1]) ;
     fd_close(down[0]) ;
+    if (rdy[0] >= 0) fd_close(rdy[0]) ;
+    o.ready = rdy[1] ;
     o.ctl = ctl[1] ;
     o.fromapp = up[0] ;
     o.toapp = down[1] ;
@@ -130,15 +152,25 @@ int main (int argc, char const *const *argv)
   fd_close(ctl[1]) ;
   fd_close(up[0]) ;
   fd_close(down[1]) ;
+  if (rdy[1] >= 0) fd_close(rdy[1]) ;
 
-  if (o.implicit) tlsd_implicit(argv, ctl[0], down[0], up[1], o.handshakesecs + 5) ;
+  if (o.implicit) tlsd_implicit(argv, pid, ctl[0], down[0], up[1], o.handshakesecs + 5) ;
 
   {
     /* STARTTLS: the app keeps the socket on fds 0 and 1, and gets the
-     * control socket and the pipes by number. */
+     * control socket and the pipes by number, if the engine is ready;
+     * without a working engine the app runs with no TLS variables, so it
+     * offers no STARTTLS. */
     char modif[sizeof(TLSD_UNEXPORT) + 3 * (12 + UINT_FMT)] ;
     size_t m = sizeof(TLSD_UNEXPORT) - 1 ;
     memcpy(modif, TLSD_UNEXPORT, m) ;
+    if (!engine_ready(rdy[0]))
+    {
+      fd_close(ctl[0]) ;
+      fd_close(up[1]) ;
+      fd_close(down[0]) ;
+      xmexec_m(argv, modif, m) ;
+    }
     m += addfd(modif + m, "SSLCTLFD", ctl[0]) ;
     m += addfd(modif + m, "SSLREADFD", down[0]) ;
     m += addfd(modif + m, "SSLWRITEFD", up[1]) ;

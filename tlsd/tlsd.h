@@ -109,9 +109,13 @@ extern int tlsd_relay (SSL *, int net, int fromapp, int toapp, unsigned int idle
 
 /* tlsd_implicit.c: the parent in implicit mode: waits (at most secs) for
  * the engine's report on ctl, then execs argv with the pipes on fds 0
- * and 1 and the report in the environment. Exits 1 if the handshake
- * failed. */
-extern void tlsd_implicit (char const *const *argv, int ctl, int rd, int wr, unsigned int secs) gccattr_noreturn ;
+ * and 1 and the report in the environment. Without a report, exits
+ * with the engine's exit code. */
+extern void tlsd_implicit (char const *const *argv, pid_t engine, int ctl, int rd, int wr, unsigned int secs) gccattr_noreturn ;
+
+/* tlsd_readall.c: reads fd until EOF, at most max-1 bytes, before the
+ * deadline. Returns the length, or -1 (errno EMSGSIZE, ETIMEDOUT, ...). */
+extern ssize_t tlsd_readall (int fd, char *buf, size_t max, tain const *deadline) ;
 
 /* tlsd_engine.c: the TLS engine (the child). Never returns. */
 typedef struct tlsd_engineopts_s tlsd_engineopts, *tlsd_engineopts_ref ;
@@ -119,6 +123,7 @@ struct tlsd_engineopts_s
 {
   int implicit ;
   int ctl ;                /* the engine's end of the control socket */
+  int ready ;              /* STARTTLS: one byte here when the certificates are loaded */
   int fromapp ;            /* read end of the app -> engine pipe */
   int toapp ;              /* write end of the engine -> app pipe */
   uid_t uid ;

@@ -58,6 +58,11 @@ void tlsd_engine (tlsd_engineopts const *o)
   if (!tlsd_cert_install(ssl, conf.primary, conf.nprimary, 0)) refuse() ;
   tlsd_files_close(&conf.primary[0]) ;
   tlsd_files_close(&conf.primary[1]) ;
+  if (o->ready >= 0)
+  {
+    if (fd_write(o->ready, "", 1) != 1) _exit(111) ;
+    fd_close(o->ready) ;
+  }
 
   if (!o->implicit)
   {

@@ -4,12 +4,9 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/error.h>
 #include <skalibs/exec.h>
-#include <skalibs/iopause.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 
@@ -48,33 +45,31 @@ static int valid_report (char const *s, size_t len)
   return 1 ;
 }
 
-void tlsd_implicit (char const *const *argv, int ctl, int rd, int wr, unsigned int secs)
+void tlsd_implicit (char const *const *argv, pid_t pid, int ctl, int rd, int wr, unsigned int secs)
 {
   char modif[sizeof(TLSD_UNEXPORT) + TLSD_REPORT_MAX] ;
   size_t m = sizeof(TLSD_UNEXPORT) - 1 ;
-  size_t len = 0 ;
+  size_t len ;
+  ssize_t r ;
   tain deadline ;
   memcpy(modif, TLSD_UNEXPORT, m) ;
-  if (ndelay_on(ctl) < 0) strerr_diefu1sys(111, "make the control socket non-blocking") ;
   tain_now_set_stopwatch_g() ;
   tain_addsec_g(&deadline, secs) ;
-  for (;;)
+  r = tlsd_readall(ctl, modif + m, TLSD_REPORT_MAX, &deadline) ;
+  if (r < 0)
   {
-    iopause_fd x = { .fd = ctl, .events = IOPAUSE_READ, .revents = 0 } ;
-    ssize_t r = fd_read(ctl, modif + m + len, TLSD_REPORT_MAX - len) ;
-    if (r > 0)
-    {
-      len += (size_t)r ;
-      if (len >= TLSD_REPORT_MAX) strerr_dief1x(101, "TLS report too long") ;
-      continue ;
-    }
-    if (!r) break ;
-    if (!error_isagain(errno)) strerr_diefu1sys(111, "read the control socket") ;
-    r = iopause_g(&x, 1, &deadline) ;
-    if (r < 0) strerr_diefu1sys(111, "iopause") ;
-    if (!r) strerr_dief1x(99, "timed out waiting for the TLS handshake") ;
+    if (errno == ETIMEDOUT) strerr_dief1x(99, "timed out waiting for the TLS handshake") ;
+    strerr_diefu1sys(errno == EMSGSIZE ? 101 : 111, "read the TLS report") ;
   }
-  if (!len) _exit(1) ;  /* no TLS: the engine has logged why */
+  len = (size_t)r ;
+  if (!len)
+  {
+    /* no TLS: the engine has logged why, and its exit code says it to
+     * tcpd (1 handshake failed, 99 timeout, 111 configuration) */
+    int wstat ;
+    int e = wait_pid(pid, &wstat) == pid ? wait_estatus(wstat) : 1 ;
+    _exit(e ? e : 1) ;
+  }
   if (!valid_report(modif + m, len)) strerr_dief1x(101, "invalid TLS report from the engine") ;
   fd_close(ctl) ;
   if (fd_move2(0, rd, 1, wr) < 0) strerr_diefu1sys(111, "move the pipes to fds 0 and 1") ;
