@@ -32,6 +32,14 @@ extern int qinject_field (qinject *, char tag, char const *s, size_t len, tain c
 /* Ends the envelope (first call) and sends message bytes. */
 extern int qinject_data (qinject *, char const *s, size_t len, tain const *deadline) ;
 
+/* Writes out everything buffered, before the deadline; with endenvelope
+ * it first ends the envelope (as qinject_data would), so that queued has
+ * the whole envelope and can refuse it at once. Call it before telling
+ * the client to go ahead (354) and after each block of message passed
+ * on, so queued sees the message as fast as it comes. Returns 1, or 0
+ * with errno (EPIPE: the server closed; see qinject_early for why). */
+extern int qinject_flush (qinject *, int endenvelope, tain const *deadline) ;
+
 /* Ends the message and reads the answer line into reply (NUL-terminated,
  * without the LF, at most max bytes). Returns the answer's first byte:
  * 'K' (committed; reply+1 is the queue id), 'Z' temporary, 'D' permanent;
