@@ -10,7 +10,8 @@ BIN_TARGETS := \
   queued/queued \
   queued/queued-inject \
   deliverd/deliverd \
-  tlsd/tlsd
+  tlsd/tlsd \
+  sendmail/sendmail
 
 # Unit tests: tests/unit/NAME.c, each linked with the common library.
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
