@@ -24,6 +24,7 @@ struct mcctx_s
 
 #define MC_USAGE_EMAIL "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list"
 #define MC_USAGE_ALIAS "mailctl alias add|del ALIAS TARGET | alias list"
+#define MC_USAGE_TLS "mailctl tls selfsigned [-f] [-k ec|rsa] [FQDN] | tls ticketkey [-f]"
 
 /* Takes the edit lock (held until exit). Dies 111. */
 extern void mc_lock (mcctx *) ;
@@ -34,6 +35,7 @@ extern void mc_load (mcctx *) ;
  * (1 refusal, 100 usage, 111 system) and return on success. */
 extern void mc_email (mcctx *, int argc, char const *const *argv) ;
 extern void mc_alias (mcctx *, int argc, char const *const *argv) ;
+extern void mc_tls (mcctx *, int argc, char const *const *argv) ;
 
 /* Reads a password from stdin: one line, without echo on a terminal.
  * Dies 100 if it is empty or too long, 111 on read errors. */

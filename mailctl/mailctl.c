@@ -22,7 +22,7 @@
 #include "mailctl.h"
 #include "mailctl-internal.h"
 
-#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update"
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update | tls selfsigned|ticketkey ..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static void path_in (stralloc *sa, char const *dir, char const *name)
@@ -76,6 +76,7 @@ int main (int argc, char const *const *argv)
 
   if (!strcmp(argv[1], "email")) mc_email(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "alias")) mc_alias(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "tls")) mc_tls(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "update"))
   {
     if (argc != 2) dieusage() ;

@@ -62,7 +62,10 @@ def ids(user):
 # ------------------------------------------------------------ fixtures
 
 def run(argv, **kw):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    if r.returncode:
+        raise AssertionError("%s exited %d: %s" % (" ".join(argv), r.returncode, r.stderr.decode(errors="replace")[-1500:]))
+    return r
 
 
 def make_key(path, kind):
@@ -736,6 +739,61 @@ def config_error_mismatched_key():
     assert got == b""
     s.close()
     srv.wait_log(r"event=tls_config_error ip=127\.0\.0\.1 reason=\"certificate and key do not go together\"")
+
+
+@case
+def mailctl_selfsigned_and_ticketkey():
+    conf = TMP / "conf"
+    (conf).mkdir()
+    os.chmod(conf, 0o755)
+    state = TMP / "state"
+    state.mkdir()
+    env = dict(os.environ, PH_CONFIG_DIR=str(conf), PH_CDB_DIR=str(TMP), PH_STATE=str(state),
+               OVERRIDE_HOSTNAME="Mail.Example.Test")
+    env.pop("PH_TLS_TICKET_KEY", None)
+    env.pop("PH_ENVFILE", None)
+    mc = [str(F.bin / "mailctl"), "tls"]
+    run(mc + ["selfsigned"], env=env)
+    run(mc + ["ticketkey"], env=env)
+    cert, key = conf / "ssl" / "mail.example.test-cert.pem", conf / "ssl" / "mail.example.test-key.pem"
+    ca, tk = conf / "ssl" / "demoCA" / "cacert.pem", state / "tls" / "ticket.key"
+    tu, tg = ids("phtls")
+    for path, mode, uid in ((cert, 0o644, 0), (ca, 0o644, 0), (key, 0o600, tu), (tk, 0o600, tu)):
+        st = os.stat(path)
+        assert st.st_mode & 0o7777 == mode and st.st_uid == uid, (path, oct(st.st_mode), st.st_uid)
+    assert tk.stat().st_size == 80 and cert.read_bytes() == ca.read_bytes()
+    text = run(["openssl", "x509", "-in", str(cert), "-noout", "-text"]).stdout.decode()
+    assert "DNS:mail.example.test" in text and "Public-Key: (256 bit)" in text and "CA:FALSE" in text, text
+    # kept at the next start, replaced with -f
+    before = (cert.read_bytes(), key.stat().st_ino, tk.read_bytes())
+    run(mc + ["selfsigned"], env=env)
+    run(mc + ["ticketkey"], env=env)
+    assert (cert.read_bytes(), key.stat().st_ino, tk.read_bytes()) == before
+    run(mc + ["selfsigned", "-f", "-k", "rsa"], env=env)
+    run(mc + ["ticketkey", "-f"], env=env)
+    assert cert.read_bytes() != before[0] and tk.read_bytes() != before[2]
+    assert "Public-Key: (2048 bit)" in run(["openssl", "x509", "-in", str(cert), "-noout", "-text"]).stdout.decode()
+    r = subprocess.run(mc + ["selfsigned", "../evil"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 100, r
+    # tlsd serves them (SSL_TYPE=self-signed), a client trusting cacert.pem verifies,
+    # and the ticket key made by mailctl resumes sessions
+    srv = server("selfsigned", implicit=True,
+                 env={"SSL_TYPE": "self-signed", "PH_CONFIG_DIR": str(conf), "PH_STATE": str(state),
+                      "PH_TLS_TICKET_KEY": None, "PH_TLS_CERT_DIR": None,
+                      "SSL_CERT_PATH": None, "SSL_KEY_PATH": None,
+                      "SSL_ALT_CERT_PATH": None, "SSL_ALT_KEY_PATH": None})
+    ctx = ssl.create_default_context(cafile=str(ca))
+    if hasattr(ssl, "VERIFY_X509_STRICT"):
+        ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    t, tl, ready = implicit(srv, ctx=ctx)
+    assert ready.startswith(b"READY implicit proto=TLSv1.3"), ready
+    assert t.getpeercert(binary_form=True) == pem_to_der(cert)
+    t.close()
+    sess = TMP / "sess-selfsigned"
+    rc, out = s_client(srv.port, "-tls1_3", "-CAfile", str(ca), "-sess_out", str(sess))
+    assert rc == 0 and "Verify return code: 0 (ok)" in out, out[-2000:]
+    rc, out = s_client(srv.port, "-tls1_3", "-CAfile", str(ca), "-sess_in", str(sess))
+    assert rc == 0 and re.search(r"^Reused, TLSv1\.3", out, re.M), out[-2000:]
 
 
 @case
