@@ -4,30 +4,8 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "smtp_ascii.h"
 #include "smtp_cmd.h"
-
-/* ASCII-only, byte-exact case folding: the line may hold any octet, and
- * the C library's strncasecmp would stop at a NUL or follow the locale. */
-static inline unsigned char lower (unsigned char c)
-{
-  return c >= 'A' && c <= 'Z' ? c + 32 : c ;
-}
-
-static int ascii_caseeq (char const *s, size_t len, char const *lowered)
-{
-  size_t i = 0 ;
-  for (; i < len ; i++)
-    if (!lowered[i] || lower((unsigned char)s[i]) != (unsigned char)lowered[i]) return 0 ;
-  return !lowered[len] ;
-}
-
-static int ascii_caseprefix (char const *s, size_t len, char const *lowered)
-{
-  size_t i = 0 ;
-  for (; lowered[i] ; i++)
-    if (i >= len || lower((unsigned char)s[i]) != (unsigned char)lowered[i]) return 0 ;
-  return 1 ;
-}
 
 struct verbname_s
 {
@@ -159,53 +137,24 @@ unsigned int smtp_cmd_path (char const *arg, size_t arglen, char const *prefix, 
   return parse_params(arg + i, arglen - i, p) ;
 }
 
-static int keyis (smtp_param const *q, char const *lowered)
+int smtp_cmd_bdat (char const *arg, size_t arglen, uint64_t *size, int *last)
 {
-  return ascii_caseeq(q->key, q->keylen, lowered) ;
-}
-
-static int scan_size (char const *s, size_t len, uint64_t *u)
-{
+  size_t i = 0 ;
   uint64_t r = 0 ;
-  if (!len || len > 20) return 0 ;
-  for (size_t i = 0 ; i < len ; i++)
+  while (i < arglen && arg[i] >= '0' && arg[i] <= '9')
   {
-    unsigned int d ;
-    if (s[i] < '0' || s[i] > '9') return 0 ;
-    d = (unsigned int)(s[i] - '0') ;
-    if (r > (UINT64_MAX - d) / 10) return 0 ;
+    unsigned int d = (unsigned int)(arg[i] - '0') ;
+    if (i >= 20 || r > (UINT64_MAX - d) / 10) return 0 ;
     r = r * 10 + d ;
+    i++ ;
   }
-  *u = r ;
+  if (!i) return 0 ;
+  *size = r ;
+  *last = 0 ;
+  if (i == arglen) return 1 ;
+  if (arg[i] != ' ') return 0 ;
+  while (i < arglen && arg[i] == ' ') i++ ;
+  if (!ascii_caseeq(arg + i, arglen - i, "last")) return 0 ;
+  *last = 1 ;
   return 1 ;
-}
-
-unsigned int smtp_cmd_mailparams (smtp_path const *p, smtp_mailparams *mp, unsigned int *bad)
-{
-  mp->size = 0 ;
-  mp->body = SMTP_BODY_NONE ;
-  mp->hassize = 0 ;
-  for (unsigned int i = 0 ; i < p->nparams ; i++)
-  {
-    smtp_param const *q = p->params + i ;
-    *bad = i ;
-    if (keyis(q, "size"))
-    {
-      /* RFC 1870 section 6: size-value = 1*20DIGIT */
-      if (mp->hassize) return SMTP_PARAM_DUPLICATE ;
-      if (!q->value || !scan_size(q->value, q->valuelen, &mp->size)) return SMTP_PARAM_BADVALUE ;
-      mp->hassize = 1 ;
-    }
-    else if (keyis(q, "body"))
-    {
-      /* RFC 6152 section 2: BODY=7BIT / BODY=8BITMIME */
-      if (mp->body != SMTP_BODY_NONE) return SMTP_PARAM_DUPLICATE ;
-      if (!q->value) return SMTP_PARAM_BADVALUE ;
-      if (ascii_caseeq(q->value, q->valuelen, "7bit")) mp->body = SMTP_BODY_7BIT ;
-      else if (ascii_caseeq(q->value, q->valuelen, "8bitmime")) mp->body = SMTP_BODY_8BITMIME ;
-      else return SMTP_PARAM_BADVALUE ;
-    }
-    else return SMTP_PARAM_UNKNOWN ;
-  }
-  return SMTP_PARAM_OK ;
 }

@@ -90,18 +90,46 @@ enum smtp_path_err_e
  * Returns SMTP_PATH_OK or an smtp_path_err_e. */
 extern unsigned int smtp_cmd_path (char const *arg, size_t arglen, char const *prefix, unsigned int addrflags, smtp_path *p) ;
 
-/* The MAIL parameters this engine understands (RFC 1870 SIZE, RFC 6152
- * BODY). */
+/* ESMTP parameters (smtp_params.c). MAIL: RFC 1870 SIZE, RFC 6152 BODY,
+ * RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 8689 REQUIRETLS. RCPT:
+ * RFC 3461 NOTIFY and ORCPT. Values are checked for syntax only; whether
+ * a parameter is allowed in this session (REQUIRETLS needs TLS) is the
+ * session's business. */
 #define SMTP_BODY_NONE 0
 #define SMTP_BODY_7BIT 1
 #define SMTP_BODY_8BITMIME 2
+
+#define SMTP_RET_NONE 0
+#define SMTP_RET_FULL 1
+#define SMTP_RET_HDRS 2
+
+#define SMTP_ENVID_MAX 100   /* RFC 3461 4.4: xtext-encoded, at most 100 characters */
+#define SMTP_ORCPT_MAX 500   /* RFC 3461 4.2: addr-type ";" xtext, at most 500 */
 
 typedef struct smtp_mailparams_s smtp_mailparams, *smtp_mailparams_ref ;
 struct smtp_mailparams_s
 {
   uint64_t size ;        /* declared SIZE=, 0 if absent */
   unsigned int body ;    /* SMTP_BODY_* */
+  unsigned int ret ;     /* SMTP_RET_* */
+  char envid[SMTP_ENVID_MAX + 1] ;  /* the xtext as received, "" if absent */
   unsigned int hassize : 1 ;
+  unsigned int hasenvid : 1 ;
+  unsigned int smtputf8 : 1 ;
+  unsigned int requiretls : 1 ;
+} ;
+
+#define SMTP_NOTIFY_NEVER 0x01
+#define SMTP_NOTIFY_SUCCESS 0x02
+#define SMTP_NOTIFY_FAILURE 0x04
+#define SMTP_NOTIFY_DELAY 0x08
+
+typedef struct smtp_rcptparams_s smtp_rcptparams, *smtp_rcptparams_ref ;
+struct smtp_rcptparams_s
+{
+  unsigned int notify ;  /* SMTP_NOTIFY_*, 0 if absent */
+  char orcpt[SMTP_ORCPT_MAX + 1] ;  /* "addr-type;xtext" as received, "" if absent */
+  unsigned int hasorcpt : 1 ;
 } ;
 
 enum smtp_param_err_e
@@ -112,8 +140,22 @@ enum smtp_param_err_e
   SMTP_PARAM_DUPLICATE    /* 501 5.5.4: given twice */
 } ;
 
-/* Interprets p's parameters as MAIL parameters. Returns an
+/* Interprets p's parameters as MAIL (RCPT) parameters. Returns an
  * smtp_param_err_e; *bad is set to the offending parameter's index. */
 extern unsigned int smtp_cmd_mailparams (smtp_path const *p, smtp_mailparams *mp, unsigned int *bad) ;
+extern unsigned int smtp_cmd_rcptparams (smtp_path const *p, smtp_rcptparams *rp, unsigned int *bad) ;
+
+/* RFC 3461 4: xtext = *( xchar / hexchar ), xchar = "!".."~" except "+"
+ * and "=", hexchar = "+" 2HEXDIG. Is s[0..len) one? */
+extern int smtp_xtext_valid (char const *s, size_t len) ;
+
+/* Writes the NOTIFY value for flags ("NEVER", "SUCCESS,FAILURE", ...)
+ * into s (room for 24 bytes), NUL-terminated; returns its length. */
+extern size_t smtp_notify_fmt (char *s, unsigned int flags) ;
+
+/* RFC 3030 2: the BDAT argument, "chunk-size [SP end-marker]", chunk-size
+ * 1*DIGIT (at most 20, no overflow), end-marker "LAST" in any case.
+ * Returns 1 and fills *size and *last, or 0 on bad syntax. */
+extern int smtp_cmd_bdat (char const *arg, size_t arglen, uint64_t *size, int *last) ;
 
 #endif

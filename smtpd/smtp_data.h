@@ -47,4 +47,22 @@ extern void smtp_data_init (smtp_data *, uint64_t maxsize, size_t maxline) ;
  * bytes after the final LF (pipelined commands) are left unconsumed. */
 extern size_t smtp_data_feed (smtp_data *, char const *in, size_t inlen, char *out, size_t *outlen) ;
 
+/* The BDAT reader (RFC 3030), smtp_chunk.c: chunk contents go in, one
+ * chunk after the other, and come out in the same canonical form. There
+ * is no end marker and no dot-stuffing: the chunk sizes frame the
+ * message. RFC 3030 lets BDAT carry any octet, but the queue stores LF
+ * text, so CRLF becomes LF (also when a chunk ends between the CR and
+ * the LF) and a bare CR, a bare LF or a NUL is an error, as in DATA;
+ * so are over-long lines and an over-size message. The same struct,
+ * limits and error flags as DATA; "done" is not used. Pure. */
+extern void smtp_chunk_init (smtp_data *, uint64_t maxsize, size_t maxline) ;
+
+/* Feeds in[0..inlen) (all of it is consumed); writes the canonical
+ * bytes to out (room for inlen bytes) and returns their number, 0 once
+ * errors is non-zero. */
+extern size_t smtp_chunk_feed (smtp_data *, char const *in, size_t inlen, char *out) ;
+
+/* The last chunk has been fed: a CR still waiting for its LF was bare. */
+extern void smtp_chunk_end (smtp_data *) ;
+
 #endif

@@ -71,7 +71,25 @@ int smtp_received_build (stralloc *sa, smtp_received const *r)
    || (r->ip && (!stralloc_cats(sa, strchr(r->ip, ':') ? " [IPv6:" : " [")
                  || !cats_clean(sa, r->ip)
                  || !stralloc_catb(sa, "]", 1)))
-   || !stralloc_cats(sa, ")\n\tby ")
+   || !stralloc_cats(sa, ")\n\t")) goto err ;
+  if (r->tlsproto)
+  {
+    if (!stralloc_cats(sa, "(using ")
+     || !cats_clean(sa, r->tlsproto)
+     || !stralloc_cats(sa, " with cipher ")
+     || !cats_clean(sa, r->tlscipher ? r->tlscipher : "unknown")) goto err ;
+    if (r->tlsbits)
+    {
+      char fmt[UINT_FMT] ;
+      if (!stralloc_cats(sa, " (")
+       || !stralloc_catb(sa, fmt, uint_fmt(fmt, r->tlsbits))
+       || !stralloc_catb(sa, "/", 1)
+       || !stralloc_catb(sa, fmt, uint_fmt(fmt, r->tlsalgbits ? r->tlsalgbits : r->tlsbits))
+       || !stralloc_cats(sa, " bits)")) goto err ;
+    }
+    if (!stralloc_cats(sa, ")\n\t")) goto err ;
+  }
+  if (!stralloc_cats(sa, "by ")
    || !cats_clean(sa, r->host)
    || !stralloc_cats(sa, " (posthaste) with ")
    || !stralloc_cats(sa, r->proto)

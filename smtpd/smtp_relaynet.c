@@ -82,6 +82,21 @@ int smtp_relaynets_parse (smtp_relaynets *r, char const *s, size_t *errpos)
   return 1 ;
 }
 
+int smtp_relaynets_add (smtp_relaynets *r, char const *ip, int is6, unsigned int bits)
+{
+  smtp_relaynet *net ;
+  unsigned int max = is6 ? 128 : 32 ;
+  if (r->n >= SMTP_RELAYNET_MAX) return (errno = ENOBUFS, 0) ;
+  net = r->nets + r->n ;
+  memset(net->ip, 0, sizeof(net->ip)) ;
+  memcpy(net->ip, ip, is6 ? 16 : 4) ;
+  net->is6 = !!is6 ;
+  net->bits = bits > max ? max : bits ;
+  maskbits(net->ip, is6 ? 16 : 4, net->bits) ;
+  r->n++ ;
+  return 1 ;
+}
+
 static int inside (smtp_relaynet const *net, char const *ip)
 {
   char masked[16] ;

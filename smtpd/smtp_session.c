@@ -8,6 +8,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
+#include <skalibs/unix-timed.h>
 
 #include "common/lineio.h"
 #include "common/log.h"
@@ -25,30 +26,48 @@ void smtp_session_init (smtp_session *s, smtp_engine const *e, int infd, int out
   s->port = port ;
   s->rdns = rdns ;
   s->rcpts = stralloc_zero ;
+  s->prepend = stralloc_zero ;
+  s->xfields = stralloc_zero ;
+  s->msg.q.fd = -1 ;
   tain_now_g() ;
-  tain_addsec_g(&s->sessiondeadline, (int)e->sessiontimeout) ;
-  smtp_deadline(s) ;
+  tain_addsec_g(&s->sessiondeadline, (int)e->timeouts.session) ;
+  smtp_deadline(s, e->timeouts.command) ;
 }
 
-void smtp_deadline (smtp_session *s)
+void smtp_deadline (smtp_session *s, unsigned int secs)
 {
   tain_now_g() ;
-  tain_addsec_g(&s->deadline, (int)s->engine->timeout) ;
+  tain_addsec_g(&s->deadline, (int)secs) ;
   if (tain_less(&s->sessiondeadline, &s->deadline)) s->deadline = s->sessiondeadline ;
 }
 
 char const *smtp_protocol (smtp_session const *s)
 {
-  return s->hello == SMTP_HELLO_EHLO ? "ESMTP" : "SMTP" ;
+  /* RFC 3848 2 and RFC 6531 3.7.3: the base name, then S for TLS, then A
+   * for an authenticated client. SMTPUTF8 exists only after EHLO. */
+  static char const *const names[3][4] =
+  {
+    { "SMTP", "SMTPS", "SMTPA", "SMTPSA" },
+    { "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" },
+    { "UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA" }
+  } ;
+  unsigned int base = s->inmail && s->mailparams.smtputf8 ? 2 : s->hello == SMTP_HELLO_EHLO ;
+  return names[base][!!s->tls + 2 * !!s->authuser] ;
 }
 
 void smtp_reset (smtp_session *s)
 {
+  smtp_message_abort(s) ;
   s->inmail = 0 ;
   s->sender[0] = 0 ;
   memset(&s->mailparams, 0, sizeof(s->mailparams)) ;
   s->rcpts.len = 0 ;
   s->nrcpt = 0 ;
+  s->id[0] = 0 ;
+  s->prepend.len = 0 ;
+  s->xfields.len = 0 ;
+  s->discard = 0 ;
+  s->bdat = SMTP_BDAT_NONE ;
 }
 
 void smtp_end (smtp_session *s, char const *reason, int code)
@@ -88,10 +107,8 @@ void smtp_flush (smtp_session *s)
   if (!smtp_out_flush(&s->out)) smtp_fail(s, "write") ;
 }
 
-/* Writes a last reply, "421 <enh> <host> <text>" (RFC 5321 3.8), and
- * ends the session. */
-static void closing (smtp_session *s, unsigned int code, char const *enh, char const *text, char const *reason, int exitcode) gccattr_noreturn ;
-static void closing (smtp_session *s, unsigned int code, char const *enh, char const *text, char const *reason, int exitcode)
+/* A last reply, "421 <enh> <host> <text>" (RFC 5321 3.8), then the end. */
+void smtp_closing (smtp_session *s, unsigned int code, char const *enh, char const *text, char const *reason, int exitcode)
 {
   char line[SMTP_REPLY_LINE_MAX] ;
   size_t h = strlen(s->engine->hostname) ;
@@ -109,12 +126,12 @@ static void closing (smtp_session *s, unsigned int code, char const *enh, char c
 }
 
 /* The client went away: it may still read the replies it has earned. */
-static void client_eof (smtp_session *s)
+void smtp_client_eof (smtp_session *s, char const *reason)
 {
   tain_now_g() ;
   tain_addsec_g(&s->deadline, 10) ;
   smtp_out_flush(&s->out) ;
-  smtp_end(s, "eof", 0) ;
+  smtp_end(s, reason, 0) ;
 }
 
 void smtp_timeout (smtp_session *s)
@@ -123,7 +140,7 @@ void smtp_timeout (smtp_session *s)
   log_begin(&l, "timeout") ;
   log_kv(&l, "ip", s->ip) ;
   log_commit(&l) ;
-  closing(s, 421, "4.4.2", "timeout, closing connection", "timeout", 99) ;
+  smtp_closing(s, 421, "4.4.2", "timeout, closing connection", "timeout", 99) ;
 }
 
 void smtp_reply (smtp_session *s, unsigned int code, char const *enh, char const *text)
@@ -132,7 +149,7 @@ void smtp_reply (smtp_session *s, unsigned int code, char const *enh, char const
   if (code >= 400 && ++s->errors >= s->engine->maxerrors)
   {
     log_event1("too_many_errors", "ip", s->ip) ;
-    closing(s, 421, "4.7.0", "too many errors", "too_many_errors", 1) ;
+    smtp_closing(s, 421, "4.7.0", "too many errors", "too_many_errors", 1) ;
   }
 }
 
@@ -153,10 +170,27 @@ void smtp_refuse (smtp_session *s, smtp_verdict const *v, char const *cmd, char 
   smtp_reply(s, v->code, v->enh, v->text) ;
 }
 
-static void refuse (smtp_session *s, smtp_cmd const *c, unsigned int code, char const *enh, char const *text, char const *reason)
+void smtp_refuse4 (smtp_session *s, char const *cmd, unsigned int code, char const *enh, char const *text, char const *reason)
 {
   smtp_verdict v = { .code = code, .enh = enh, .text = text, .reason = reason } ;
-  smtp_refuse(s, &v, smtp_verb_name(c->verb), 0, 0) ;
+  smtp_refuse(s, &v, cmd, 0, 0) ;
+}
+
+static void refuse (smtp_session *s, smtp_cmd const *c, unsigned int code, char const *enh, char const *text, char const *reason)
+{
+  smtp_refuse4(s, smtp_verb_name(c->verb), code, enh, text, reason) ;
+}
+
+void smtp_fill (smtp_session *s, char const *eofreason)
+{
+  ssize_t r ;
+  smtp_deadline(s, s->engine->timeouts.datablock) ;
+  r = buffer_timed_fill(&s->in, &s->deadline, &STAMP) ;
+  if (r > 0) return ;
+  smtp_message_abort(s) ;
+  if (!r) smtp_end(s, eofreason, 0) ;
+  if (errno == ETIMEDOUT) smtp_timeout(s) ;
+  smtp_fail(s, "read") ;
 }
 
 /* RFC 5321 4.1.1.1: the argument is a domain or an address literal. We
@@ -194,24 +228,30 @@ static void do_helo (smtp_session *s, smtp_cmd const *c)
   smtp_reply(s, 250, 0, s->engine->hostname) ;
 }
 
+static void ehlo_line (smtp_session *s, char const *keyword, int more)
+{
+  if (!smtp_out_line(&s->out, 250, 0, more, keyword, strlen(keyword))) smtp_fail(s, "write") ;
+}
+
 static void do_ehlo (smtp_session *s, smtp_cmd const *c)
 {
   char sizeline[32] = "SIZE " ;
-  size_t n = 5 ;
   char const *const *x ;
   if (!hello(s, c)) return ;
   s->hello = SMTP_HELLO_EHLO ;
   /* RFC 1870: "SIZE 0" means no fixed limit */
-  n += uint64_fmt(sizeline + n, s->engine->maxsize) ;
-  sizeline[n] = 0 ;
-  if (!smtp_out_line(&s->out, 250, 0, 1, s->engine->hostname, strlen(s->engine->hostname))
-   || !smtp_out_line(&s->out, 250, 0, 1, "PIPELINING", 10)
-   || !smtp_out_line(&s->out, 250, 0, 1, sizeline, n)
-   || !smtp_out_line(&s->out, 250, 0, 1, "8BITMIME", 8))
-    smtp_fail(s, "write") ;
-  for (x = s->engine->ehlo_extra ; x && *x ; x++)
-    if (!smtp_out_line(&s->out, 250, 0, 1, *x, strlen(*x))) smtp_fail(s, "write") ;
-  if (!smtp_out_line(&s->out, 250, 0, 0, "ENHANCEDSTATUSCODES", 19)) smtp_fail(s, "write") ;
+  sizeline[5 + uint64_fmt(sizeline + 5, s->engine->maxsize)] = 0 ;
+  ehlo_line(s, s->engine->hostname, 1) ;
+  ehlo_line(s, "PIPELINING", 1) ;          /* RFC 2920 */
+  ehlo_line(s, sizeline, 1) ;              /* RFC 1870 */
+  ehlo_line(s, "8BITMIME", 1) ;            /* RFC 6152 */
+  ehlo_line(s, "SMTPUTF8", 1) ;            /* RFC 6531 */
+  ehlo_line(s, "CHUNKING", 1) ;            /* RFC 3030 */
+  ehlo_line(s, "DSN", 1) ;                 /* RFC 3461 */
+  /* RFC 8689 4: REQUIRETLS is offered only on a TLS session */
+  if (s->tls) ehlo_line(s, "REQUIRETLS", 1) ;
+  for (x = s->engine->ehlo_extra ; x && *x ; x++) ehlo_line(s, *x, 1) ;
+  ehlo_line(s, "ENHANCEDSTATUSCODES", 0) ;  /* RFC 2034 */
   /* RFC 2920 3.2: EHLO's reply is not held back */
   smtp_flush(s) ;
 }
@@ -254,7 +294,7 @@ static void do_expn (smtp_session *s, smtp_cmd const *c)
 static void do_help (smtp_session *s, smtp_cmd const *c)
 {
   (void)c ;
-  smtp_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP; see RFC 5321") ;
+  smtp_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP; see RFC 5321") ;
 }
 
 static void do_unimplemented (smtp_session *s, smtp_cmd const *c)
@@ -277,7 +317,7 @@ static void do_http (smtp_session *s, smtp_cmd const *c)
     log_kv(&l, "reason", v.reason) ;
     log_commit(&l) ;
   }
-  closing(s, v.code, v.enh, v.text, "http_command", 1) ;
+  smtp_closing(s, v.code, v.enh, v.text, "http_command", 1) ;
 }
 
 static void do_unknown (smtp_session *s, smtp_cmd const *c)
@@ -303,7 +343,7 @@ static smtp_handler_func *const handlers[SMTP_VERB_N] =
   [SMTP_VERB_HELP] = &do_help,
   [SMTP_VERB_STARTTLS] = &do_unimplemented,
   [SMTP_VERB_AUTH] = &do_unimplemented,
-  [SMTP_VERB_BDAT] = &do_unimplemented,
+  [SMTP_VERB_BDAT] = &smtp_do_bdat,
   [SMTP_VERB_ETRN] = &do_unimplemented,
   [SMTP_VERB_TURN] = &do_unimplemented,
   [SMTP_VERB_HTTP] = &do_http,
@@ -322,7 +362,8 @@ static void bad_line (smtp_session *s, char const *text, char const *what)
 
 int smtp_session_run (smtp_session *s)
 {
-  char line[SMTP_LINE_MAX] ;
+  char line[SMTP_LINE_MAX + 1] ;
+  size_t linemax = s->engine->linemax < SMTP_LINE_MAX ? s->engine->linemax : SMTP_LINE_MAX ;
   {
     logline l ;
     log_begin(&l, "connect") ;
@@ -347,16 +388,17 @@ int smtp_session_run (smtp_session *s)
     unsigned int flags = 0 ;
     int r ;
     /* RFC 2920 3.2: hold replies while pipelined commands are waiting,
-     * write them all before waiting for more. */
+     * write them all before waiting for more. The flush runs under the
+     * deadline of the command that made the replies. */
     if (!lineio_pending(&s->in)) smtp_flush(s) ;
-    smtp_deadline(s) ;
-    r = lineio_get(&s->in, line, sizeof(line), &len, &flags, &s->deadline) ;
-    if (!r) client_eof(s) ;
+    smtp_deadline(s, s->engine->timeouts.command) ;
+    r = lineio_get(&s->in, line, linemax + 1, &len, &flags, &s->deadline) ;
+    if (!r) smtp_client_eof(s, "eof") ;
     if (r < 0)
     {
       if (errno == ETIMEDOUT) smtp_timeout(s) ;
       else if (errno == ERANGE) { bad_line(s, "line too long", "too_long") ; continue ; }
-      else if (errno == EPIPE) client_eof(s) ;
+      else if (errno == EPIPE) smtp_client_eof(s, "eof") ;
       else smtp_fail(s, "read") ;
     }
     s->commands++ ;

@@ -33,6 +33,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/policyclient.h"
 #include "common/rcpt.h"
 #include "smtp_mxpolicy.h"
 #include "smtp_relaynet.h"
@@ -68,6 +69,7 @@ int main (int argc, char const *const *argv)
 {
   static smtp_mxpolicy policy = { .maps = RCPTMAPS_ZERO, .hostname = 0, .postmaster = 0 } ;
   static smtp_relaynets relaynets ;
+  static policyclient pclient ;
   smtp_engine engine = { .ehlo_extra = 0, .rcptcheck = &smtp_mxpolicy_rcptcheck, .policy = &policy } ;
   stralloc injectpath = STRALLOC_ZERO ;
   char const *ip ;
@@ -111,8 +113,16 @@ int main (int argc, char const *const *argv)
   if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000, &engine.maxsize)) dieconfig("POSTFIX_MESSAGE_SIZE_LIMIT") ;
   engine.maxrcpt = get_uint("PH_SMTP_MAX_RCPT", 1000, 1, 100000) ;
   engine.maxerrors = get_uint("PH_SMTP_MAX_ERRORS", 20, 1, 100000) ;
-  engine.timeout = get_uint("PH_SMTP_TIMEOUT", 300, 1, 86400) ;
-  engine.sessiontimeout = get_uint("PH_SMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
+  engine.linemax = get_uint("PH_SMTP_LINE_MAX", SMTP_LINE_DEFAULT, 512, SMTP_LINE_MAX) ;
+  engine.datalinemax = get_uint("PH_SMTP_DATA_LINE_MAX", SMTP_DATALINE_DEFAULT, 998, 16 * 1024 * 1024) ;
+  /* RFC 5321 4.5.3.2 */
+  engine.timeouts.command = get_uint("PH_SMTP_TIMEOUT", 300, 1, 86400) ;
+  engine.timeouts.mail = get_uint("PH_SMTP_MAIL_TIMEOUT", 300, 1, 86400) ;
+  engine.timeouts.rcpt = get_uint("PH_SMTP_RCPT_TIMEOUT", 300, 1, 86400) ;
+  engine.timeouts.datainit = get_uint("PH_SMTP_DATA_INIT_TIMEOUT", 120, 1, 86400) ;
+  engine.timeouts.datablock = get_uint("PH_SMTP_DATA_BLOCK_TIMEOUT", 180, 1, 86400) ;
+  engine.timeouts.dataterm = get_uint("PH_SMTP_DATA_TERM_TIMEOUT", 600, 1, 86400) ;
+  engine.timeouts.session = get_uint("PH_SMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
   {
     size_t errpos = 0 ;
     char const *nets = config_get("PH_RELAY_NETWORKS") ;
@@ -120,6 +130,24 @@ int main (int argc, char const *const *argv)
     {
       tempfail_client() ;
       strerr_dief2x(100, "invalid network in PH_RELAY_NETWORKS: ", nets + errpos) ;
+    }
+    if (!smtp_permitnet_add(&relaynets, config_get("PERMIT_DOCKER")))
+    {
+      tempfail_client() ;
+      if (errno == EINVAL) dieconfig("PERMIT_DOCKER") ;
+      strerr_diefu1sys(111, "read the local networks for PERMIT_DOCKER") ;
+    }
+  }
+  {
+    char const *spec = config_get("PH_POLICY_SERVICE") ;
+    if (spec)
+    {
+      char const *fail = config_get_default("PH_POLICY_FAIL", "open") ;
+      if (!policyclient_init(&pclient, spec)) dieconfig("PH_POLICY_SERVICE") ;
+      if (!strcmp(fail, "closed")) engine.pfailclosed = 1 ;
+      else if (strcmp(fail, "open")) dieconfig("PH_POLICY_FAIL") ;
+      engine.ptimeout = get_uint("PH_POLICY_TIMEOUT", 10, 1, 3600) ;
+      engine.pclient = &pclient ;
     }
   }
   if (!stralloc_cats(&injectpath, config_get_default("PH_RUN_DIR", "/run/posthaste"))
@@ -152,6 +180,8 @@ int main (int argc, char const *const *argv)
 
   ip = getenv("TCPREMOTEIP") ;
   smtp_session_init(&session, &engine, 0, 1, ip, getenv("TCPREMOTEPORT"), getenv("TCPREMOTEHOST")) ;
+  session.localip = getenv("TCPLOCALIP") ;
+  session.localport = getenv("TCPLOCALPORT") ;
   session.relayclient = smtp_relaynets_match(&relaynets, ip) ;
   return smtp_session_run(&session) ;
 }

@@ -105,6 +105,59 @@ def message_texts(s):
     return [p.read_bytes() for p in s.messages(DEMO)]
 
 
+def expect_utf8(c, text, prefix):
+    """Like Raw.expect, with the command sent as UTF-8."""
+    c.send(text.encode("utf-8") + b"\r\n")
+    r = c.last()
+    assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
+    return r
+
+
+def read_records(data):
+    """The queue's record format (docs/queue.md): type byte, netstring."""
+    out, i = [], 0
+    while i < len(data):
+        t = chr(data[i])
+        j = data.index(b":", i + 1)
+        n = int(data[i + 1:j])
+        assert data[j + 1 + n:j + 2 + n] == b",", data[i:j + 2 + n]
+        out.append((t, data[j + 1:j + 1 + n].decode("utf-8")))
+        i = j + 2 + n
+    return out
+
+
+def queued_envelope(s, qid, timeout=10):
+    """The env records of a message still in the queue (root reads it)."""
+    def find():
+        for d in ("incoming", "queue"):
+            p = s.state / "queue" / d / qid / "env"
+            try:
+                return read_records(p.read_bytes())
+            except FileNotFoundError:
+                pass
+        return None
+    env = s.wait_for(find, timeout)
+    assert env, "no envelope for %s in the queue" % qid
+    return env
+
+
+def queued_as(reply):
+    m = re.match(r"250 2\.0\.0 Ok: queued as ([0-9A-Za-z]{12,24})$", reply)
+    assert m, reply
+    return m.group(1)
+
+
+def message_with(s, marker, address=DEMO, timeout=10):
+    """The delivered message (bytes) holding marker, waiting for it."""
+    def find():
+        got = [p.read_bytes() for p in s.messages(address)]
+        got = [t for t in got if marker in t]
+        return got[0] if got else None
+    m = s.wait_for(find, timeout)
+    assert m, "no message with %r delivered to %s" % (marker, address)
+    return m
+
+
 # ---- greeting and EHLO
 
 @phtest.case
@@ -116,9 +169,12 @@ def greeting_and_ehlo_keywords(s):
     lines = c.reply()
     keywords = [ln[4:] for ln in lines[1:]]
     assert all(ln.startswith("250") for ln in lines), lines
-    for k in ("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"):
+    for k in ("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES",
+              "SMTPUTF8", "CHUNKING", "DSN"):
         assert k in keywords, (k, keywords)
-    for k in ("STARTTLS", "AUTH", "CHUNKING", "SMTPUTF8", "DSN"):
+    # no AUTH on the MX port; REQUIRETLS only once TLS is on (RFC 8689 4);
+    # STARTTLS only when tlsd is in the chain
+    for k in ("AUTH", "REQUIRETLS", "STARTTLS", "BINARYMIME"):
         assert not any(x.startswith(k) for x in keywords), ("advertises " + k, keywords)
     c.expect("HELO client.test", "250 ")
     c.expect("NOOP", "250 2.0.0")
@@ -127,6 +183,7 @@ def greeting_and_ehlo_keywords(s):
     c.expect("EXPN staff", "502 5.5.1")
     c.expect("HELP", "214 ")
     c.expect("STARTTLS", "502 5.5.1")
+    c.expect("AUTH PLAIN AGRlbW8AeA==", "502 5.5.1")
     c.expect("XYZZY", "500 5.5.2")
     c.expect("QUIT", "221 2.0.0")
     assert c.closed()
@@ -365,13 +422,18 @@ def sequencing_and_syntax_errors(s):
     c.expect("MAIL FROM:<a@sender.test> SIZE=100 BODY=7BIT", "250 2.1.0")
     c.expect("MAIL FROM:<a@sender.test>", "503 5.5.1")
     c.expect("RCPT TO:<>", "501 5.1.3")
-    c.expect("RCPT TO:<demo@example.test> NOTIFY=NEVER", "555 5.5.4")
+    c.expect("RCPT TO:<demo@example.test> FOO=BAR", "555 5.5.4")
+    # RFC 6531 3.7.4.1: UTF-8 addresses only in an SMTPUTF8 transaction
     c.expect("RCPT TO:<d\u00e9mo@example.test>", "553 5.6.7")
     c.expect("DATA", "554 5.5.1")
     c.expect("RSET", "250 2.0.0")
     c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
     c.expect("HELO client.test", "250")
     c.expect("MAIL FROM:<a@sender.test> SIZE=100", "555 5.5.4")  # no parameters after HELO
+    c.expect("MAIL FROM:<a@sender.test>", "250 2.1.0")
+    c.expect("RCPT TO:<demo@example.test> NOTIFY=NEVER", "555 5.5.4")
+    c.expect("RSET", "250")
+    c.expect("MAIL FROM:<\u00e5lice@sender.test>", "553 5.6.7")
     c.expect("QUIT", "221")
 
 
@@ -456,6 +518,177 @@ def data_line_limit(s):
     assert any(b"w" * 5000 + b"\n" in t for t in message_texts(s))
 
 
+# ---- Received header variants (RFC 5321 4.4, RFC 3848, RFC 6531 3.7.3)
+
+@phtest.case
+def received_with_smtp_after_helo(s):
+    c = Raw(s)
+    c.last()
+    c.expect("HELO old.client.test", "250")
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: helo\r\nMessage-ID: <helo@client.test>\r\n\r\nx\r\n.\r\n")
+    c.last()
+    c.expect("QUIT", "221")
+    m = message_with(s, b"<helo@client.test>")
+    assert re.search(rb"Received: from old\.client\.test \(\S+ \[127\.0\.0\.1\]\)\n\tby \S+ \(posthaste\) with SMTP id \w{16}\n", m), m[:400]
+
+
+# ---- SMTPUTF8 (RFC 6531)
+
+@phtest.case
+def smtputf8_delivered_to_utf8_mailbox(s):
+    box = "d\u00f6rte@example.test"
+    r = s.mailctl("email", "add", box, "pw-utf8-" + "x" * 8, check=False)
+    assert r.returncode == 0, "mailctl refuses a UTF-8 address: %s" % r.stderr
+    c = greeted(s)
+    # without SMTPUTF8 on MAIL, no UTF-8 address anywhere
+    expect_utf8(c, "MAIL FROM:<\u00e5sa@sender.test>", "553 5.6.7")
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    expect_utf8(c, "RCPT TO:<%s>" % box, "553 5.6.7")
+    c.expect("RSET", "250")
+    c.expect("MAIL FROM:<a@sender.test> SMTPUTF8=yes", "501 5.5.4")  # no value (RFC 6531 3.4)
+    expect_utf8(c, "MAIL FROM:<\u00e5sa@sender.test> SMTPUTF8 BODY=8BITMIME", "250 2.1.0")
+    expect_utf8(c, "RCPT TO:<%s>" % box, "250 2.1.5")
+    c.send(b"RCPT TO:<bad\xc3@example.test>\r\n")  # malformed UTF-8
+    assert c.last().startswith("501 5.1.3")
+    c.expect("DATA", "354")
+    c.send("Subject: gr\u00fc\u00dfe\r\nMessage-ID: <utf8@client.test>\r\n\r\nHej d\u00f6rte\r\n.\r\n".encode("utf-8"))
+    qid = queued_as(c.last())
+    c.expect("QUIT", "221")
+    m = message_with(s, b"<utf8@client.test>", box)
+    assert "Hej d\u00f6rte\n".encode("utf-8") in m, m
+    assert re.search(rb"with UTF8SMTP id \w{16}\n\tfor <" + box.encode("utf-8").replace(b".", rb"\.") + b">;", m), m[:400]
+    assert log_has(s, r"event=accepted qid=%s smtpid=\w+ from=\S+ nrcpt=1 " % qid)
+
+
+# ---- DSN (RFC 3461) and REQUIRETLS (RFC 8689)
+
+@phtest.case
+def dsn_parameter_syntax(s):
+    c = greeted(s)
+    bad_mail = ["RET=FOO", "RET=FULL RET=HDRS", "ENVID=" + "a" * 101, "ENVID=a+ZZ", "ENVID=a+4",
+                "BODY=BINARYMIME", "SMTPUTF8 SMTPUTF8"]
+    for p in bad_mail:
+        c.expect("MAIL FROM:<a@sender.test> " + p, "501 5.5.4")
+    c.expect("MAIL FROM:<a@sender.test> RET=hdrs ENVID=" + "a" * 100, "250 2.1.0")
+    bad_rcpt = ["NOTIFY=NEVER,SUCCESS", "NOTIFY=BOGUS", "NOTIFY=SUCCESS,SUCCESS", "NOTIFY=", "NOTIFY=DELAY,",
+                "ORCPT=rfc822", "ORCPT=rfc822;", "ORCPT=;a@b", "ORCPT=rfc822;a+4", "ORCPT=rfc822;" + "a" * 495,
+                "NOTIFY=DELAY NOTIFY=DELAY"]
+    for p in bad_rcpt:
+        c.expect("RCPT TO:<demo@example.test> " + p, "501 5.5.4")
+    c.expect("RCPT TO:<demo@example.test> NOTIFY=never ORCPT=rfc822;demo+40example.test", "250 2.1.5")
+    c.expect("QUIT", "221")
+
+
+@phtest.case
+def requiretls_refused_without_tls(s):
+    c = greeted(s)
+    r = c.cmd("MAIL FROM:<a@sender.test> REQUIRETLS")
+    assert r.startswith("530 5.7.10"), r
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=reject ip=127\.0\.0\.1 cmd=MAIL code=530 reason=requiretls")
+
+
+# ---- CHUNKING / BDAT (RFC 3030)
+
+def bdat_session(s, extra=b""):
+    c = greeted(s)
+    c.expect("MAIL FROM:<alice@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    return c
+
+
+@phtest.case
+def bdat_chunks_delivered(s):
+    c = bdat_session(s)
+    part1 = b"Subject: chunked\r\nMessage-ID: <bdat@client.test>\r\n\r\nline one\r"
+    # the CRLF is cut between the chunks; a leading dot is not stuffing
+    # here, and CRLF.CRLF inside a chunk ends nothing
+    part2 = b"\n.leading dot\r\n.\r\nafter the dot line\r\n"
+    c.send(b"BDAT %d\r\n" % len(part1) + part1 + b"BDAT %d LAST\r\n" % len(part2) + part2 + b"NOOP\r\n")
+    r1, r2, r3 = c.last(), c.last(), c.last()
+    assert r1 == "250 2.0.0 %d octets received" % len(part1), r1
+    queued_as(r2)
+    assert r3.startswith("250 2.0.0"), r3
+    c.expect("QUIT", "221")
+    m = message_with(s, b"<bdat@client.test>")
+    assert m.endswith(b"\n\nline one\n.leading dot\n.\nafter the dot line\n"), m[-120:]
+    assert b"\r" not in m
+    # an empty last chunk ends the message too
+    c = bdat_session(s)
+    body = b"Subject: empty last\r\nMessage-ID: <bdat0@client.test>\r\n\r\nbody\r\n"
+    c.send(b"BDAT %d\r\n" % len(body) + body)
+    assert c.last().startswith("250 2.0.0 %d octets" % len(body))
+    queued_as(c.cmd("BDAT 0 LAST"))
+    c.expect("QUIT", "221")
+    message_with(s, b"<bdat0@client.test>")
+
+
+@phtest.case
+def bdat_bare_lf_refused_after_last(s):
+    for bad, code in ((b"bare\nlf\r\n", "550 5.6.11"), (b"bare\rcr\r\n", "550 5.6.11"),
+                      (b"ends in cr\r", "550 5.6.11"), (b"nul\x00\r\n", "550 5.6.0")):
+        c = bdat_session(s)
+        head = b"Subject: bad bdat\r\n\r\n"
+        c.send(b"BDAT %d\r\n" % len(head) + head)
+        assert c.last().startswith("250 2.0.0"), bad
+        c.send(b"BDAT %d LAST\r\n" % len(bad) + bad)
+        r = c.last()
+        assert r.startswith(code), (bad, r)
+        c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")  # the transaction is over
+        c.expect("QUIT", "221")
+    assert log_has(s, r"event=reject ip=127\.0\.0\.1 cmd=BDAT code=550 reason=bare_cr_lf")
+
+
+@phtest.case
+def bdat_refused_chunks_are_skipped(s):
+    deliver_marker(s, "bdat-skip-before")
+    before = maildir_count(s)
+    c = greeted(s)
+    # no transaction: the chunk is read and dropped, never run as commands
+    inner = b"MAIL FROM:<evil@sender.test>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n"
+    c.send(b"BDAT %d LAST\r\n" % len(inner) + inner)
+    assert c.last().startswith("503 5.5.1")
+    c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
+    # no valid recipient
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<nobody@example.test>", "550")
+    c.send(b"BDAT %d LAST\r\n" % len(inner) + inner)
+    assert c.last().startswith("554 5.5.1")
+    c.expect("RSET", "250")
+    # DATA inside a BDAT transaction (RFC 3030 3), then RCPT after BDAT
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.send(b"BDAT 5\r\nabcde")
+    assert c.last().startswith("250 2.0.0 5 octets")
+    c.expect("RCPT TO:<postmaster@example.test>", "503 5.5.1")
+    c.expect("DATA", "503 5.5.1")
+    c.send(b"BDAT 3 LAST\r\nxyz")
+    assert c.last().startswith("503 5.5.1")  # the transaction was dropped
+    c.expect("NOOP", "250")
+    c.expect("QUIT", "221")
+    deliver_marker(s, "bdat-skip-after")
+    assert maildir_count(s) == before + 1, (before, maildir_count(s))
+
+
+@phtest.case
+def bdat_bad_syntax_closes(s):
+    c = bdat_session(s)
+    c.send(b"BDAT 12x\r\nMAIL FROM:<x@sender.test>\r\n")
+    assert c.last().startswith("501 5.5.4")
+    r = c.last()
+    assert r.startswith("421 4.5.0"), r
+    assert c.closed()
+    c = bdat_session(s)
+    c.send(b"BDAT 123456789012345678901 LAST\r\n")  # more than 20 digits
+    assert c.last().startswith("501 5.5.4")
+    assert c.last().startswith("421")
+    assert c.closed()
+
+
 # ---- a second suite with small limits
 
 _small = None
@@ -469,6 +702,7 @@ def small():
         _small = phtest.Suite(extra_env={
             "POSTFIX_MESSAGE_SIZE_LIMIT": "2000",
             "PH_SMTP_TIMEOUT": "2",
+            "PH_SMTP_DATA_BLOCK_TIMEOUT": "4",
             "PH_SMTP_MAX_ERRORS": "3",
             "PH_SMTP_MAX_RCPT": "2",
             "PH_RELAY_NETWORKS": "10.0.0.0/8, 127.0.0.0/8 ::1",
@@ -576,11 +810,69 @@ def data_timeout(s):
     c.expect("RCPT TO:<demo@example.test>", "250")
     c.expect("DATA", "354")
     c.send(b"Subject: stalled\r\n\r\npart")
+    t0 = time.monotonic()
     r = c.last()
+    elapsed = time.monotonic() - t0
     assert r.startswith("421 4.4.2"), r
+    # the data block timeout, not the command timeout (2 s)
+    assert 3.5 <= elapsed < 10, elapsed
     assert c.closed()
     time.sleep(1)
     assert maildir_count(t) == before
+
+
+@phtest.case
+def bdat_size_limit(s):
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.send(b"BDAT 1500\r\n" + b"y" * 98 + b"\r\n" + b"z" * 1400)
+    assert c.last().startswith("250 2.0.0 1500 octets")
+    # over the limit: refused at once, the transaction ends, and the
+    # pipelined chunks behind it are read and dropped (RFC 3030 3)
+    c.send(b"BDAT 1000\r\n" + b"x" * 1000 + b"BDAT 4 LAST\r\nabcd" + b"NOOP\r\n")
+    r = c.last()
+    assert r.startswith("552 5.3.4"), r
+    assert c.last().startswith("503 5.5.1")
+    assert c.last().startswith("250 2.0.0")
+    c.expect("QUIT", "221")
+
+
+@phtest.case
+def bdat_chunk_timeout(s):
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test>", "250")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.send(b"BDAT 100 LAST\r\nonly part of it")
+    t0 = time.monotonic()
+    r = c.last()
+    elapsed = time.monotonic() - t0
+    assert r.startswith("421 4.4.2"), r
+    assert 3.5 <= elapsed < 10, elapsed
+    assert c.closed()
+
+
+@phtest.case
+def dsn_parameters_stored(s):
+    # relayed recipients stay in the queue (no remote delivery here), so
+    # the envelope can be read there
+    t = small()
+    c = greeted(t)
+    c.expect("MAIL FROM:<a@sender.test> RET=HDRS ENVID=QQ+2B314 BODY=8BITMIME", "250")
+    c.expect("RCPT TO:<x@elsewhere.test> NOTIFY=success,failure ORCPT=rfc822;x+40elsewhere.test", "250")
+    c.expect("RCPT TO:<y@elsewhere.test> NOTIFY=NEVER", "250")
+    c.expect("RCPT TO:<X@Elsewhere.test> NOTIFY=DELAY", "250")  # a duplicate keeps the first one's
+    c.expect("DATA", "354")
+    c.send(b"Subject: dsn\r\n\r\nbody\r\n.\r\n")
+    qid = queued_as(c.last())
+    c.expect("QUIT", "221")
+    env = queued_envelope(t, qid)
+    fields = [f for f in env if f[0] in "FTMNP"]
+    assert fields == [("F", "a@sender.test"), ("M", "BODY=8BITMIME"), ("M", "RET=HDRS"), ("M", "ENVID=QQ+2B314"),
+                      ("T", "x@elsewhere.test"), ("N", "NOTIFY=SUCCESS,FAILURE"), ("N", "ORCPT=rfc822;x+40elsewhere.test"),
+                      ("T", "y@elsewhere.test"), ("N", "NOTIFY=NEVER"), ("P", "ESMTP")], fields
 
 
 @phtest.case
