@@ -131,11 +131,11 @@ struct sm_job_s
   int verbose ;
 } ;
 
-/* Injects the message and says what happened on stderr. Returns the
- * exit code: 0, EX_TEMPFAIL (queue unreachable, Z answer, a local
- * error on the socket), EX_NOPERM (D 5.7.1: this uid may not inject),
- * EX_DATAERR (D 5.3.4: too big, D 5.6.x: bad content), EX_UNAVAILABLE
- * (any other D). */
+/* Injects the message. Returns 0 when the queue has it (saying so with
+ * verbose); else dies saying why, with EX_TEMPFAIL (queue unreachable,
+ * Z answer, a local error on the socket), EX_NOPERM (D 5.7.1: this uid
+ * may not inject), EX_DATAERR (D 5.3.4: too big, D 5.6.x: bad content)
+ * or EX_UNAVAILABLE (any other D). */
 extern int sm_inject (sm_job const *) ;
 
 #endif

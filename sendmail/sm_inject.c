@@ -38,8 +38,7 @@ static int answered (char letter, char const *reply, int verbose)
     if (verbose) strerr_warni2x("queued as ", reply + 1) ;
     return 0 ;
   }
-  strerr_warnw3x(letter == 'Z' ? "queue deferred the message: " : "queue refused the message: ", reply + 1, letter == 'Z' ? " (try again later)" : "") ;
-  return code ;
+  strerr_dief3x(code, letter == 'Z' ? "the queue deferred the message: " : "the queue refused the message: ", reply + 1, letter == 'Z' ? " (try again later)" : "") ;
 }
 
 /* A write failed: the server may have answered early and closed. */
@@ -50,8 +49,7 @@ static int failed (qinject *q, char const *what)
   char letter = qinject_early(q, reply, sizeof(reply)) ;
   if (letter) return answered(letter, reply, 0) ;
   errno = e ;
-  strerr_warnwu2sys("send the message to the queue: ", what) ;
-  return EX_TEMPFAIL ;
+  strerr_diefu2sys(EX_TEMPFAIL, "send the message to the queue: ", what) ;
 }
 
 static int data (qinject *q, char const *s, size_t len)
@@ -106,8 +104,7 @@ int sm_inject (sm_job const *j)
   sm_msg const *m = j->m ;
   if (!qinject_connect(&q, j->path, step(&d)))
   {
-    strerr_warnwu3sys("connect to the mail queue at ", j->path, " (is posthaste running?)") ;
-    return EX_TEMPFAIL ;
+    strerr_diefu3sys(EX_TEMPFAIL, "connect to the mail queue at ", j->path, " (is posthaste running?)") ;
   }
   if (!envelope(&q, j)) return failed(&q, "envelope") ;
   if (!data(&q, j->top->s, j->top->len)) return failed(&q, "headers") ;
@@ -124,10 +121,6 @@ int sm_inject (sm_job const *j)
    || !data(&q, m->text.s + m->body, m->text.len - m->body)) return failed(&q, "message") ;
   letter = qinject_finish(&q, reply, sizeof(reply), step(&d)) ;
   qinject_close(&q) ;
-  if (!letter)
-  {
-    strerr_warnwu1sys("get the queue's answer") ;
-    return EX_TEMPFAIL ;
-  }
+  if (!letter) strerr_diefu1sys(EX_TEMPFAIL, "get the queue's answer") ;
   return answered(letter, reply, j->verbose) ;
 }
