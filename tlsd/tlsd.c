@@ -13,10 +13,10 @@
  * this one connection. The parent execs the protocol program (which
  * drops to its own uid) with the TLS settings removed from its
  * environment: the protocol program never sees a key and never links
- * libssl. In implicit mode the parent stays root while it waits, under a
- * deadline, for the engine's report on the control socket, which it
- * reads bounded and checks record by record; it reads nothing from the
- * client. tlsd writes no file. A compromise of the engine gives the keys
+ * libssl. Before the exec the parent, still root, waits under a deadline
+ * for a word from the engine (STARTTLS: the byte saying the
+ * certificates are loaded; implicit: the handshake report, read bounded
+ * and checked record by record); it reads nothing from the client. tlsd writes no file. A compromise of the engine gives the keys
  * (and ticket key) and that connection's plaintext, not the mail store,
  * the queue or any other connection; a compromise of the protocol
  * program gives nothing of TLS. */

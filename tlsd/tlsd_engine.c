@@ -22,10 +22,12 @@
  * (implicit) or wait for the app's 'Y' on the control socket (STARTTLS),
  * report the parameters, and relay.
  *
- * With a configuration error the engine exits at once: the app then
- * finds the control socket closed, does not offer STARTTLS, or answers
- * 454 when asked (ucspitls_available()); in implicit mode the parent
- * sees the control socket close and ends the connection. */
+ * With a configuration error the engine exits at once, before its
+ * readiness byte: in STARTTLS mode the parent then runs the app without
+ * the UCSPI-TLS variables (no STARTTLS offered; and should the engine
+ * die later, ucspitls_available() sees the control socket closed); in
+ * implicit mode the parent sees the control socket close and ends the
+ * connection. */
 
 static tlsd_conf conf ;
 
