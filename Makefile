@@ -100,5 +100,8 @@ fuzz: fuzz-build
 install: all
 	package/install "$(DESTDIR)" "$(PREFIX)" "$(B)"
 
+bench: all
+	tests/bench/run
+
 clean:
 	rm -rf build build-asan build-fuzz

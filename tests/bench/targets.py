@@ -1,0 +1,99 @@
+"""The two servers under test, behind one small interface:
+
+  t.name         "posthaste" or "Postfix"
+  t.port         SMTP port on 127.0.0.1
+  t.new_dir()    demo@example.test's Maildir new/ (may not exist yet)
+  t.root_pid()   the process whose tree is the whole server (CPU, strace)
+  t.components() {label: pid} subtrees whose CPU is reported separately
+  t.stop()       stop every process it started; t.remove() its files
+
+posthaste is the real suite as the tests start it (tests/lib/phtest.py).
+Postfix is a private instance (pfinstance.py). Both keep their state
+under /tmp, so on the same filesystem.
+"""
+
+import pathlib
+import shutil
+import sys
+
+TOP = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "tests" / "lib"))
+import phtest  # noqa: E402
+
+import pfinstance  # noqa: E402
+
+ADDRESS = "demo@example.test"
+
+
+class Posthaste:
+    name = "posthaste"
+
+    def __init__(self):
+        # smtp-source makes every session from 127.0.0.1: lift tcpd's
+        # per-client limit (default 20) above the 50 sessions we run, as
+        # Postfix exempts $mynetworks from its per-client limits.
+        self.suite = phtest.Suite(extra_env={"PH_SMTP_MAXCONN_IP": "100"})
+        self.port = self.suite.port("smtp")
+        self.dir = self.suite.tmp
+
+    def start(self):
+        self.suite.start()
+        return self
+
+    def new_dir(self):
+        return self.suite.maildir(ADDRESS) / "new"
+
+    def root_pid(self):
+        return self.suite.svscan.pid if self.suite.svscan else 0
+
+    def components(self):
+        """Where the CPU goes: each service's process tree (a
+        per-connection child is counted in the tree that forked it)."""
+        parts = (("tcpd+smtpd", "smtpd"), ("s6-ipcserver+queued-inject", "inject"),
+                 ("queued", "queued"), ("s6-ipcserver+deliverd", "deliverd"))
+        return {label: self.suite.svc_pid(svc) for label, svc in parts}
+
+    def stop(self):
+        self.suite.stop()
+
+    def remove(self):
+        shutil.rmtree(self.suite.tmp, ignore_errors=True)
+
+    def describe(self):
+        env = self.suite.env
+        return ("real suite (phtest): tcpd maxconn %s per-IP %s, queued delivery concurrency %s (default), "
+                "deliverd maxproc %s" % (env.get("PH_SMTP_MAXCONN"), env.get("PH_SMTP_MAXCONN_IP"),
+                                         env.get("PH_DELIVERY_CONCURRENCY", "10"),
+                                         env.get("PH_DELIVERY_MAXPROC")))
+
+
+class Postfix:
+    name = "Postfix"
+
+    def __init__(self):
+        self.port = phtest.free_port()
+        self.pf = pfinstance.Postfix(self.port)
+        self.dir = self.pf.dir
+
+    def start(self):
+        self.pf.start()
+        return self
+
+    def new_dir(self):
+        return self.pf.maildir() / "new"
+
+    def root_pid(self):
+        return self.pf.master_pid()
+
+    def components(self):
+        return {}
+
+    def stop(self):
+        self.pf.stop()
+
+    def remove(self):
+        self.pf.remove()
+
+    def describe(self):
+        return ("private instance, virtual(8) to Maildir, default_process_limit 100, in_flow_delay 0, "
+                "virtual concurrency 20 (default)")
