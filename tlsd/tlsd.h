@@ -49,6 +49,7 @@ struct tlsd_conf_s
   int intermediate ;                /* TLS_LEVEL=intermediate, else modern */
   tlsd_keyfiles primary[2] ;        /* the default chain, and the ALT one */
   unsigned int nprimary ;
+  char primaryname[TLSD_NAME_MAX + 1] ;  /* letsencrypt: its directory, not scanned again */
   tlsd_sniname sni[TLSD_SNI_MAX] ;  /* per-name chains, from the SNI directory */
   unsigned int nsni ;
   int hasticketkey ;

@@ -52,6 +52,7 @@ static void load_letsencrypt (tlsd_conf *conf, char const *dir, char const *fqdn
     if (tlsd_files_open_dir(dir, name, &conf->primary[0]))
     {
       conf->nprimary = 1 ;
+      memcpy(conf->primaryname, name, strlen(name) + 1) ;
       return ;
     }
     if (errno != ENOENT)
@@ -181,6 +182,7 @@ void tlsd_conf_load (tlsd_conf *conf)
   conf->nprimary = 0 ;
   conf->nsni = 0 ;
   conf->hasticketkey = 0 ;
+  conf->primaryname[0] = 0 ;
   conf->primary[0].cert = conf->primary[0].key = -1 ;
   conf->primary[1].cert = conf->primary[1].key = -1 ;
 

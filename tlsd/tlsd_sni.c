@@ -34,6 +34,7 @@ void tlsd_sni_scan (tlsd_conf *conf, char const *dir)
     if (!e) break ;
     if (e->d_name[0] == '.') continue ;
     if (!tlsd_name_valid(e->d_name, name) || strcmp(name, e->d_name)) continue ;
+    if (!strcmp(name, conf->primaryname)) continue ;  /* already the default */
     if (conf->nsni >= TLSD_SNI_MAX)
     {
       skipped++ ;

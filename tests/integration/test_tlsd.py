@@ -585,6 +585,19 @@ def renewed_certificate_served_without_restart():
 
 
 @case
+def letsencrypt_bare_domain_fallback():
+    """docker-mailserver tries the host name, then the bare domain."""
+    le = TMP / "le-bare"
+    (le / "example.test").mkdir(parents=True)
+    make_chain(F.ca, "example.test", "ec", le / "example.test" / "privkey.pem", le / "example.test" / "fullchain.pem")
+    srv = server("letsencrypt-bare", implicit=True,
+                 env={"SSL_TYPE": "letsencrypt", "PH_TLS_CERT_DIR": str(le), "OVERRIDE_HOSTNAME": "mx.example.test"})
+    t, tl, ready = implicit(srv, hostname="example.test")
+    assert t.getpeercert(binary_form=True) == pem_to_der(le / "example.test" / "fullchain.pem")
+    t.close()
+
+
+@case
 def session_resumption_across_connections():
     srv = implicit_server()
     for flag in ("-tls1_3", "-tls1_2"):
