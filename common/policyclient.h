@@ -49,8 +49,9 @@ extern int policyclient_init (policyclient *, char const *spec) ;
 /* Sends one request (the n attributes; a name or value holding a
  * newline or NUL, or a name holding "=", is EINVAL) and reads the reply
  * before the deadline, connecting first when needed. A connection that
- * was already used and turns out closed by the service (it may end idle
- * connections) is opened again once. On success, writes the "action"
+ * the service closed while idle, or on which it sent anything unasked,
+ * is replaced by a new one; one that turns out closed when used again is
+ * opened again once. On success, writes the "action"
  * value (NUL-terminated, cut to max - 1 bytes) and returns 1. Returns 0
  * with errno (ETIMEDOUT, ECONNREFUSED, EPROTO for a bad reply, ...) and
  * the connection closed. */

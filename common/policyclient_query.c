@@ -82,11 +82,26 @@ static int read_reply (int fd, char *action, size_t max, tain const *deadline)
   }
 }
 
+/* Between requests the service has nothing to say: bytes waiting now
+ * would be taken for the next answer, and EOF means it closed the idle
+ * connection. Either way, start afresh. */
+static void check_idle (policyclient *p)
+{
+  char c ;
+  ssize_t r ;
+  if (p->fd < 0) return ;
+  do r = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) ;
+  while (r < 0 && errno == EINTR) ;
+  if (r < 0 && error_isagain(errno)) return ;
+  policyclient_close(p) ;
+}
+
 int policyclient_query (policyclient *p, policyattr const *attrs, unsigned int n, char *action, size_t max, tain const *deadline)
 {
   char req[POLICYCLIENT_REQUEST_MAX] ;
   size_t len = build(attrs, n, req) ;
   if (!len) return 0 ;
+  check_idle(p) ;
   for (unsigned int attempt = 0 ; attempt < 2 ; attempt++)
   {
     int reused = p->fd >= 0 && p->requests > 0 ;

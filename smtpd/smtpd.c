@@ -133,8 +133,8 @@ int main (int argc, char const *const *argv)
     }
     if (!smtp_permitnet_add(&relaynets, config_get("PERMIT_DOCKER")))
     {
-      tempfail_client() ;
       if (errno == EINVAL) dieconfig("PERMIT_DOCKER") ;
+      tempfail_client() ;
       strerr_diefu1sys(111, "read the local networks for PERMIT_DOCKER") ;
     }
   }
