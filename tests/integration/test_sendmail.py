@@ -260,17 +260,52 @@ def queue_down_is_tempfail(s):
 
 
 @phtest.case
-def ordinary_user_may_send(s):
-    """PH_INJECT_ANY_LOCAL=1 (set for this suite) lets any local uid
-    inject; queued-inject logs the uid the kernel gives it."""
+def ordinary_user_refused_by_queue_is_noperm(s):
+    """queued-inject admits root and PH_INJECT_UIDS only: another local
+    uid gets D5.7.1, which sendmail turns into EX_NOPERM."""
     before = names(s, "demo@example.test")
     rc, err = sendmail(s, ["-t"], "To: demo@example.test\nSubject: nobody\n\nx\n", user="nobody")
-    assert rc == 0, (rc, err)
-    msg = wait_new(s, "demo@example.test", before)[0]
-    assert headers(msg)[0] == "Return-Path: <nobody@%s>" % HOST, headers(msg)[:3]
-    assert re.match(r"Received: from local user nobody \(uid 65534\)", headers(msg)[2]), headers(msg)[2]
-    assert s.wait_for(lambda: re.search(r"event=injected .*uid=65534", s.log("inject")), 10), s.log("inject")[-2000:]
+    assert rc == EX_NOPERM and "5.7.1" in err, (rc, err)
+    assert s.wait_for(lambda: re.search(r"event=refused uid=65534", s.log("inject")), 10), s.log("inject")[-2000:]
+    assert names(s, "demo@example.test") == before
+
+
+def env_records(s, qid):
+    path = s.state / "queue" / "incoming" / qid / "env"
+    data = path.read_bytes()
+    out, i = [], 0
+    while i < len(data):
+        t = data[i:i + 1]
+        colon = data.index(b":", i)
+        n = int(data[i + 1:colon])
+        out.append((t.decode(), data[colon + 1:colon + 1 + n].decode()))
+        i = colon + 1 + n + 1
+    return out
+
+
+@phtest.case
+def envelope_fields(s):
+    """What sendmail puts in the envelope, read from the committed queue
+    entry while queued is stopped."""
+    q = s.service_dir("queued")
+    subprocess.run(["s6-svc", "-d", str(q)], check=True)
+    try:
+        subprocess.run(["s6-svwait", "-D", "-t", "10000", str(q)], check=True)
+        rc, err = sendmail(s, ["-v", "-N", "failure,Delay", "-R", "hdrs", "-V", "id+1=x", "demo@example.test"],
+                           "Subject: caf\u00e9\n\n8bit \u00e9\n".encode())
+        assert rc == 0, (rc, err)
+        qid = re.search(r"queued as (\w+)", err).group(1)
+        recs = env_records(s, qid)
+        assert recs[:1] == [("V", "1")] and ("F", "root@%s" % HOST) in recs, recs
+        assert [v for t, v in recs if t == "T"] == ["demo@example.test"], recs
+        assert [v for t, v in recs if t == "N"] == ["NOTIFY=FAILURE,DELAY"], recs
+        assert [v for t, v in recs if t == "M"] == ["BODY=8BITMIME", "SMTPUTF8", "RET=HDRS", "ENVID=id+2B1+3Dx"], recs
+        assert [v for t, v in recs if t == "P"] == ["LOCAL"] and ("X", "uid=0") in recs and ("X", "user=root") in recs, recs
+        assert "U" not in [t for t, _ in recs], recs
+    finally:
+        subprocess.run(["s6-svc", "-u", str(q)], check=True)
+        assert s.wait_up("queued", 10)
 
 
 if __name__ == "__main__":
-    phtest.main(extra_env={"POSTFIX_MESSAGE_SIZE_LIMIT": str(SIZE_LIMIT), "PH_INJECT_ANY_LOCAL": "1"})
+    phtest.main(extra_env={"POSTFIX_MESSAGE_SIZE_LIMIT": str(SIZE_LIMIT)})
