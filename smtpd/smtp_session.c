@@ -248,6 +248,8 @@ static void do_ehlo (smtp_session *s, smtp_cmd const *c)
   ehlo_line(s, "SMTPUTF8", 1) ;            /* RFC 6531 */
   ehlo_line(s, "CHUNKING", 1) ;            /* RFC 3030 */
   ehlo_line(s, "DSN", 1) ;                 /* RFC 3461 */
+  /* RFC 3207: only when tlsd can do it, and not twice */
+  if (smtp_tls_offer(s)) ehlo_line(s, "STARTTLS", 1) ;
   /* RFC 8689 4: REQUIRETLS is offered only on a TLS session */
   if (s->tls) ehlo_line(s, "REQUIRETLS", 1) ;
   for (x = s->engine->ehlo_extra ; x && *x ; x++) ehlo_line(s, *x, 1) ;
@@ -294,7 +296,7 @@ static void do_expn (smtp_session *s, smtp_cmd const *c)
 static void do_help (smtp_session *s, smtp_cmd const *c)
 {
   (void)c ;
-  smtp_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP; see RFC 5321") ;
+  smtp_reply(s, 214, "2.0.0", "Commands: EHLO HELO STARTTLS MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP; see RFC 5321") ;
 }
 
 static void do_unimplemented (smtp_session *s, smtp_cmd const *c)
@@ -341,7 +343,7 @@ static smtp_handler_func *const handlers[SMTP_VERB_N] =
   [SMTP_VERB_VRFY] = &do_vrfy,
   [SMTP_VERB_EXPN] = &do_expn,
   [SMTP_VERB_HELP] = &do_help,
-  [SMTP_VERB_STARTTLS] = &do_unimplemented,
+  [SMTP_VERB_STARTTLS] = &smtp_do_starttls,
   [SMTP_VERB_AUTH] = &do_unimplemented,
   [SMTP_VERB_BDAT] = &smtp_do_bdat,
   [SMTP_VERB_ETRN] = &do_unimplemented,

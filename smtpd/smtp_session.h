@@ -209,6 +209,14 @@ extern smtp_handler_func smtp_do_rcpt ;
 extern smtp_handler_func smtp_do_data ;
 extern smtp_handler_func smtp_do_bdat ;
 
+/* smtp_tls.c: STARTTLS (RFC 3207) through tlsd. */
+extern smtp_handler_func smtp_do_starttls ;
+/* Is STARTTLS to be offered (tlsd is there, TLS not on yet)? */
+extern int smtp_tls_offer (smtp_session const *) ;
+/* Implicit TLS (tlsd -i in front): takes the parameters it passed. */
+extern void smtp_tls_implicit (smtp_session *) ;
+extern unsigned int smtp_tls_bits (char const *cipher) ;
+
 /* smtp_message.c: the message's way to queued. */
 
 /* Connects to the queue and sends the envelope, the policy's headers

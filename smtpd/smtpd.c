@@ -182,6 +182,7 @@ int main (int argc, char const *const *argv)
   smtp_session_init(&session, &engine, 0, 1, ip, getenv("TCPREMOTEPORT"), getenv("TCPREMOTEHOST")) ;
   session.localip = getenv("TCPLOCALIP") ;
   session.localport = getenv("TCPLOCALPORT") ;
+  smtp_tls_implicit(&session) ;
   session.relayclient = smtp_relaynets_match(&relaynets, ip) ;
   return smtp_session_run(&session) ;
 }

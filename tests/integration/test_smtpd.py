@@ -4,6 +4,7 @@ line discipline, SMTP smuggling, limits and deadlines. Uses raw sockets
 (to control every byte), python's smtplib and swaks."""
 
 import atexit
+import ssl
 import os
 import re
 import smtplib
@@ -172,9 +173,11 @@ def greeting_and_ehlo_keywords(s):
     for k in ("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES",
               "SMTPUTF8", "CHUNKING", "DSN"):
         assert k in keywords, (k, keywords)
-    # no AUTH on the MX port; REQUIRETLS only once TLS is on (RFC 8689 4);
-    # STARTTLS only when tlsd is in the chain
-    for k in ("AUTH", "REQUIRETLS", "STARTTLS", "BINARYMIME"):
+    # tlsd is in front (package/service/smtpd/run) with the demo's
+    # self-signed certificate
+    assert "STARTTLS" in keywords, keywords
+    # no AUTH on the MX port; REQUIRETLS only once TLS is on (RFC 8689 4)
+    for k in ("AUTH", "REQUIRETLS", "BINARYMIME"):
         assert not any(x.startswith(k) for x in keywords), ("advertises " + k, keywords)
     c.expect("HELO client.test", "250 ")
     c.expect("NOOP", "250 2.0.0")
@@ -182,7 +185,7 @@ def greeting_and_ehlo_keywords(s):
     c.expect("VRFY demo", "252 2.0.0")
     c.expect("EXPN staff", "502 5.5.1")
     c.expect("HELP", "214 ")
-    c.expect("STARTTLS", "502 5.5.1")
+    c.expect("STARTTLS now", "501 5.5.4")
     c.expect("AUTH PLAIN AGRlbW8AeA==", "502 5.5.1")
     c.expect("XYZZY", "500 5.5.2")
     c.expect("QUIT", "221 2.0.0")
@@ -689,6 +692,85 @@ def bdat_bad_syntax_closes(s):
     assert c.closed()
 
 
+# ---- STARTTLS (RFC 3207) through tlsd
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE   # the demo's self-signed certificate
+    return ctx
+
+
+def starttls(c):
+    """Turns a Raw client into a TLS one after the 220."""
+    assert c.buf == b"", c.buf
+    c.sock = tls_context().wrap_socket(c.sock, server_hostname="mail.example.test")
+    return c
+
+
+def ehlo_keywords(c, name="client.test"):
+    c.send(b"EHLO " + name.encode() + b"\r\n")
+    return [ln[4:] for ln in c.reply()[1:]]
+
+
+@phtest.case
+def starttls_esmtps_received_and_requiretls(s):
+    c = greeted(s)
+    c.expect("MAIL FROM:<before@sender.test>", "250")
+    c.expect("STARTTLS", "220 2.0.0")
+    starttls(c)
+    # RFC 3207 4.2: the session starts over: EHLO first, no transaction
+    c.expect("MAIL FROM:<a@sender.test>", "503 5.5.1")
+    kw = ehlo_keywords(c)
+    assert "REQUIRETLS" in kw and "STARTTLS" not in kw, kw
+    c.expect("STARTTLS", "503 5.5.1")   # already on
+    c.expect("MAIL FROM:<a@sender.test> REQUIRETLS", "250 2.1.0")
+    c.expect("RCPT TO:<demo@example.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: tls\r\nMessage-ID: <tls@client.test>\r\n\r\nsecret\r\n.\r\n")
+    queued_as(c.last())
+    c.expect("QUIT", "221")
+    m = message_with(s, b"<tls@client.test>")
+    assert re.search(rb"Received: from client\.test \(\S+ \[127\.0\.0\.1\]\)\n"
+                     rb"\t\(using TLSv1\.3 with cipher TLS_[A-Z0-9_]+ \((128|256)/(128|256) bits\)\)\n"
+                     rb"\tby \S+ \(posthaste\) with ESMTPS id \w{16}\n", m), m[:500]
+    assert log_has(s, r"event=starttls ip=127\.0\.0\.1 proto=TLSv1\.3 cipher=\S+")
+
+
+@phtest.case
+def starttls_smtplib_and_swaks(s):
+    c = smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=30)
+    c.ehlo("lib.client.test")
+    c.starttls(context=tls_context())
+    c.ehlo("lib.client.test")
+    c.sendmail("lib@sender.test", [DEMO], "Subject: smtplib tls\r\nMessage-ID: <libtls@client.test>\r\n\r\nx\r\n")
+    c.quit()
+    m = message_with(s, b"<libtls@client.test>")
+    assert b"with ESMTPS id" in m, m[:400]
+    r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % s.port("smtp"), "--tls", "--pipeline",
+                        "--to", DEMO, "--from", "swaks@sender.test", "--helo", "swaks.test",
+                        "--header", "Message-ID: <swakstls@client.test>"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout[-1500:]
+    assert "TLS started" in r.stdout, r.stdout[-1500:]
+    assert b"with ESMTPS id" in message_with(s, b"<swakstls@client.test>")
+
+
+@phtest.case
+def starttls_pipelined_plaintext_discarded(s):
+    # RFC 3207 4.2 / CVE-2011-0411: commands sent in clear after STARTTLS
+    # in the same write are never run inside TLS
+    c = greeted(s)
+    c.send(b"STARTTLS\r\nHELP\r\nMAIL FROM:<injected@sender.test>\r\n")
+    assert c.last().startswith("220 2.0.0")
+    starttls(c)
+    c.expect("NOOP", "250 2.0.0")       # HELP would have said 214 first
+    c.expect("EHLO client.test", "250")
+    c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")   # no MAIL was run
+    c.expect("QUIT", "221")
+    assert log_has(s, r"event=starttls ip=127\.0\.0\.1 proto=\S+ cipher=\S+ (sni=\S+ )?discarded=\d+")
+
+
 # ---- a second suite with small limits
 
 _small = None
@@ -873,6 +955,24 @@ def dsn_parameters_stored(s):
     assert fields == [("F", "a@sender.test"), ("M", "BODY=8BITMIME"), ("M", "RET=HDRS"), ("M", "ENVID=QQ+2B314"),
                       ("T", "x@elsewhere.test"), ("N", "NOTIFY=SUCCESS,FAILURE"), ("N", "ORCPT=rfc822;x+40elsewhere.test"),
                       ("T", "y@elsewhere.test"), ("N", "NOTIFY=NEVER"), ("P", "ESMTP")], fields
+
+
+@phtest.case
+def requiretls_recorded_in_envelope(s):
+    t = small()
+    c = greeted(t)
+    c.expect("STARTTLS", "220")
+    starttls(c)
+    c.expect("EHLO client.test", "250")
+    c.expect("MAIL FROM:<a@sender.test> REQUIRETLS SMTPUTF8", "250")
+    c.expect("RCPT TO:<x@elsewhere.test>", "250")
+    c.expect("DATA", "354")
+    c.send(b"Subject: requiretls\r\n\r\nbody\r\n.\r\n")
+    qid = queued_as(c.last())
+    c.expect("QUIT", "221")
+    env = queued_envelope(t, qid)
+    assert ("M", "REQUIRETLS") in env and ("M", "SMTPUTF8") in env, env
+    assert ("P", "UTF8SMTPS") in env, env
 
 
 @phtest.case

@@ -110,7 +110,7 @@ class FakeInject:
 class Direct:
     """One smtpd process, its client end, and its log."""
 
-    def __init__(self, s, env=None, inject=None):
+    def __init__(self, s, env=None, inject=None, pass_fds=()):
         self.a, b = socket.socketpair()
         self.logf = tempfile.TemporaryFile()
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -124,7 +124,8 @@ class Direct:
                 e[k] = s.extra_env.get(k, os.environ.get(k))
         e.update(env or {})
         self.proc = subprocess.Popen(["s6-setuidgid", "phsmtpd", str(s.bin / "smtpd")],
-                                     stdin=b.fileno(), stdout=b.fileno(), stderr=self.logf, env=e)
+                                     stdin=b.fileno(), stdout=b.fileno(), stderr=self.logf, env=e,
+                                     pass_fds=pass_fds)
         b.close()
         self.a.settimeout(30)
         self.buf = b""
@@ -172,8 +173,8 @@ class Direct:
         return self.logf.read().decode("utf-8", "replace")
 
 
-def greeted(s, env=None, inject=None):
-    d = Direct(s, env, inject)
+def greeted(s, env=None, inject=None, pass_fds=()):
+    d = Direct(s, env, inject, pass_fds)
     g = d.last()
     assert g.startswith("220 mx.direct.test ESMTP"), g
     d.expect("EHLO client.test", "250")
@@ -467,6 +468,42 @@ def bad_settings_refused(s):
         assert r.startswith("421 4.3.5"), (env, r)
         log = d.finish()
         assert d.proc.returncode == 100, (env, d.proc.returncode, log)
+
+
+# ---- STARTTLS when tlsd cannot do it
+
+@phtest.case
+def starttls_unavailable(s):
+    # no tlsd in front at all
+    d = greeted(s)
+    d.send(b"EHLO client.test\r\n")
+    kw = []
+    while True:
+        ln = d.line()
+        kw.append(ln[4:])
+        if ln[3] == " ":
+            break
+    assert "STARTTLS" not in kw, kw
+    d.expect("STARTTLS", "454 4.7.0")
+    d.expect("QUIT", "221")
+    d.finish()
+    # tlsd is there but its engine gave up (no certificate): it closed
+    # the control socket, so STARTTLS is neither offered nor tried
+    ctl_app, ctl_engine = socket.socketpair()
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    ctl_engine.close()
+    fds = (ctl_app.fileno(), r1, w2)
+    d = greeted(s, env={"SSLCTLFD": str(fds[0]), "SSLREADFD": str(fds[1]), "SSLWRITEFD": str(fds[2])},
+                pass_fds=fds)
+    for fd in (r1, w1, r2, w2):
+        os.close(fd)
+    ctl_app.close()
+    d.expect("STARTTLS", "454 4.7.0 TLS not available")
+    d.expect("NOOP", "250")
+    d.expect("QUIT", "221")
+    log = d.finish()
+    assert "reason=tls_unavailable" in log, log
 
 
 # ---- PERMIT_DOCKER (docker-mailserver) outside Docker
