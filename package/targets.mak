@@ -11,7 +11,8 @@ BIN_TARGETS := \
   queued/queued-inject \
   deliverd/deliverd \
   tlsd/tlsd \
-  sendmail/sendmail
+  sendmail/sendmail \
+  deliverd/deliverd-remote
 
 # Unit tests: tests/unit/NAME.c, each linked with the common library.
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))

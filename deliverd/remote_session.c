@@ -1,0 +1,244 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <string.h>
+
+#include <skalibs/bytestr.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+
+#include "common/log.h"
+#include "smtpc.h"
+#include "remote_deliver.h"
+
+ /* Connection set-up: RFC 5321 3.1 (greeting), 4.1.1.1 (EHLO, HELO as
+    the fallback when EHLO is refused), RFC 4954 (AUTH to a smarthost). */
+
+static void deadline_in (tain *d, unsigned int secs)
+{
+  tain_now_g() ;
+  tain_addsec_g(d, secs) ;
+}
+
+static char const *io_error (void)
+{
+  if (errno == ETIMEDOUT) return "timeout" ;
+  if (errno == EPIPE) return "lost connection" ;
+  if (errno == EPROTO) return "malformed reply" ;
+  if (errno == ERANGE) return "reply line too long" ;
+  return strerror(errno) ;
+}
+
+static int io_fail (remote_ctx *x, remote_fail *f, char const *when)
+{
+  char what[64] ;
+  size_t n = strlen(io_error()) ;
+  size_t m = strlen(when) ;
+  if (n + m + 2 > sizeof(what)) m = sizeof(what) - n - 2 ;
+  memcpy(what, io_error(), n) ;
+  what[n] = ' ' ;
+  memcpy(what + n + 1, when, m) ;
+  what[n + 1 + m] = 0 ;
+  remote_fail_local(x, f, "4.4.2", what, 0) ;
+  return 0 ;
+}
+
+static int loopback (ip46 const *ip)
+{
+  static char const lo6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } ;
+  return ip46_is6(ip) ? !memcmp(ip->ip, lo6, 16) : (unsigned char)ip->ip[0] == 127 ;
+}
+
+static void wipe (stralloc *sa)
+{
+  if (sa->s) memset(sa->s, 0, sa->a) ;
+  stralloc_free(sa) ;
+}
+
+ /* "AUTH PLAIN <base64(\0user\0pass)>" with the initial response
+    (RFC 4954 4, RFC 4616), or AUTH LOGIN's two challenges. The secrets
+    are wiped from memory when done and never logged. */
+static int auth (remote_ctx *x, remote_fail *f)
+{
+  smtpc *c = &x->conn ;
+  remote_route const *r = &x->route ;
+  stralloc cmd = STRALLOC_ZERO ;
+  stralloc raw = STRALLOC_ZERO ;
+  smtpc_reply rep ;
+  tain deadline ;
+  int plain = !!(c->caps.auth & SMTPC_AUTH_PLAIN) ;
+  int ok = 0 ;
+  size_t ul = strlen(r->user), pl = strlen(r->pass) ;
+
+  if (!c->tls && !(x->conf.auth_insecure && loopback(&c->ip)))
+  {
+    remote_fail_local(x, f, "4.7.10", "the relay needs AUTH, which is only ever sent over TLS, and no TLS client is available", 0) ;
+    return 0 ;
+  }
+  if (!(c->caps.flags & SMTPC_AUTH) || !(c->caps.auth & (SMTPC_AUTH_PLAIN | SMTPC_AUTH_LOGIN)))
+  {
+    remote_fail_local(x, f, "4.7.0", "the relay offers neither AUTH PLAIN nor AUTH LOGIN", 0) ;
+    return 0 ;
+  }
+  deadline_in(&deadline, x->conf.t_command) ;
+  if (plain)
+  {
+    if (!stralloc_catb(&raw, "", 1) || !stralloc_catb(&raw, r->user, ul) || !stralloc_catb(&raw, "", 1)
+     || !stralloc_catb(&raw, r->pass, pl)
+     || !stralloc_cats(&cmd, "AUTH PLAIN ") || !smtpc_base64(raw.s, raw.len, &cmd) || !stralloc_cats(&cmd, "\r\n"))
+      goto nomem ;
+    if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) goto io ;
+  }
+  else
+  {
+    if (!smtpc_send(c, "AUTH LOGIN\r\n", 12, &deadline) || !smtpc_read(c, &rep, &deadline)) goto io ;
+    for (unsigned int step = 0 ; step < 2 && rep.code == 334 ; step++)
+    {
+      cmd.len = 0 ;
+      if (!smtpc_base64(step ? r->pass : r->user, step ? pl : ul, &cmd) || !stralloc_cats(&cmd, "\r\n")) goto nomem ;
+      if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) goto io ;
+    }
+  }
+  if (rep.code == 235) ok = 1 ;
+  else
+  {
+    remote_fail_reply(x, f, &rep, "AUTH") ;
+     /* a refused login is the admin's to fix: wait, never bounce */
+    f->text[0] = '4' ;
+  }
+  wipe(&cmd) ;
+  wipe(&raw) ;
+  return ok ;
+ io:
+  wipe(&cmd) ;
+  wipe(&raw) ;
+  return io_fail(x, f, "during AUTH") ;
+ nomem:
+  wipe(&cmd) ;
+  wipe(&raw) ;
+  remote_fail_local(x, f, "4.3.0", "out of memory", 0) ;
+  return 0 ;
+}
+
+static int hello (remote_ctx *x, remote_fail *f)
+{
+  smtpc *c = &x->conn ;
+  stralloc cmd = STRALLOC_ZERO ;
+  smtpc_reply rep ;
+  tain deadline ;
+  int r = 0 ;
+  if (!stralloc_cats(&cmd, "EHLO ") || !stralloc_cats(&cmd, x->conf.helo) || !stralloc_cats(&cmd, "\r\n"))
+  {
+    remote_fail_local(x, f, "4.3.0", "out of memory", 0) ;
+    goto end ;
+  }
+  deadline_in(&deadline, x->conf.t_command) ;
+  if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { io_fail(x, f, "after EHLO") ; goto end ; }
+  if (rep.code / 100 == 2)
+  {
+    smtpc_ehlo_parse(&rep, &c->caps) ;
+    c->esmtp = 1 ;
+  }
+  else if (rep.code / 100 == 5)
+  {
+     /* RFC 5321 3.2: a server that does not know EHLO gets HELO */
+    cmd.s[0] = 'H' ; cmd.s[1] = 'E' ;
+    if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { io_fail(x, f, "after HELO") ; goto end ; }
+    if (rep.code / 100 != 2)
+    {
+      remote_fail_reply(x, f, &rep, "HELO") ;
+      r = rep.code / 100 == 5 ? -1 : 0 ;
+      goto end ;
+    }
+    memset(&c->caps, 0, sizeof(c->caps)) ;
+    {
+      size_t n = 0 ;
+      while (n < rep.len && n < DNS_NAME_MAX && rep.text[n] != ' ' && rep.text[n] != '\n')
+      {
+        char ch = rep.text[n] ;
+        c->caps.name[n++] = (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch ;
+      }
+      c->caps.name[n] = 0 ;
+    }
+  }
+  else
+  {
+    remote_fail_reply(x, f, &rep, "EHLO") ;
+    goto end ;
+  }
+   /* RFC 5321 5.1: never deliver to ourselves */
+  if (!case_diffs(c->caps.name, x->conf.helo))
+  {
+    remote_fail_local(x, f, "5.4.6", "mail loops back to myself: the server greets with our own name", c->caps.name) ;
+    r = -1 ;
+    goto end ;
+  }
+  r = 1 ;
+ end:
+  stralloc_free(&cmd) ;
+  return r ;
+}
+
+int remote_session (remote_ctx *x, remote_addr const *a, remote_fail *f)
+{
+  smtpc *c = &x->conn ;
+  smtpc_reply rep ;
+  tain deadline ;
+  int r ;
+  char port[UINT16_FMT] ;
+
+  deadline_in(&deadline, x->conf.t_connect) ;
+  if (!smtpc_connect(c, a->host, &a->ip, a->port, &deadline))
+  {
+    remote_fail_local(x, f, "4.4.1", "connect failed", errno == ETIMEDOUT ? "timeout" : strerror(errno)) ;
+    port[uint16_fmt(port, a->port)] = 0 ;
+    {
+      logline l ;
+      log_begin(&l, "connect_failed") ;
+      log_kv(&l, "qid", x->req->qid) ;
+      log_kv(&l, "host", c->host) ;
+      log_kv(&l, "ip", c->ipfmt) ;
+      log_kv(&l, "port", port) ;
+      log_kv(&l, "reason", errno == ETIMEDOUT ? "timeout" : strerror(errno)) ;
+      log_commit(&l) ;
+    }
+    return 0 ;
+  }
+  port[uint16_fmt(port, a->port)] = 0 ;
+  {
+    logline l ;
+    log_begin(&l, "remote_connect") ;
+    log_kv(&l, "qid", x->req->qid) ;
+    log_kv(&l, "host", c->host) ;
+    log_kv(&l, "ip", c->ipfmt) ;
+    log_kv(&l, "port", port) ;
+    if (x->route.relay) log_kv(&l, "relay", x->route.nexthop) ;
+    log_commit(&l) ;
+  }
+
+  deadline_in(&deadline, x->conf.t_greeting) ;
+  if (!smtpc_read(c, &rep, &deadline)) return io_fail(x, f, "waiting for the greeting") ;
+  if (rep.code / 100 != 2)
+  {
+     /* RFC 5321 3.1: a 554 greeting sends us to the next MX; if they
+        all refuse, the message waits */
+    remote_fail_reply(x, f, &rep, 0) ;
+    f->text[0] = '4' ;
+    return 0 ;
+  }
+  r = hello(x, f) ;
+  if (r <= 0) return r ;
+
+   /* TODO(tls): opportunistic STARTTLS goes here, through a client-side
+      UCSPI-TLS helper (the tlsd manner: we never link libssl), then
+      EHLO again (RFC 3207 4.2). Until that helper exists, sessions stay
+      in clear text, AUTH is refused unless allowed for a loopback
+      relay, and REQUIRETLS mail is bounced before any connection. */
+
+  if (x->route.relay && x->route.auth)
+  {
+    if (!auth(x, f)) return 0 ;
+  }
+  return 1 ;
+}
