@@ -9,6 +9,7 @@
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
 
+#include "queued/qreq.h"
 #include "queued/qconn.h"
 
 static stralloc req = STRALLOC_ZERO ;
@@ -44,17 +45,15 @@ void qconn_close (qconn *c)
   c->m = 0 ;
 }
 
-int qconn_send (qconn *c, qmsg *m, size_t i, int messfd)
+int qconn_send (qconn *c, qmsg *m, size_t const *rcpts, unsigned int n, int local, int messfd)
 {
   unixmessage msg ;
   int fds[1] = { messfd } ;
   /* From here on the connection owns this request, even if it fails. */
   c->m = m ;
-  c->rcpt = i ;
-  req.len = 0 ;
-  if (!stralloc_catb(&req, "I", 1) || !stralloc_cats(&req, m->qid) || !stralloc_0(&req)
-   || !stralloc_catb(&req, "F", 1) || !stralloc_cats(&req, qmsg_sender(m)) || !stralloc_0(&req)
-   || !stralloc_catb(&req, "T", 1) || !stralloc_cats(&req, qmsg_addr(m, i)) || !stralloc_0(&req))
+  memcpy(c->rcpts, rcpts, n * sizeof(size_t)) ;
+  c->nrcpt = n ;
+  if (!qreq_build(&req, m, rcpts, n, local))
   {
     fd_close(messfd) ;
     return 0 ;

@@ -3,10 +3,11 @@
 #ifndef POSTHASTE_QUEUED_QCONN_H
 #define POSTHASTE_QUEUED_QCONN_H
 
-/* queued's connections to deliverd (docs/internals.md, "Delivery"):
- * skalibs unixmessage framing, the message file passed as an fd, one
- * request in flight per connection. Everything is non-blocking; queued's
- * iopause loop drives the sending and the receiving. */
+/* queued's connections to a delivery agent (docs/internals.md,
+ * "Delivery"): skalibs unixmessage framing, the message file passed as
+ * an fd, one request (one or more recipients) in flight per connection.
+ * Everything is non-blocking; queued's iopause loop drives the sending
+ * and the receiving. */
 
 #include <stddef.h>
 #include <skalibs/tai.h>
@@ -20,7 +21,9 @@ struct qconn_s
   unixconnection io ;   /* holds pointers to itself: never moved */
   int fd ;              /* -1: not connected */
   qmsg *m ;             /* the request in flight, or 0 when idle */
-  size_t rcpt ;
+  size_t *rcpts ;       /* its recipients, in request order */
+  unsigned int nrcpt ;
+  int dslot ;           /* remote: the domain's slot (qdomain), or -1 */
   tain deadline ;       /* busy: the request times out; idle: we hang up */
 } ;
 
@@ -28,10 +31,11 @@ struct qconn_s
 extern int qconn_open (qconn *c, char const *path) ;
 extern void qconn_close (qconn *c) ;
 
-/* Queues the request for recipient i of m (whose message file is
- * messfd, handed over: closed by the connection) and starts sending.
- * 1, or 0 with errno: the connection is then unusable. */
-extern int qconn_send (qconn *c, qmsg *m, size_t i, int messfd) ;
+/* Queues the request for recipients rcpts[0..n) of m (whose message
+ * file is messfd, handed over: closed by the connection) and starts
+ * sending. c->rcpts must have room for n. 1, or 0 with errno: the
+ * connection is then unusable (but owns the request: c->m is set). */
+extern int qconn_send (qconn *c, qmsg *m, size_t const *rcpts, unsigned int n, int local, int messfd) ;
 
 /* Sends what is pending. 1 done or would block, 0 with errno on error. */
 extern int qconn_flush (qconn *c) ;

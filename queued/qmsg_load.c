@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <skalibs/tai.h>
 
 #include "queued/qrec.h"
+#include "queued/qdsn.h"
 #include "queued/qmsg.h"
 
 /* Reads dirfd/name whole, refusing more than max bytes.
@@ -52,6 +54,56 @@ static int u64_exact (char const *s, size_t len, uint64_t *u)
   if (!len || len > 20) return 0 ;
   for (size_t i = 0 ; i < len ; i++) if (s[i] < '0' || s[i] > '9') return 0 ;
   return uint64_scan(s, u) == len ;
+}
+
+/* An RCPT parameter of the last recipient (RFC 3461 NOTIFY, ORCPT). A
+ * value that does not parse is ignored: the recipient gets the default,
+ * as if the client had not sent it. 0 only on ENOMEM. */
+static int rcpt_param (qmsg *m, char const *s, size_t len)
+{
+  qrcpt *r = qmsg_rcpt(m, qmsg_nrcpt(m) - 1) ;
+  char const *v, *t, *a ;
+  size_t vlen, tlen, alen ;
+  if (qdsn_param(s, len, "NOTIFY", &v, &vlen))
+  {
+    unsigned char bits ;
+    if (qdsn_notify(v, vlen, &bits)) r->notify = bits ;
+  }
+  else if (qdsn_param(s, len, "ORCPT", &v, &vlen) && qdsn_orcpt(v, vlen, &t, &tlen, &a, &alen))
+  {
+    r->orcpt = qmsg_keep(m, v, vlen) ;
+    if (r->orcpt == QNONE) return 0 ;
+  }
+  return 1 ;
+}
+
+/* A MAIL parameter: RET, ENVID, BODY, SMTPUTF8, REQUIRETLS; the others
+ * matter to nobody after the queue. 0 only on ENOMEM. */
+static int mail_param (qmsg *m, char const *s, size_t len)
+{
+  char const *v ;
+  size_t vlen ;
+  if (qdsn_param(s, len, "RET", &v, &vlen))
+  {
+    if (vlen == 4 && !strncasecmp(v, "FULL", 4)) m->ret = 1 ;
+    else if (vlen == 4 && !strncasecmp(v, "HDRS", 4)) m->ret = 2 ;
+  }
+  else if (qdsn_param(s, len, "ENVID", &v, &vlen))
+  {
+    if (vlen && qdsn_xtext_valid(v, vlen))
+    {
+      m->envid = qmsg_keep(m, v, vlen) ;
+      if (m->envid == QNONE) return 0 ;
+    }
+  }
+  else if (qdsn_param(s, len, "BODY", &v, &vlen))
+  {
+    if (vlen == 8 && !strncasecmp(v, "8BITMIME", 8)) m->body = 1 ;
+    else if (vlen == 10 && !strncasecmp(v, "BINARYMIME", 10)) m->body = 2 ;
+  }
+  else if (len == 8 && !strncasecmp(s, "SMTPUTF8", 8)) m->smtputf8 = 1 ;
+  else if (len == 10 && !strncasecmp(s, "REQUIRETLS", 10)) m->requiretls = 1 ;
+  return 1 ;
 }
 
 /* The envelope: written once by queued-inject, fsynced before the commit,
@@ -96,8 +148,36 @@ static int parse_env (qmsg *m, char const *s, size_t len, char const *qid, char 
           return QLOAD_SYSERR ;
         }
         break ;
-      case 'N' : case 'M' : case 'H' : case 'C' : case 'U' : case 'P' : case 'X' :
-        break ;  /* kept on disk for the bounce (DSN) generator */
+      case 'N' :
+        if (qmsg_nrcpt(m) && !rcpt_param(m, r.s, r.len)) return QLOAD_SYSERR ;
+        break ;
+      case 'M' :
+        if (!mail_param(m, r.s, r.len)) return QLOAD_SYSERR ;
+        break ;
+      case 'H' : case 'C' : case 'U' : case 'P' :
+      {
+        size_t off ;
+        if (memchr(r.s, 0, r.len)) break ;   /* not ours to judge: ignore it */
+        off = qmsg_keep(m, r.s, r.len) ;
+        if (off == QNONE) return QLOAD_SYSERR ;
+        if (r.type == 'H') m->helo = off ;
+        else if (r.type == 'C') m->client = off ;
+        else if (r.type == 'U') { m->user = off ; m->outbound = 1 ; }
+        else
+        {
+          m->proto = off ;
+          /* RFC 3848: the A in ESMTPA/ESMTPSA says authenticated;
+           * LOCAL is a local submission (sendmail). */
+          if ((r.len == 6 && !strncasecmp(r.s, "ESMTPA", 6)) || (r.len == 7 && !strncasecmp(r.s, "ESMTPSA", 7))
+           || (r.len == 5 && !strncasecmp(r.s, "LOCAL", 5)))
+            m->outbound = 1 ;
+        }
+        break ;
+      }
+      case 'X' :
+        if (r.len == 10 && !memcmp(r.s, "DSN=bounce", 10)) m->dsn = QDSN_BOUNCE ;
+        else if (r.len == 10 && !memcmp(r.s, "DSN=double", 10)) m->dsn = QDSN_DOUBLE ;
+        break ;
       case 'S' :
         if (!u64_exact(r.s, r.len, &m->size)) { *why = "bad size record" ; return QLOAD_CORRUPT ; }
         havesize = 1 ;
@@ -116,17 +196,31 @@ static int parse_env (qmsg *m, char const *s, size_t len, char const *qid, char 
   return QLOAD_OK ;
 }
 
-/* Parses "<index>" (K) or "<index> <text>" (D); checks index < max. */
+/* Parses "<index>" (K, P) or "<index> <text>" (D); checks index < max. */
 static int journal_index (qrec const *r, size_t max, size_t *idx)
 {
   size_t n = 0 ;
   uint64_t u = 0 ;
   while (n < r->len && r->s[n] >= '0' && r->s[n] <= '9') n++ ;
   if (!n || n > 10) return 0 ;
-  if (r->type == 'K' ? n != r->len : (n + 1 >= r->len || r->s[n] != ' ')) return 0 ;
+  if (r->type != 'D' ? n != r->len : (n + 1 >= r->len || r->s[n] != ' ')) return 0 ;
   if (!u64_exact(r->s, n, &u) || u >= max) return 0 ;
   *idx = (size_t)u ;
   return 1 ;
+}
+
+/* F: "deliver" or "junk", then " <size of fmess>" when the filters added
+ * headers. Sets *junk and *fsize (0: no fmess). */
+static int journal_filter (qrec const *r, unsigned char *junk, uint64_t *fsize)
+{
+  size_t n = 0 ;
+  while (n < r->len && r->s[n] != ' ') n++ ;
+  if (n == 7 && !memcmp(r->s, "deliver", 7)) *junk = 0 ;
+  else if (n == 4 && !memcmp(r->s, "junk", 4)) *junk = 1 ;
+  else return 0 ;
+  *fsize = 0 ;
+  if (n == r->len) return 1 ;
+  return u64_exact(r->s + n + 1, r->len - n - 1, fsize) && *fsize ;
 }
 
 /* The state journal: complete transactions only. A transaction that does
@@ -142,21 +236,42 @@ static ssize_t parse_journal (qmsg *m, char const *s, size_t len)
     size_t p = good ;
     size_t adds = 0 ;
     int ok = 0 ;
+    char prev = 0 ;
     for (;;)
     {
       qrec r ;
       size_t idx ;
+      unsigned char junk ;
+      uint64_t fsize ;
       ssize_t k = qrec_parse(s + p, len - p, &r) ;
       if (k <= 0) break ;
       p += k ;
       if (r.type == 'E') { ok = !r.len ; break ; }
-      if (r.type == 'R')
+      switch (r.type)
       {
-        if (!r.len || memchr(r.s, 0, r.len) || qmsg_nrcpt(m) + ++adds > QMSG_RCPT_MAX) break ;
-        continue ;
+        case 'R' :
+          if (!r.len || memchr(r.s, 0, r.len) || qmsg_nrcpt(m) + ++adds > QMSG_RCPT_MAX) goto bad ;
+          break ;
+        case 'P' :   /* the parent of the R just before: an older recipient */
+          if (prev != 'R' || !journal_index(&r, qmsg_nrcpt(m) + adds - 1, &idx)) goto bad ;
+          break ;
+        case 'K' : case 'D' :
+          if (!journal_index(&r, qmsg_nrcpt(m) + adds, &idx)) goto bad ;
+          break ;
+        case 'F' :
+          if (!journal_filter(&r, &junk, &fsize)) goto bad ;
+          break ;
+        case 'H' :
+          if (r.len != 1 || (r.s[0] != '0' && r.s[0] != '1')) goto bad ;
+          break ;
+        case 'W' :
+          if (r.len) goto bad ;
+          break ;
+        default : goto bad ;
       }
-      if ((r.type != 'K' && r.type != 'D') || !journal_index(&r, qmsg_nrcpt(m) + adds, &idx)) break ;
+      prev = r.type ;
     }
+   bad:
     if (!ok) break ;
     /* Valid: apply it. */
     while (good < p)
@@ -164,17 +279,31 @@ static ssize_t parse_journal (qmsg *m, char const *s, size_t len)
       qrec r ;
       size_t idx ;
       good += qrec_parse(s + good, p - good, &r) ;
-      if (r.type == 'R')
+      switch (r.type)
       {
-        if (!qmsg_add_rcpt(m, r.s, r.len)) return -1 ;
-      }
-      else if (r.type == 'K' || r.type == 'D')
-      {
-        qrcpt *rc ;
-        journal_index(&r, qmsg_nrcpt(m), &idx) ;
-        rc = qmsg_rcpt(m, idx) ;
-        if (rc->state == QRCPT_PENDING) m->npending-- ;
-        rc->state = r.type == 'K' ? QRCPT_DONE : QRCPT_FAILED ;
+        case 'R' :
+          if (!qmsg_add_rcpt(m, r.s, r.len)) return -1 ;
+          break ;
+        case 'P' :
+          journal_index(&r, qmsg_nrcpt(m) - 1, &idx) ;
+          qmsg_rcpt(m, qmsg_nrcpt(m) - 1)->parent = idx ;
+          break ;
+        case 'K' : case 'D' :
+        {
+          qrcpt *rc ;
+          journal_index(&r, qmsg_nrcpt(m), &idx) ;
+          rc = qmsg_rcpt(m, idx) ;
+          if (rc->state == QRCPT_PENDING) m->npending-- ;
+          rc->state = r.type == 'K' ? QRCPT_DONE : QRCPT_FAILED ;
+          break ;
+        }
+        case 'F' :
+          journal_filter(&r, &m->junk, &m->fsize) ;
+          m->fstate = QFILTER_DONE ;
+          break ;
+        case 'H' : m->held = r.s[0] == '1' ; break ;
+        case 'W' : m->warned = 1 ; break ;
+        default : break ;
       }
     }
   }
@@ -245,6 +374,24 @@ int qmsg_load (qmsg *m, char const *dir, char const *qid, uint64_t lifetime, cha
     *why = "message file size differs from the envelope" ;
     r = QLOAD_CORRUPT ;
     goto end ;
+  }
+  /* fmess was fsynced, with its name, before the F record that names its
+   * size was written: if the record is there, so is the file. */
+  if (m->fsize && m->npending)
+  {
+    if (fstatat(dirfd, "fmess", &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno != ENOENT) goto syserr ;
+      *why = "filtered message file missing" ;
+      r = QLOAD_CORRUPT ;
+      goto end ;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != m->fsize)
+    {
+      *why = "filtered message file size differs from the journal" ;
+      r = QLOAD_CORRUPT ;
+      goto end ;
+    }
   }
 
   /* The lifetime counts from the arrival (wall clock); deadlines run on

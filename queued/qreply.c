@@ -4,43 +4,62 @@
 
 #include "queued/qreply.h"
 
-int qreply_parse (char const *s, size_t len, qreply *r)
+int qreply_parse (char const *s, size_t len, unsigned int n, qverdict *v)
 {
   size_t pos = 0 ;
-  r->nadds = 0 ;
-  r->adds = s ;
-  r->addslen = 0 ;
-  if (!len || s[len - 1]) return 0 ;
+  unsigned int done = 0, nadds = 0, nx = 0 ;
+  size_t start = 0 ;
+  if (!n || !len || s[len - 1]) return 0 ;
+  v[0].nadds = 0 ;
+  v[0].remotemta = v[0].diag = 0 ;
   while (pos < len)
   {
-    size_t n = strlen(s + pos) ;
-    if (!n) return 0 ;
-    switch (s[pos])
+    size_t k = strlen(s + pos) ;   /* bounded: s[len - 1] is NUL */
+    char const *f = s + pos ;
+    if (!k || done >= n) return 0 ;
+    switch (f[0])
     {
       case 'R' :
-        if (n == 1 || n - 1 > QREPLY_ADDR_MAX || r->nadds >= QREPLY_ADDS_MAX) return 0 ;
-        r->nadds++ ;
-        pos += n + 1 ;
-        r->addslen = pos ;
+        if (k == 1 || k - 1 > QREPLY_ADDR_MAX || ++nadds > QREPLY_ADDS_MAX) return 0 ;
+        v[done].nadds++ ;
+        break ;
+      case 'X' :
+        if (k > QREPLY_X_MAX || ++nx > QREPLY_XS_MAX || !memchr(f, '=', k)) return 0 ;
+        if (!strncmp(f, "XREMOTEMTA=", 11)) v[done].remotemta = f + 11 ;
+        else if (!strncmp(f, "XDIAG=", 6)) v[done].diag = f + 6 ;
         break ;
       case 'K' : case 'Z' : case 'D' :
-        if (pos + n + 1 != len) return 0 ;   /* the verdict comes last */
-        r->kind = s[pos] ;
-        r->text = s + pos + 1 ;
-        return 1 ;
+        v[done].kind = f[0] ;
+        v[done].text = f + 1 ;
+        v[done].fields = s + start ;
+        v[done].fieldslen = pos - start ;
+        start = pos + k + 1 ;
+        if (++done < n)
+        {
+          v[done].nadds = 0 ;
+          v[done].remotemta = v[done].diag = 0 ;
+        }
+        break ;
       default :
         return 0 ;
     }
+    pos += k + 1 ;
   }
-  return 0 ;   /* no verdict */
+  return done == n && start == len ;
 }
 
-char const *qreply_next_add (qreply const *r, size_t *pos, size_t *alen)
+char const *qreply_next_add (qverdict const *v, size_t *pos, size_t *alen)
 {
-  char const *a ;
-  if (*pos >= r->addslen) return 0 ;
-  a = r->adds + *pos + 1 ;
-  *alen = strlen(a) ;
-  *pos += *alen + 2 ;
-  return a ;
+  while (*pos < v->fieldslen)
+  {
+    char const *f = v->fields + *pos ;
+    size_t k = strlen(f) ;
+    *pos += k + 1 ;
+    if (f[0] == 'R')
+    {
+      *alen = k - 1 ;
+      return f + 1 ;
+    }
+  }
+  return 0 ;
 }

@@ -10,6 +10,7 @@
 #include "queued/qdir.h"
 #include "queued/qmsg.h"
 #include "queued/qsched.h"
+#include "queued/qfilter.h"
 #include "queued/qscan.h"
 
 static void log_msg (char const *event, char const *qid, char const *k, char const *v)
@@ -30,6 +31,7 @@ static void log_queued (char const *event, qmsg const *m)
   log_kvu(&l, "size", m->size) ;
   log_kvu(&l, "rcpts", qmsg_nrcpt(m)) ;
   log_kvu(&l, "pending", m->npending) ;
+  if (m->held) log_kv(&l, "held", "yes") ;
   log_commit(&l) ;
 }
 
@@ -71,6 +73,7 @@ static void load_one (char const *from, char const *qid)
         log_msg("load_error", qid, "error", strerror(errno)) ;
         break ;   /* in queue/ now: the next rescan loads it */
       }
+      qfilter_classify(m) ;
       log_queued(incoming ? "queued" : "loaded", m) ;
       qsched_check(m) ;
       return ;

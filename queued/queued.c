@@ -6,13 +6,20 @@
  * trusts the queue files: only phqueue can write $PH_QUEUE_DIR (mode
  * 0700), and queued-inject, which writes incoming/, runs as phqueue too.
  * It still parses every queue file strictly and sets aside (corrupt/)
- * what does not parse. It trusts deliverd's replies only as far as their
- * format: each is checked, and a bad one is a temporary failure. It
- * writes only under $PH_QUEUE_DIR (state journals, renames, removals) and
- * connects only to $PH_RUN_DIR/deliverd.sock. It never reads message
- * bodies: it opens the file read-only and passes the fd. A compromise
- * gives the phqueue uid: queued mail could be read, forged or dropped,
- * but mailboxes (vmail), keys and config stay out of reach.
+ * what does not parse. It trusts the delivery agents' replies (deliverd,
+ * deliverd-remote) and the filter programs' answers only as far as their
+ * format: each is checked, bounded, and a bad one is a temporary failure.
+ * It reads domains.cdb (root's) to route recipients. It writes only under
+ * $PH_QUEUE_DIR (state journals, renames, removals, the notifications it
+ * generates, filtered copies of messages, its control socket) and
+ * connects only to $PH_RUN_DIR/deliverd.sock and remote.sock. It reads
+ * message bodies only to feed the filters, to return them in
+ * notifications and to copy them with the filters' headers; otherwise it
+ * passes the fd. The filter programs run as its children, as phqueue,
+ * from the admin's configuration: they are as trusted as queued itself.
+ * The control socket takes commands from root and phqueue only. A
+ * compromise gives the phqueue uid: queued mail could be read, forged or
+ * dropped, but mailboxes (vmail), keys and config stay out of reach.
  */
 
 #include <errno.h>
@@ -37,180 +44,52 @@
 #include "common/log.h"
 #include "queued/qconf.h"
 #include "queued/qconn.h"
+#include "queued/qctl.h"
 #include "queued/qdir.h"
+#include "queued/qdispatch.h"
+#include "queued/qfilter.h"
 #include "queued/qmsg.h"
-#include "queued/qreply.h"
+#include "queued/qpool.h"
+#include "queued/qroute.h"
 #include "queued/qscan.h"
 #include "queued/qsched.h"
 
 #define USAGE "queued [ -v verbosity ] [ -d notif ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
-/* Reconnection to deliverd: 1 s, doubling, at most 30 s, so a deliverd
- * that comes back is used within 30 s and one that is down costs a
- * connect attempt every 30 s, never a busy loop. */
-#define CONNECT_BACKOFF_MIN 1
-#define CONNECT_BACKOFF_MAX 30
-/* An idle connection is closed after this: deliverd is one process per
- * connection, and an idle one only holds memory. */
-#define IDLE_CLOSE 30
 /* SIGTERM: replies already on their way get this long to arrive. */
 #define STOP_GRACE 5
 /* Paired with queued-inject's MESSAGE_DEATH (24 h): a tmp/ entry whose
  * process still exists is removed only when older than this. */
 #define TMP_OSSIFIED (36 * 3600)
 
-static qconn *conns ;
 static int trigfd = -1 ;
 static int stopping = 0 ;
 static tain stopdeadline ;
 static tain next_rescan ;
-static unsigned int backoff = 0 ;
-static tain next_connect ;
 static int backlog = 0 ;   /* a scan stopped at the in-memory limit */
 
 static unsigned int busy_count (void)
 {
-  unsigned int n = 0 ;
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-    if (conns[k].fd >= 0 && conns[k].m) n++ ;
-  return n ;
+  return qpool_busy(pools + QPOOL_LOCAL) + qpool_busy(pools + QPOOL_REMOTE) ;
 }
 
-static void connect_failed (char const *what)
+static void check_timeouts (qpool *p)
 {
-  backoff = backoff ? backoff * 2 : CONNECT_BACKOFF_MIN ;
-  if (backoff > CONNECT_BACKOFF_MAX) backoff = CONNECT_BACKOFF_MAX ;
-  tain_addsec_g(&next_connect, (int)backoff) ;
+  for (unsigned int k = 0 ; k < p->n ; k++)
   {
-    logline l ;
-    log_begin(&l, "deliverd_unavailable") ;
-    log_kv(&l, "error", what) ;
-    log_kvu(&l, "retry", backoff) ;
-    log_commit(&l) ;
-  }
-}
-
-/* The connection is unusable: close it; a request in flight is deferred
- * (deliverd may or may not have delivered it: at least once). */
-static void conn_lost (qconn *c, char const *text)
-{
-  qmsg *m = c->m ;
-  size_t i = c->rcpt ;
-  qconn_close(c) ;
-  if (!m) return ;
-  connect_failed(text) ;
-  qsched_defer(m, i, text) ;
-}
-
-static qconn *get_conn (void)
-{
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-    if (conns[k].fd >= 0 && !conns[k].m) return conns + k ;
-  if (tain_less(&STAMP, &next_connect)) return 0 ;
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-  {
-    if (conns[k].fd >= 0) continue ;
-    if (!qconn_open(conns + k, conf.socket))
-    {
-      connect_failed(strerror(errno)) ;
-      return 0 ;
-    }
-    return conns + k ;
-  }
-  return 0 ;
-}
-
-static int open_mess (qmsg const *m)
-{
-  size_t n = strlen(m->qid) ;
-  char path[12 + QID_MAX + 1] ;
-  memcpy(path, "queue/", 6) ;
-  memcpy(path + 6, m->qid, n) ;
-  memcpy(path + 6 + n, "/mess", 6) ;
-  return open(path, O_RDONLY | O_CLOEXEC) ;
-}
-
-/* Hands due recipients to deliverd while there is a connection for them. */
-static void dispatch (void)
-{
-  for (;;)
-  {
-    size_t i ;
-    qconn *c ;
-    int fd ;
-    qmsg *m = qsched_next_due(&STAMP, &i) ;
-    if (!m) return ;
-    if (!tain_less(&STAMP, &m->expire))
-    {
-      qsched_fail_expired(m, i) ;
-      continue ;
-    }
-    c = get_conn() ;
-    if (!c) return ;
-    fd = open_mess(m) ;
-    if (fd < 0)
-    {
-      qsched_defer(m, i, "4.3.0 cannot open the queue file") ;
-      continue ;
-    }
-    qsched_dispatched(m, i) ;
-    tain_addsec_g(&c->deadline, (int)conf.timeout) ;
-    if (!qconn_send(c, m, i, fd)) conn_lost(c, "4.4.2 cannot send to deliverd") ;
-  }
-}
-
-static void conn_read (qconn *c)
-{
-  for (;;)
-  {
-    unixmessage msg ;
-    qreply rep ;
-    qmsg *m ;
-    size_t i ;
-    int r = unixmessage_receive(&c->io.in, &msg) ;
-    if (!r) return ;
-    if (r < 0)
-    {
-      conn_lost(c, errno == EPIPE ? "4.4.2 deliverd closed the connection" : "4.4.2 cannot read from deliverd") ;
-      return ;
-    }
-    if (!c->m)
-    {
-      log_event1("protocol_error", "reason", "reply from deliverd without a request") ;
-      qconn_close(c) ;
-      return ;
-    }
-    if (!qreply_parse(msg.s, msg.len, &rep))
-    {
-      log_event2("protocol_error", "qid", c->m->qid, "reason", "malformed reply from deliverd") ;
-      conn_lost(c, "4.3.0 malformed reply from deliverd") ;
-      return ;
-    }
-    m = c->m ;
-    i = c->rcpt ;
-    c->m = 0 ;
-    tain_addsec_g(&c->deadline, IDLE_CLOSE) ;
-    backoff = 0 ;   /* deliverd works */
-    qsched_result(m, i, &rep) ;
-  }
-}
-
-static void check_timeouts (void)
-{
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-  {
-    qconn *c = conns + k ;
+    qconn *c = p->conns + k ;
     if (c->fd < 0 || tain_less(&STAMP, &c->deadline)) continue ;
     if (!c->m) { qconn_close(c) ; continue ; }
     {
       logline l ;
       log_begin(&l, "timeout") ;
       log_kv(&l, "qid", c->m->qid) ;
-      log_kv(&l, "rcpt", qmsg_addr(c->m, c->rcpt)) ;
+      log_kv(&l, "rcpt", qmsg_addr(c->m, c->rcpts[0])) ;
+      log_kvu(&l, "rcpts", c->nrcpt) ;
       log_commit(&l) ;
     }
-    conn_lost(c, "4.4.1 no answer from deliverd in time") ;
+    qpool_lost(p, c, "4.4.1 no answer from the delivery agent in time") ;
   }
 }
 
@@ -255,6 +134,7 @@ static void handle_signals (void)
         {
           stopping = 1 ;
           tain_addsec_g(&stopdeadline, STOP_GRACE) ;
+          qfilter_stop() ;   /* unfinished filter runs are redone after the restart */
           {
             logline l ;
             log_begin(&l, "stopping") ;
@@ -266,39 +146,36 @@ static void handle_signals (void)
       case SIGHUP :
         next_rescan = STAMP ;
         break ;
+      case SIGCHLD :
+        qfilter_reap() ;
+        break ;
       default : break ;
     }
   }
 }
 
-/* The earliest time something must happen without any I/O. */
-static void compute_deadline (tain *deadline)
+static void lower (tain *deadline, tain const *t)
 {
-  unsigned int open = 0, idle = 0 ;
-  if (stopping) *deadline = stopdeadline ;
-  else *deadline = next_rescan ;
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
+  if (tain_less(t, deadline)) *deadline = *t ;
+}
+
+static void conn_deadlines (qpool const *p, tain *deadline)
+{
+  for (unsigned int k = 0 ; k < p->n ; k++)
+    if (p->conns[k].fd >= 0) lower(deadline, &p->conns[k].deadline) ;
+}
+
+static unsigned int conn_pollfds (qpool const *p, iopause_fd *x, unsigned int *which, unsigned int base)
+{
+  unsigned int n = 0 ;
+  for (unsigned int k = 0 ; k < p->n ; k++)
   {
-    if (conns[k].fd < 0) continue ;
-    open++ ;
-    if (!conns[k].m) idle++ ;
-    if (tain_less(&conns[k].deadline, deadline)) *deadline = conns[k].deadline ;
+    if (p->conns[k].fd < 0) continue ;
+    x[n].fd = p->conns[k].fd ;
+    x[n].events = IOPAUSE_READ | (qconn_wantwrite(p->conns + k) ? IOPAUSE_WRITE : 0) ;
+    which[n++] = base + k ;
   }
-  if (stopping) return ;
-  /* Wake for due recipients only when they could be sent: with every
-   * connection busy, a reply wakes us; in connect backoff, its end does. */
-  if (idle || (open < conf.concurrency && !tain_less(&STAMP, &next_connect)))
-    qsched_earliest(deadline) ;
-  else if (open < conf.concurrency)
-  {
-    tain due = tain_infinite ;
-    qsched_earliest(&due) ;
-    if (tain_less(&due, &tain_infinite))
-    {
-      if (tain_less(&due, &next_connect)) due = next_connect ;
-      if (tain_less(&due, deadline)) *deadline = due ;
-    }
-  }
+  return n ;
 }
 
 int main (int argc, char const *const *argv)
@@ -307,6 +184,9 @@ int main (int argc, char const *const *argv)
   int lockfd ;
   int trigwfd ;
   int spfd ;
+  unsigned int maxfds ;
+  iopause_fd *x ;
+  unsigned int *which ;
   PROG = "queued" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
@@ -336,6 +216,10 @@ int main (int argc, char const *const *argv)
     strerr_diefusys(111, "read $PH_ENVFILE") ;
   }
   qconf_read() ;
+  {
+    char const *why ;
+    if (!qfilter_config(conf.filters_in, conf.filters_out, &why)) strerr_dief(100, "invalid PH_FILTERS_INBOUND or PH_FILTERS_OUTBOUND: ", why) ;
+  }
   umask(077) ;
   if (chdir(conf.qdir) < 0) strerr_diefusys(111, "chdir to ", conf.qdir) ;
   lockfd = qdir_lock() ;
@@ -362,24 +246,30 @@ int main (int argc, char const *const *argv)
     sigaddset(&set, SIGTERM) ;
     sigaddset(&set, SIGINT) ;
     sigaddset(&set, SIGHUP) ;
+    sigaddset(&set, SIGCHLD) ;
     if (!selfpipe_trapset(&set)) strerr_diefusys(111, "trap signals") ;
   }
 
-  conns = malloc(sizeof(qconn) * conf.concurrency) ;
-  if (!conns) strerr_diefusys(111, "allocate connections") ;
-  for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-  {
-    conns[k].fd = -1 ;
-    conns[k].m = 0 ;
-  }
+  if (!qroute_open(conf.cdbdir)) strerr_diefusys(111, "open the maps in ", conf.cdbdir) ;
+  if (!qpool_init(pools + QPOOL_LOCAL, "deliverd_unavailable", conf.socket, conf.concurrency, 1, 1)
+   || !qpool_init(pools + QPOOL_REMOTE, "remote_unavailable", conf.remote_socket, conf.remote_concurrency, conf.remote_rcpt_max, 0)
+   || !qdomain_init(conf.remote_concurrency)
+   || !qdispatch_init(conf.remote_rcpt_max)
+   || !qfilter_init(conf.filter_concurrency))
+    strerr_diefusys(111, "allocate") ;
+  if (!qctl_open()) strerr_diefusys(111, "create the control socket ", conf.qdir, "/control") ;
+  maxfds = 2 + QCTL_MAXFDS + qfilter_maxfds() + conf.concurrency + conf.remote_concurrency ;
+  x = malloc(maxfds * sizeof(iopause_fd)) ;
+  which = malloc(maxfds * sizeof(unsigned int)) ;
+  if (!x || !which) strerr_diefusys(111, "allocate") ;
 
   tain_now_set_stopwatch_g() ;
   next_rescan = STAMP ;   /* the first scan happens at once */
-  next_connect = STAMP ;
   {
     logline l ;
     log_begin(&l, "start") ;
     log_kvu(&l, "concurrency", conf.concurrency) ;
+    log_kvu(&l, "remote_concurrency", conf.remote_concurrency) ;
     log_kvu(&l, "retry_min", conf.retry_min) ;
     log_kvu(&l, "retry_max", conf.retry_max) ;
     log_kvu(&l, "lifetime", conf.lifetime) ;
@@ -393,36 +283,44 @@ int main (int argc, char const *const *argv)
 
   for (;;)
   {
-    iopause_fd x[2 + conf.concurrency] ;
-    unsigned int which[2 + conf.concurrency] ;
-    unsigned int n = 2 ;
+    unsigned int n = 2, nctl, nfilter, nconn ;
     tain deadline ;
     int r ;
 
     tain_now_g() ;
-    check_timeouts() ;
+    check_timeouts(pools + QPOOL_LOCAL) ;
+    check_timeouts(pools + QPOOL_REMOTE) ;
+    qfilter_timeouts(&STAMP) ;
+    qctl_timeouts(&STAMP) ;
     if (stopping)
     {
       if (!busy_count() || !tain_less(&STAMP, &stopdeadline)) break ;
+      deadline = stopdeadline ;
     }
     else
     {
       if (!tain_less(&STAMP, &next_rescan)) rescan() ;
       else maybe_backlog() ;
-      dispatch() ;
+      qctl_backlog = backlog ;
+      deadline = next_rescan ;
+      qfilter_start_due(&STAMP, &deadline) ;
+      qdispatch(&deadline) ;
+      qsched_warn(&STAMP, &deadline) ;
     }
+    conn_deadlines(pools + QPOOL_LOCAL, &deadline) ;
+    conn_deadlines(pools + QPOOL_REMOTE, &deadline) ;
+    qfilter_deadline(&deadline) ;
+    qctl_deadline(&deadline) ;
 
-    compute_deadline(&deadline) ;
     x[0].fd = spfd ; x[0].events = IOPAUSE_READ ;
     x[1].fd = trigfd ; x[1].events = stopping ? 0 : IOPAUSE_READ ;
-    for (unsigned int k = 0 ; k < conf.concurrency ; k++)
-    {
-      if (conns[k].fd < 0) continue ;
-      x[n].fd = conns[k].fd ;
-      x[n].events = IOPAUSE_READ | (qconn_wantwrite(conns + k) ? IOPAUSE_WRITE : 0) ;
-      which[n++] = k ;
-    }
-    r = iopause_g(x, n, &deadline) ;
+    nctl = stopping ? 0 : qctl_pollfds(x + n) ;
+    n += nctl ;
+    nfilter = qfilter_pollfds(x + n) ;
+    n += nfilter ;
+    nconn = conn_pollfds(pools + QPOOL_LOCAL, x + n, which + n, 0) ;
+    nconn += conn_pollfds(pools + QPOOL_REMOTE, x + n + nconn, which + n + nconn, conf.concurrency) ;
+    r = iopause_g(x, n + nconn, &deadline) ;
     if (r < 0) strerr_diefusys(111, "iopause") ;
     if (!r) continue ;
 
@@ -432,22 +330,26 @@ int main (int argc, char const *const *argv)
       drain_trigger() ;
       if (!stopping && qscan_incoming()) backlog = 1 ;
     }
-    for (unsigned int j = 2 ; j < n ; j++)
+    qctl_events(x + 2, nctl) ;
+    qfilter_events(x + 2 + nctl, nfilter) ;
+    for (unsigned int j = n ; j < n + nconn ; j++)
     {
-      qconn *c = conns + which[j] ;
+      qpool *p = which[j] < conf.concurrency ? pools + QPOOL_LOCAL : pools + QPOOL_REMOTE ;
+      qconn *c = p->conns + (which[j] < conf.concurrency ? which[j] : which[j] - conf.concurrency) ;
       if (c->fd != x[j].fd) continue ;   /* closed meanwhile */
       if (x[j].revents & IOPAUSE_WRITE && !qconn_flush(c))
       {
-        conn_lost(c, "4.4.2 cannot send to deliverd") ;
+        qpool_lost(p, c, "4.4.2 cannot send to the delivery agent") ;
         continue ;
       }
-      if (x[j].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) conn_read(c) ;
+      if (x[j].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) qpool_read(p, c) ;
     }
   }
 
   {
     unsigned int abandoned = busy_count() ;
-    for (unsigned int k = 0 ; k < conf.concurrency ; k++) qconn_close(conns + k) ;
+    for (unsigned int k = 0 ; k < conf.concurrency ; k++) qconn_close(pools[QPOOL_LOCAL].conns + k) ;
+    for (unsigned int k = 0 ; k < conf.remote_concurrency ; k++) qconn_close(pools[QPOOL_REMOTE].conns + k) ;
     {
       logline l ;
       log_begin(&l, "stop") ;

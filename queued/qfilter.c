@@ -1,0 +1,721 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>  /* rename() only */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <skalibs/types.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/error.h>
+#include <skalibs/iopause.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+
+#include "common/log.h"
+#include "queued/qconf.h"
+#include "queued/qrec.h"
+#include "queued/qfreply.h"
+#include "queued/qsched.h"
+#include "queued/qfilter.h"
+
+extern char **environ ;
+
+#define RECIPIENTS_ENV_MAX 65536   /* one environment string: far below MAX_ARG_STRLEN */
+#define EX_TEMPFAIL 75             /* sysexits.h: "try again later" */
+
+typedef struct chain_s chain, *chain_ref ;
+struct chain_s
+{
+  unsigned int n ;
+  char const *argv[QFILTER_CHAIN_MAX][QFILTER_ARGS_MAX + 1] ;
+} ;
+
+static chain chains[2] ;   /* inbound, outbound */
+
+typedef struct job_s job, *job_ref ;
+struct job_s
+{
+  qmsg *m ;               /* 0: a free slot */
+  chain const *c ;
+  unsigned int stage ;    /* the program of the chain running now */
+  pid_t pid ;             /* 0 once reaped */
+  int status ;
+  int in ;                /* its stdin (we write), or -1 */
+  int out ;               /* its stdout (we read), or -1 */
+  int messfd ;
+  uint64_t inpos ;        /* bytes of acc + message written so far */
+  size_t bufpos, buflen ;
+  stralloc acc ;          /* headers from the programs before, newest first */
+  stralloc reply ;
+  tain deadline ;
+  unsigned char killed ;
+  unsigned char overflow ;
+  unsigned char junk ;
+  char buf[16384] ;
+} ;
+
+static job *jobs = 0 ;
+static unsigned int njobs = 0 ;
+static unsigned int nrunning = 0 ;
+static unsigned int *pollmap = 0 ;   /* per pollfd: job index * 2 + (1 for out) */
+static stralloc envsa = STRALLOC_ZERO ;
+static stralloc tmp = STRALLOC_ZERO ;
+
+static int parse_chain (char const *spec, chain *c, char const **why)
+{
+  char *s ;
+  size_t len ;
+  c->n = 0 ;
+  if (!spec) return 1 ;
+  len = strlen(spec) ;
+  s = malloc(len + 1) ;   /* kept for the program's life: argv points into it */
+  if (!s) { *why = "out of memory" ; return 0 ; }
+  memcpy(s, spec, len + 1) ;
+  while (*s)
+  {
+    char *end = strchr(s, ';') ;
+    char *next = end ? end + 1 : s + strlen(s) ;
+    unsigned int argc = 0 ;
+    if (end) *end = 0 ;
+    for (char *p = s ; *p ;)
+    {
+      while (*p == ' ' || *p == '\t') *p++ = 0 ;
+      if (!*p) break ;
+      if (argc >= QFILTER_ARGS_MAX) { *why = "a filter command has too many words" ; return 0 ; }
+      if (c->n >= QFILTER_CHAIN_MAX) { *why = "too many filters in a chain" ; return 0 ; }
+      c->argv[c->n][argc++] = p ;
+      while (*p && *p != ' ' && *p != '\t') p++ ;
+    }
+    if (argc)
+    {
+      if (c->argv[c->n][0][0] != '/') { *why = "a filter program must be an absolute path" ; return 0 ; }
+      c->argv[c->n][argc] = 0 ;
+      c->n++ ;
+    }
+    s = next ;
+  }
+  return 1 ;
+}
+
+int qfilter_config (char const *inbound, char const *outbound, char const **why)
+{
+  return parse_chain(inbound, chains, why) && parse_chain(outbound, chains + 1, why) ;
+}
+
+int qfilter_init (unsigned int max)
+{
+  jobs = calloc(max, sizeof(job)) ;
+  pollmap = calloc(2 * max, sizeof(unsigned int)) ;
+  if (!jobs || !pollmap) return 0 ;
+  njobs = max ;
+  for (unsigned int k = 0 ; k < max ; k++)
+  {
+    jobs[k].in = jobs[k].out = jobs[k].messfd = -1 ;
+    jobs[k].acc = stralloc_zero ;
+    jobs[k].reply = stralloc_zero ;
+  }
+  return 1 ;
+}
+
+unsigned int qfilter_maxfds (void)
+{
+  return 2 * njobs ;
+}
+
+static chain const *chain_of (qmsg const *m)
+{
+  return chains + (m->outbound ? 1 : 0) ;
+}
+
+void qfilter_classify (qmsg *m)
+{
+  if (m->fstate == QFILTER_DONE) return ;
+  /* Our own notifications are not filtered: they carry our words and the
+   * sender's own message back. */
+  if (m->dsn || !chain_of(m)->n) { m->fstate = QFILTER_NONE ; return ; }
+  m->fstate = QFILTER_PENDING ;
+  tain_now_g() ;
+  m->filter_due = STAMP ;
+}
+
+static void closefd (int *fd)
+{
+  if (*fd >= 0) { fd_close(*fd) ; *fd = -1 ; }
+}
+
+static void log_stage (job const *j, char const *verdict, char const *reason, size_t rlen)
+{
+  logline l ;
+  log_begin(&l, "filter") ;
+  log_kv(&l, "qid", j->m->qid) ;
+  log_kvu(&l, "stage", j->stage) ;
+  log_kv(&l, "prog", j->c->argv[j->stage][0]) ;
+  log_kv(&l, "verdict", verdict) ;
+  if (reason) log_kvn(&l, "reason", reason, rlen) ;
+  log_commit(&l) ;
+}
+
+static int env_add (char const *k, char const *v, size_t vlen)
+{
+  return stralloc_cats(&envsa, k) && stralloc_catb(&envsa, "=", 1)
+   && stralloc_catb(&envsa, v, vlen) && stralloc_0(&envsa) ;
+}
+
+static int env_adds (char const *k, char const *v)
+{
+  return env_add(k, v ? v : "", v ? strlen(v) : 0) ;
+}
+
+static char const *const ourkeys[] = { "QUEUE_ID=", "SENDER=", "RECIPIENTS=", "RECIPIENT_COUNT=", "CLIENT_IP=", "HELO=", "AUTH_USER=", "PROTOCOL=", "DIRECTION=", "FILTER_STAGE=", 0 } ;
+
+static int ours (char const *e)
+{
+  for (char const *const *k = ourkeys ; *k ; k++)
+    if (!strncmp(e, *k, strlen(*k))) return 1 ;
+  return 0 ;
+}
+
+/* The program's environment: queued's own, plus what the message is. */
+static char const **make_env (job const *j)
+{
+  qmsg const *m = j->m ;
+  size_t n = 0, count = 0, listed = 0 ;
+  char const **v ;
+  char fmt[UINT_FMT] ;
+  envsa.len = 0 ;
+  if (!env_adds("QUEUE_ID", m->qid) || !env_adds("SENDER", qmsg_sender(m))) return 0 ;
+  if (!stralloc_cats(&envsa, "RECIPIENTS=")) return 0 ;
+  for (size_t i = 0 ; i < qmsg_nrcpt(m) ; i++)
+  {
+    char const *a = qmsg_addr(m, i) ;
+    size_t alen = strlen(a) ;
+    if (qmsg_rcpt(m, i)->state != QRCPT_PENDING) continue ;
+    count++ ;
+    if (listed + alen + 1 > RECIPIENTS_ENV_MAX) continue ;
+    if ((listed && !stralloc_catb(&envsa, " ", 1)) || !stralloc_catb(&envsa, a, alen)) return 0 ;
+    listed += alen + 1 ;
+  }
+  if (!stralloc_0(&envsa)) return 0 ;
+  fmt[uint_fmt(fmt, (unsigned int)count)] = 0 ;
+  if (!env_adds("RECIPIENT_COUNT", fmt)
+   || !env_adds("CLIENT_IP", qmsg_str(m, m->client))
+   || !env_adds("HELO", qmsg_str(m, m->helo))
+   || !env_adds("AUTH_USER", qmsg_str(m, m->user))
+   || !env_adds("PROTOCOL", qmsg_str(m, m->proto))
+   || !env_adds("DIRECTION", m->outbound ? "outbound" : "inbound")) return 0 ;
+  fmt[uint_fmt(fmt, j->stage)] = 0 ;
+  if (!env_adds("FILTER_STAGE", fmt)) return 0 ;
+  for (char **e = environ ; *e ; e++) n++ ;
+  v = malloc((n + 16) * sizeof(char const *)) ;
+  if (!v) return 0 ;
+  n = 0 ;
+  for (char **e = environ ; *e ; e++) if (!ours(*e)) v[n++] = *e ;
+  for (size_t pos = 0 ; pos < envsa.len ; pos += strlen(envsa.s + pos) + 1) v[n++] = envsa.s + pos ;
+  v[n] = 0 ;
+  return v ;
+}
+
+static int spawn (job *j)
+{
+  int pin[2], pout[2] ;
+  char const **envp ;
+  pid_t pid ;
+  char const *const *argv = j->c->argv[j->stage] ;
+  j->reply.len = 0 ;
+  j->inpos = 0 ;
+  j->bufpos = j->buflen = 0 ;
+  j->killed = j->overflow = 0 ;
+  j->status = 0 ;
+  envp = make_env(j) ;
+  if (!envp) return 0 ;
+  if (pipecoe(pin) < 0) { free(envp) ; return 0 ; }
+  if (pipecoe(pout) < 0) { fd_close(pin[0]) ; fd_close(pin[1]) ; free(envp) ; return 0 ; }
+  pid = fork() ;
+  if (pid < 0)
+  {
+    int e = errno ;
+    fd_close(pin[0]) ; fd_close(pin[1]) ; fd_close(pout[0]) ; fd_close(pout[1]) ;
+    free(envp) ;
+    errno = e ;
+    return 0 ;
+  }
+  if (!pid)
+  {
+    /* The child: its own process group (a timeout kills what it
+     * started too), the pipes on 0 and 1, stderr to queued's log, no
+     * signal blocked (queued blocks the ones its selfpipe catches). */
+    setpgid(0, 0) ;
+    if (fd_move(0, pin[0]) < 0 || fd_move(1, pout[1]) < 0) _exit(111) ;
+    sig_blocknone() ;
+    if (chdir("/") < 0) _exit(111) ;
+    execve(argv[0], (char *const *)argv, (char *const *)envp) ;
+    strerr_warnwu2sys("exec filter ", argv[0]) ;
+    _exit(errno == ENOENT ? 127 : 126) ;
+  }
+  free(envp) ;
+  setpgid(pid, pid) ;   /* also here: no race with the kill of a timeout */
+  fd_close(pin[0]) ;
+  fd_close(pout[1]) ;
+  j->pid = pid ;
+  j->in = pin[1] ;
+  j->out = pout[0] ;
+  if (ndelay_on(j->in) < 0 || ndelay_on(j->out) < 0) return 1 ;   /* cannot happen on a pipe */
+  tain_now_g() ;
+  tain_addsec_g(&j->deadline, (int)conf.filter_timeout) ;
+  return 1 ;
+}
+
+static void release (job *j)
+{
+  closefd(&j->in) ;
+  closefd(&j->out) ;
+  closefd(&j->messfd) ;
+  j->m = 0 ;
+  nrunning-- ;
+}
+
+static void retry_later (job *j, char const *reason)
+{
+  qmsg *m = j->m ;
+  uint64_t d = m->filter_delay ? (uint64_t)m->filter_delay * 2 : conf.retry_min ;
+  if (d > conf.retry_max) d = conf.retry_max ;
+  m->filter_delay = (uint32_t)d ;
+  m->fstate = QFILTER_PENDING ;
+  tain_now_g() ;
+  tain_addsec_g(&m->filter_due, (int)d) ;
+  {
+    logline l ;
+    log_begin(&l, "filter_deferred") ;
+    log_kv(&l, "qid", m->qid) ;
+    log_kvu(&l, "stage", j->stage) ;
+    log_kv(&l, "prog", j->c->argv[j->stage][0]) ;
+    log_kvu(&l, "delay", d) ;
+    log_kv(&l, "reason", reason) ;
+    log_commit(&l) ;
+  }
+  release(j) ;
+  qsched_check(m) ;
+}
+
+/* fmess = the headers the filters added, then mess; fsynced, renamed,
+ * the directory fsynced: only then may the journal name it. */
+static int write_fmess (job *j)
+{
+  size_t n = strlen(j->m->qid) ;
+  char path[7 + QID_MAX + 11] ;
+  char final[7 + QID_MAX + 7] ;
+  uint64_t pos = 0 ;
+  int fd ;
+  memcpy(path, "queue/", 6) ;
+  memcpy(path + 6, j->m->qid, n) ;
+  memcpy(final, path, 6 + n) ;
+  memcpy(path + 6 + n, "/fmess.tmp", 11) ;
+  memcpy(final + 6 + n, "/fmess", 7) ;
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) ;
+  if (fd < 0) return 0 ;
+  if (allwrite(fd, j->acc.s, j->acc.len) < j->acc.len) goto err ;
+  for (;;)
+  {
+    ssize_t r = pread(j->messfd, j->buf, sizeof(j->buf), (off_t)pos) ;
+    if (r < 0) { if (errno == EINTR) continue ; goto err ; }
+    if (!r) break ;
+    if (allwrite(fd, j->buf, (size_t)r) < (size_t)r) goto err ;
+    pos += (uint64_t)r ;
+  }
+  if (pos != j->m->size) { errno = EIO ; goto err ; }
+  if (fd_sync(fd) < 0) goto err ;
+  if (close(fd) < 0 && errno != EINTR) { fd = -1 ; goto err ; }
+  fd = -1 ;
+  if (rename(path, final) < 0) goto err ;
+  final[6 + n] = 0 ;
+  fd = open(final, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (fd < 0) return 0 ;
+  if (fd_sync(fd) < 0) goto err ;
+  fd_close(fd) ;
+  return 1 ;
+ err:
+  {
+    int e = errno ;
+    if (fd >= 0) fd_close(fd) ;
+    unlink(path) ;
+    errno = e ;
+  }
+  return 0 ;
+}
+
+static void finish_deliver (job *j)
+{
+  qmsg *m = j->m ;
+  char dir[7 + QID_MAX] ;
+  char fmt[UINT64_FMT] ;
+  uint64_t fsize = j->acc.len ? j->acc.len + m->size : 0 ;
+  if (fsize && !write_fmess(j))
+  {
+    log_event2("filter_store_error", "qid", m->qid, "error", strerror(errno)) ;
+    retry_later(j, "cannot store the filtered message") ;
+    return ;
+  }
+  tmp.len = 0 ;
+  if (!stralloc_cats(&tmp, j->junk ? "junk" : "deliver")
+   || (fsize && (!stralloc_catb(&tmp, " ", 1) || !stralloc_catb(&tmp, fmt, uint64_fmt(fmt, fsize))))) goto nomem ;
+  {
+    stralloc rec = STRALLOC_ZERO ;
+    int ok ;
+    if (!qrec_append(&rec, 'F', tmp.s, tmp.len) || !qrec_append(&rec, 'E', "", 0)) { stralloc_free(&rec) ; goto nomem ; }
+    qmsg_dir(m, dir) ;
+    ok = qmsg_journal(m, dir, rec.s, rec.len) ;
+    stralloc_free(&rec) ;
+    if (!ok)
+    {
+      log_event2("journal_error", "qid", m->qid, "error", strerror(errno)) ;
+      retry_later(j, "cannot record the filter verdict") ;
+      return ;
+    }
+  }
+  m->fstate = QFILTER_DONE ;
+  m->junk = j->junk ;
+  m->fsize = fsize ;
+  {
+    logline l ;
+    log_begin(&l, "filtered") ;
+    log_kv(&l, "qid", m->qid) ;
+    log_kv(&l, "verdict", j->junk ? "junk" : "deliver") ;
+    log_kvu(&l, "added", j->acc.len) ;
+    log_commit(&l) ;
+  }
+  release(j) ;
+  qsched_check(m) ;
+  return ;
+ nomem:
+  retry_later(j, "out of memory") ;
+}
+
+/* The program of this stage is done (reaped, stdout closed): its answer. */
+static void evaluate (job *j)
+{
+  qfreply r ;
+  char const *why ;
+  char fmt[UINT_FMT + 20] ;
+  if (j->m->deleted)
+  {
+    qmsg *m = j->m ;
+    m->fstate = QFILTER_PENDING ;
+    release(j) ;
+    qsched_check(m) ;
+    return ;
+  }
+  if (j->killed)
+  {
+    why = j->overflow ? "answer too long" : "timed out" ;
+    log_stage(j, "tempfail", why, strlen(why)) ;
+    retry_later(j, why) ;
+    return ;
+  }
+  if (WIFSIGNALED(j->status))
+  {
+    memcpy(fmt, "killed by signal ", 17) ;
+    fmt[17 + uint_fmt(fmt + 17, (unsigned int)WTERMSIG(j->status))] = 0 ;
+    log_stage(j, "tempfail", fmt, strlen(fmt)) ;
+    retry_later(j, fmt) ;
+    return ;
+  }
+  if (WEXITSTATUS(j->status))
+  {
+    int c = WEXITSTATUS(j->status) ;
+    if (c == EX_TEMPFAIL) why = "asked for a retry (exit 75)" ;
+    else
+    {
+      memcpy(fmt, "failed (exit ", 13) ;
+      {
+        size_t n = 13 + uint_fmt(fmt + 13, (unsigned int)c) ;
+        fmt[n++] = ')' ;
+        fmt[n] = 0 ;
+      }
+      why = fmt ;
+    }
+    log_stage(j, "tempfail", why, strlen(why)) ;
+    retry_later(j, why) ;
+    return ;
+  }
+  if (!j->reply.len)
+  {
+    r.verdict = QFV_DELIVER ;
+    r.hdrlen = 0 ;
+    r.text = "" ;
+    r.textlen = 0 ;
+  }
+  else if (!qfreply_parse(j->reply.s, j->reply.len, &r, &why))
+  {
+    log_event3("filter_protocol_error", "qid", j->m->qid, "prog", j->c->argv[j->stage][0], "reason", why) ;
+    log_stage(j, "tempfail", why, strlen(why)) ;
+    retry_later(j, "malformed answer") ;
+    return ;
+  }
+  switch (r.verdict)
+  {
+    case QFV_TEMPFAIL :
+      log_stage(j, "tempfail", r.text, r.textlen) ;
+      retry_later(j, r.textlen ? r.text : "tempfail") ;
+      return ;
+    case QFV_DISCARD :
+    {
+      qmsg *m = j->m ;
+      log_stage(j, "discard", r.text, r.textlen) ;
+      m->fstate = QFILTER_DONE ;
+      release(j) ;
+      tmp.len = 0 ;
+      if (!stralloc_cats(&tmp, "filter verdict") || (r.textlen && (!stralloc_cats(&tmp, ": ") || !stralloc_catb(&tmp, r.text, r.textlen))) || !stralloc_0(&tmp))
+        qsched_discard(m, "filter verdict") ;
+      else qsched_discard(m, tmp.s) ;
+      return ;
+    }
+    default : break ;
+  }
+  log_stage(j, r.verdict == QFV_JUNK ? "junk" : "deliver", r.textlen ? r.text : 0, r.textlen) ;
+  if (r.verdict == QFV_JUNK) j->junk = 1 ;
+  /* This program's fields go above those of the programs before it, as
+   * trace fields do (RFC 5322 3.6.7). */
+  if (r.hdrlen)
+  {
+    tmp.len = 0 ;
+    if (!stralloc_catb(&tmp, j->reply.s, r.hdrlen) || !stralloc_catb(&tmp, j->acc.s, j->acc.len)
+     || !stralloc_copyb(&j->acc, tmp.s, tmp.len))
+    {
+      retry_later(j, "out of memory") ;
+      return ;
+    }
+  }
+  closefd(&j->in) ;
+  closefd(&j->out) ;
+  if (++j->stage < j->c->n)
+  {
+    if (!spawn(j))
+    {
+      j->stage-- ;
+      log_event2("filter_spawn_error", "qid", j->m->qid, "error", strerror(errno)) ;
+      retry_later(j, "cannot start the filter") ;
+    }
+    return ;
+  }
+  j->stage-- ;   /* the last one ran */
+  finish_deliver(j) ;
+}
+
+static void maybe_done (job *j)
+{
+  if (j->m && j->out < 0 && !j->pid) evaluate(j) ;
+}
+
+static int open_mess (qmsg const *m)
+{
+  size_t n = strlen(m->qid) ;
+  char path[12 + QID_MAX + 1] ;
+  memcpy(path, "queue/", 6) ;
+  memcpy(path + 6, m->qid, n) ;
+  memcpy(path + 6 + n, "/mess", 6) ;
+  return open(path, O_RDONLY | O_CLOEXEC) ;
+}
+
+static void start (job *j, qmsg *m)
+{
+  j->m = m ;
+  j->c = chain_of(m) ;
+  j->stage = 0 ;
+  j->junk = 0 ;
+  j->acc.len = 0 ;
+  j->pid = 0 ;
+  nrunning++ ;
+  m->fstate = QFILTER_RUNNING ;
+  j->messfd = open_mess(m) ;
+  if (j->messfd < 0)
+  {
+    log_event2("filter_error", "qid", m->qid, "error", strerror(errno)) ;
+    retry_later(j, "cannot open the queue file") ;
+    return ;
+  }
+  if (!spawn(j))
+  {
+    log_event2("filter_spawn_error", "qid", m->qid, "error", strerror(errno)) ;
+    retry_later(j, "cannot start the filter") ;
+  }
+}
+
+void qfilter_start_due (tain const *now, tain *wake)
+{
+  size_t n = qsched_count() ;
+  for (size_t k = 0 ; k < n ; k++)
+  {
+    qmsg *m = qsched_at(k) ;
+    if (m->fstate != QFILTER_PENDING || m->held || m->deleted || m->broken) continue ;
+    if (tain_less(now, &m->filter_due))
+    {
+      if (tain_less(&m->filter_due, wake)) *wake = m->filter_due ;
+      continue ;
+    }
+    if (nrunning >= njobs) return ;   /* a finishing job wakes us */
+    for (unsigned int i = 0 ; i < njobs ; i++)
+      if (!jobs[i].m && !jobs[i].pid) { start(jobs + i, m) ; break ; }
+    /* start may have removed nothing: messages are only removed by
+     * qsched_check, which a failed start calls on a pending message,
+     * which stays. n is still right. */
+  }
+}
+
+/* Feeds stdin: the headers so far, then the message file. */
+static void pump (job *j)
+{
+  for (;;)
+  {
+    ssize_t w ;
+    if (j->bufpos == j->buflen)
+    {
+      if (j->inpos < j->acc.len)
+      {
+        size_t k = j->acc.len - (size_t)j->inpos ;
+        if (k > sizeof(j->buf)) k = sizeof(j->buf) ;
+        memcpy(j->buf, j->acc.s + j->inpos, k) ;
+        j->buflen = k ;
+      }
+      else
+      {
+        ssize_t r = pread(j->messfd, j->buf, sizeof(j->buf), (off_t)(j->inpos - j->acc.len)) ;
+        if (r < 0 && errno == EINTR) continue ;
+        if (r <= 0) { closefd(&j->in) ; return ; }   /* all sent (or a read error: the program sees EOF) */
+        j->buflen = (size_t)r ;
+      }
+      j->bufpos = 0 ;
+    }
+    w = write(j->in, j->buf + j->bufpos, j->buflen - j->bufpos) ;
+    if (w < 0)
+    {
+      if (error_isagain(errno)) return ;
+      /* EPIPE: the program read what it wanted and closed; its answer
+       * still counts. */
+      closefd(&j->in) ;
+      return ;
+    }
+    j->bufpos += (size_t)w ;
+    j->inpos += (uint64_t)w ;
+  }
+}
+
+static void drain (job *j)
+{
+  for (;;)
+  {
+    char b[4096] ;
+    ssize_t r = read(j->out, b, sizeof(b)) ;
+    if (r < 0)
+    {
+      if (error_isagain(errno)) return ;
+      r = 0 ;
+    }
+    if (!r)
+    {
+      closefd(&j->out) ;
+      maybe_done(j) ;
+      return ;
+    }
+    if (j->reply.len + (size_t)r > QFREPLY_MAX || !stralloc_catb(&j->reply, b, (size_t)r))
+    {
+      /* Too much to be an answer (or no memory for it): stop it now. */
+      j->overflow = 1 ;
+      j->killed = 1 ;
+      if (j->pid) kill(-j->pid, SIGKILL) ;
+      closefd(&j->out) ;
+      maybe_done(j) ;
+      return ;
+    }
+  }
+}
+
+unsigned int qfilter_pollfds (iopause_fd *x)
+{
+  unsigned int n = 0 ;
+  for (unsigned int k = 0 ; k < njobs ; k++)
+  {
+    job *j = jobs + k ;
+    if (!j->m) continue ;
+    if (j->in >= 0)
+    {
+      x[n].fd = j->in ; x[n].events = IOPAUSE_WRITE ;
+      pollmap[n++] = 2 * k ;
+    }
+    if (j->out >= 0)
+    {
+      x[n].fd = j->out ; x[n].events = IOPAUSE_READ ;
+      pollmap[n++] = 2 * k + 1 ;
+    }
+  }
+  return n ;
+}
+
+void qfilter_events (iopause_fd const *x, unsigned int n)
+{
+  for (unsigned int i = 0 ; i < n ; i++)
+  {
+    job *j = jobs + pollmap[i] / 2 ;
+    int isout = pollmap[i] & 1 ;
+    if (!x[i].revents || !j->m) continue ;
+    if (x[i].fd != (isout ? j->out : j->in)) continue ;   /* closed or replaced meanwhile */
+    if (isout) drain(j) ;
+    else pump(j) ;
+  }
+}
+
+void qfilter_deadline (tain *deadline)
+{
+  for (unsigned int k = 0 ; k < njobs ; k++)
+    if (jobs[k].m && jobs[k].pid && tain_less(&jobs[k].deadline, deadline)) *deadline = jobs[k].deadline ;
+}
+
+void qfilter_timeouts (tain const *now)
+{
+  for (unsigned int k = 0 ; k < njobs ; k++)
+  {
+    job *j = jobs + k ;
+    if (!j->m || !j->pid || j->killed || tain_less(now, &j->deadline)) continue ;
+    /* The whole process group: a shell script's children too. Our ends
+     * of the pipes close now, so whatever escaped the group and still
+     * holds them cannot keep the job alive; the reap ends it. */
+    j->killed = 1 ;
+    kill(-j->pid, SIGKILL) ;
+    kill(j->pid, SIGKILL) ;
+    closefd(&j->in) ;
+    closefd(&j->out) ;
+    tain_addsec(&j->deadline, now, 3600) ;   /* no more timeouts: the reap is certain */
+  }
+}
+
+void qfilter_reap (void)
+{
+  for (;;)
+  {
+    int wstat ;
+    pid_t pid = wait_nohang(&wstat) ;
+    if (pid <= 0) return ;
+    for (unsigned int k = 0 ; k < njobs ; k++)
+    {
+      job *j = jobs + k ;
+      if (j->pid != pid) continue ;
+      j->pid = 0 ;
+      j->status = wstat ;
+      if (j->killed) closefd(&j->out) ;
+      maybe_done(j) ;
+      break ;
+    }
+  }
+}
+
+void qfilter_stop (void)
+{
+  for (unsigned int k = 0 ; k < njobs ; k++)
+    if (jobs[k].pid) kill(-jobs[k].pid, SIGKILL) ;
+}
