@@ -114,7 +114,10 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
       lmtp_save_to_detail_mailbox = no): a folder chosen by the sender is
       the user's opt-in, and never a special-use one (maildir_folder_find). */
   ctx->folder.len = 0 ;
-  if (*tag && ctx->tag_to_folder)
+   /* A filter's junk verdict (XFOLDER=Junk from queued) wins over a tag:
+      the folder is created if missing, as Dovecot's sieve fileinto does. */
+  if (req->folder) folder = req->folder ;
+  else if (*tag && ctx->tag_to_folder)
   {
     int r = maildir_folder_find(ctx->rootfd, maildir, tag, &ctx->folder) ;
     if (r < 0) goto tempfail ;

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "common/maildir.h"
 #include "delivreq.h"
 
  /* queued is trusted (its uid was checked) but its requests are still
@@ -33,6 +34,7 @@ int delivreq_parse (char const *s, size_t len, delivreq *req, char const **why)
   size_t pos = 0 ;
   unsigned int n = 0 ;
   unsigned int nx = 0 ;
+  req->folder = 0 ;
   if (!len) FAIL("empty request") ;
   if (len > DELIVREQ_MAX) FAIL("request too long") ;
   if (s[len - 1]) FAIL("request does not end with NUL") ;
@@ -63,6 +65,11 @@ int delivreq_parse (char const *s, size_t len, delivreq *req, char const **why)
         if (f[0] != 'X') FAIL("unknown field") ;
         if (flen > DELIVREQ_XFIELD_MAX) FAIL("X field too long") ;
         if (++nx > DELIVREQ_XFIELDS_MAX) FAIL("too many X fields") ;
+        if (flen >= 8 && !memcmp(f, "XFOLDER=", 8))
+        {
+          if (!maildir_folder_valid(f + 8, flen - 8)) FAIL("invalid XFOLDER") ;
+          req->folder = f + 8 ;
+        }
         break ;
     }
   }

@@ -21,6 +21,7 @@ struct delivreq_s
   char const *qid ;      /* [0-9A-Za-z]{12,24} */
   char const *sender ;   /* "" is the null sender <> */
   char const *rcpt ;     /* non-empty */
+  char const *folder ;   /* XFOLDER: a valid Maildir++ folder name, or 0 */
 } ;
 
 /* Parses s[0..len); the pointers point into s. Returns 1, or 0 and sets

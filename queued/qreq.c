@@ -65,7 +65,9 @@ int qreq_build (stralloc *sa, qmsg const *m, size_t const *rcpts, unsigned int n
   }
   if (local)
     return !m->junk || field(sa, "XFOLDER=Junk", 0) ;
-  if (m->envid != QNONE && !field(sa, "XENVID=", m->sa.s + m->envid)) return 0 ;
+  /* RFC 3461 4.4: an ENVID is at most 100 characters; a longer one (the
+   * client's error) is not passed on. */
+  if (m->envid != QNONE && strlen(m->sa.s + m->envid) <= 100 && !field(sa, "XENVID=", m->sa.s + m->envid)) return 0 ;
   if (m->ret && !field(sa, "XRET=", m->ret == 2 ? "HDRS" : "FULL")) return 0 ;
   if (m->body && !field(sa, "XBODY=", m->body == 2 ? "BINARYMIME" : "8BITMIME")) return 0 ;
   if (m->smtputf8 && !field(sa, "XSMTPUTF8=1", 0)) return 0 ;
