@@ -62,7 +62,8 @@ extern int policyclient_query (policyclient *, policyattr const *attrs, unsigned
  * arrived yet; else the length of the reply through its empty line, or
  * -1 with errno EPROTO if the reply has no usable "action=" attribute
  * or a line that is not name=value. Lines end in LF; a CR before the LF
- * is dropped. The first action attribute counts. */
+ * is dropped. The first action attribute counts. max must be at least
+ * 2 (EINVAL). */
 extern ssize_t policyclient_reply_parse (char const *s, size_t len, char *action, size_t max) ;
 
 extern int policyclient_connect (policyclient *, tain const *deadline) ;

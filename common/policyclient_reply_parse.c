@@ -10,7 +10,7 @@ ssize_t policyclient_reply_parse (char const *s, size_t len, char *action, size_
 {
   size_t i = 0 ;
   int found = 0 ;
-  if (!max) return (errno = EINVAL, -1) ;
+  if (max < 2) return (errno = EINVAL, -1) ;  /* room for one byte and the NUL */
   /* Is the reply complete? Only then is it judged. */
   {
     size_t end = 0 ;
