@@ -25,17 +25,17 @@ static void non_ascii (smtp_session *s, char const *cmd)
 
 /* A path that did not parse: which reply? addrenh is 5.1.7 (sender) or
  * 5.1.3 (recipient), RFC 3463 3.2. */
-static void bad_path (smtp_session *s, char const *cmd, unsigned int err, char const *addrenh, char const *syntax)
+static void bad_path (smtp_session *s, char const *cmd, unsigned int err, int utf8ok, char const *addrenh, char const *syntax)
 {
   switch (err)
   {
     case SMTP_PATH_NOPREFIX :
       refuse(s, cmd, 501, "5.5.4", syntax, "syntax") ; break ;
     case SMTP_PATH_ADDR :
+      /* EILSEQ: UTF-8 where it was not allowed, or malformed UTF-8 */
       if (errno == EILSEQ)
       {
-        if (s->inmail && s->mailparams.smtputf8)
-          refuse(s, cmd, 501, addrenh, "malformed UTF-8 in address", "bad_address") ;
+        if (utf8ok) refuse(s, cmd, 501, addrenh, "malformed UTF-8 in address", "bad_address") ;
         else non_ascii(s, cmd) ;
       }
       else if (errno == ENAMETOOLONG)
@@ -86,7 +86,7 @@ void smtp_do_mail (smtp_session *s, smtp_cmd const *c)
   /* UTF-8 is parsed here and allowed below only with SMTPUTF8, which
    * comes after the path on the same line. */
   r = smtp_cmd_path(c->arg, c->arglen, "from:", ADDR_EMPTY_OK | ADDR_UTF8_OK, &p) ;
-  if (r) { bad_path(s, "MAIL", r, "5.1.7", "syntax: MAIL FROM:<address>") ; return ; }
+  if (r) { bad_path(s, "MAIL", r, 1, "5.1.7", "syntax: MAIL FROM:<address>") ; return ; }
   /* RFC 5321 4.1.1.11, RFC 1869: parameters exist only after EHLO */
   if (p.nparams && s->hello != SMTP_HELLO_EHLO) { refuse(s, "MAIL", 555, "5.5.4", "parameters require EHLO", "bad_param") ; return ; }
   if (param_error(s, "MAIL", smtp_cmd_mailparams(&p, &mp, &bad))) return ;
@@ -174,7 +174,7 @@ void smtp_do_rcpt (smtp_session *s, smtp_cmd const *c)
   /* RFC 3030 2: the envelope went to the queue with the first chunk */
   if (s->bdat) { refuse(s, "RCPT", 503, "5.5.1", "RCPT after BDAT", "sequence") ; return ; }
   r = smtp_cmd_path(c->arg, c->arglen, "to:", ADDR_POSTMASTER_OK | (s->mailparams.smtputf8 ? ADDR_UTF8_OK : 0), &p) ;
-  if (r) { bad_path(s, "RCPT", r, "5.1.3", "syntax: RCPT TO:<address>") ; return ; }
+  if (r) { bad_path(s, "RCPT", r, s->mailparams.smtputf8, "5.1.3", "syntax: RCPT TO:<address>") ; return ; }
   if (p.nparams && s->hello != SMTP_HELLO_EHLO) { refuse(s, "RCPT", 555, "5.5.4", "parameters require EHLO", "bad_param") ; return ; }
   if (param_error(s, "RCPT", smtp_cmd_rcptparams(&p, &rp, &bad))) return ;
   rcpt[0] = 0 ;

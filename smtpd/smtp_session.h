@@ -11,7 +11,9 @@
  *
  *   connected --HELO/EHLO--> greeted --MAIL--> in transaction
  *   in transaction --RCPT (accepted)--> has recipients --DATA--> greeted
- *   RSET, HELO/EHLO, and the end of DATA go back to "greeted".
+ *   has recipients --BDAT--> chunking --BDAT ... LAST--> greeted
+ *   RSET, HELO/EHLO, and the end of DATA go back to "greeted";
+ *   STARTTLS goes back to "connected" (RFC 3207 4.2).
  *
  * Commands out of that order get 503 5.5.1. */
 
@@ -198,9 +200,9 @@ extern void smtp_reset (smtp_session *) ;
  * UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA. */
 extern char const *smtp_protocol (smtp_session const *) ;
 
-/* Fills *b with the next bytes of the client's input, waiting for
- * them until a deadline datablock seconds away: 1, or ends the session
- * (timeout, EOF: eofreason). */
+/* Reads more of the client's input into s->in, waiting at most the
+ * data block timeout; on timeout, EOF (logged as eofreason) or error it
+ * drops the message on its way and ends the session. */
 extern void smtp_fill (smtp_session *, char const *eofreason) ;
 
 typedef void smtp_handler_func (smtp_session *, smtp_cmd const *) ;

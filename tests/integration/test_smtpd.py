@@ -427,7 +427,7 @@ def sequencing_and_syntax_errors(s):
     c.expect("RCPT TO:<>", "501 5.1.3")
     c.expect("RCPT TO:<demo@example.test> FOO=BAR", "555 5.5.4")
     # RFC 6531 3.7.4.1: UTF-8 addresses only in an SMTPUTF8 transaction
-    c.expect("RCPT TO:<d\u00e9mo@example.test>", "553 5.6.7")
+    expect_utf8(c, "RCPT TO:<d\u00e9mo@example.test>", "553 5.6.7")
     c.expect("DATA", "554 5.5.1")
     c.expect("RSET", "250 2.0.0")
     c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")
@@ -436,7 +436,7 @@ def sequencing_and_syntax_errors(s):
     c.expect("MAIL FROM:<a@sender.test>", "250 2.1.0")
     c.expect("RCPT TO:<demo@example.test> NOTIFY=NEVER", "555 5.5.4")
     c.expect("RSET", "250")
-    c.expect("MAIL FROM:<\u00e5lice@sender.test>", "553 5.6.7")
+    expect_utf8(c, "MAIL FROM:<\u00e5lice@sender.test>", "553 5.6.7")
     c.expect("QUIT", "221")
 
 
@@ -552,6 +552,8 @@ def smtputf8_delivered_to_utf8_mailbox(s):
     expect_utf8(c, "RCPT TO:<%s>" % box, "553 5.6.7")
     c.expect("RSET", "250")
     c.expect("MAIL FROM:<a@sender.test> SMTPUTF8=yes", "501 5.5.4")  # no value (RFC 6531 3.4)
+    c.send(b"MAIL FROM:<bad\xc3@sender.test> SMTPUTF8\r\n")  # malformed UTF-8
+    assert c.last().startswith("501 5.1.7")
     expect_utf8(c, "MAIL FROM:<\u00e5sa@sender.test> SMTPUTF8 BODY=8BITMIME", "250 2.1.0")
     expect_utf8(c, "RCPT TO:<%s>" % box, "250 2.1.5")
     c.send(b"RCPT TO:<bad\xc3@example.test>\r\n")  # malformed UTF-8
