@@ -21,8 +21,9 @@
 #include "common/config.h"
 #include "mailctl.h"
 #include "mailctl-internal.h"
+#include "cmd_queue.h"
 
-#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update | tls selfsigned|ticketkey ..."
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static void path_in (stralloc *sa, char const *dir, char const *name)
@@ -62,6 +63,7 @@ int main (int argc, char const *const *argv)
   static mcctx ctx = MCCTX_ZERO ;
   PROG = "mailctl" ;
   if (argc < 2) dieusage() ;
+  if (!strcmp(argv[1], "queue")) return mc_queue(argc - 2, argv + 2) ;
   if (!config_init())
   {
     if (config_error_line()) strerr_dief1x(100, "syntax error in $PH_ENVFILE") ;

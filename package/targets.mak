@@ -6,6 +6,7 @@ BIN_TARGETS := \
   tcpd/tcpd \
   authd/authd \
   mailctl/mailctl \
+  mailctl/mailq \
   smtpd/smtpd \
   queued/queued \
   queued/queued-inject \

@@ -281,7 +281,7 @@ static void release (job *j)
   nrunning-- ;
 }
 
-static void retry_later (job *j, char const *reason)
+static void retry_later_n (job *j, char const *reason, size_t rlen)
 {
   qmsg *m = j->m ;
   uint64_t d = m->filter_delay ? (uint64_t)m->filter_delay * 2 : conf.retry_min ;
@@ -297,11 +297,16 @@ static void retry_later (job *j, char const *reason)
     log_kvu(&l, "stage", j->stage) ;
     log_kv(&l, "prog", j->c->argv[j->stage][0]) ;
     log_kvu(&l, "delay", d) ;
-    log_kv(&l, "reason", reason) ;
+    log_kvn(&l, "reason", reason, rlen) ;
     log_commit(&l) ;
   }
   release(j) ;
   qsched_check(m) ;
+}
+
+static void retry_later (job *j, char const *reason)
+{
+  retry_later_n(j, reason, strlen(reason)) ;
 }
 
 /* fmess = the headers the filters added, then mess; fsynced, renamed,
@@ -462,7 +467,8 @@ static void evaluate (job *j)
   {
     case QFV_TEMPFAIL :
       log_stage(j, "tempfail", r.text, r.textlen) ;
-      retry_later(j, r.textlen ? r.text : "tempfail") ;
+      if (r.textlen) retry_later_n(j, r.text, r.textlen) ;
+      else retry_later(j, "tempfail") ;
       return ;
     case QFV_DISCARD :
     {

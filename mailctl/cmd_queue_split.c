@@ -1,0 +1,47 @@
+/* ISC license. */
+
+#include <string.h>
+
+#include "cmd_queue.h"
+
+static int hexval (char c)
+{
+  if (c >= '0' && c <= '9') return c - '0' ;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
+  return -1 ;
+}
+
+/* \xHH back to the byte, in place; never longer than the input. */
+static void unescape (char *s)
+{
+  char *w = s ;
+  for (char const *r = s ; *r ; r++)
+  {
+    if (r[0] == '\\' && r[1] == 'x' && r[2] && r[3] && hexval(r[2]) >= 0 && hexval(r[3]) >= 0)
+    {
+      char c = (char)(hexval(r[2]) * 16 + hexval(r[3])) ;
+      /* A NUL would cut the field short: show it as a '?'. */
+      *w++ = c ? c : '?' ;
+      r += 3 ;
+    }
+    else *w++ = *r ;
+  }
+  *w = 0 ;
+}
+
+unsigned int mcq_split (char *line, char **fields, unsigned int max)
+{
+  unsigned int n = 0 ;
+  if (!max) return 0 ;
+  for (;;)
+  {
+    char *tab = n + 1 < max ? strchr(line, '\t') : 0 ;
+    fields[n++] = line ;
+    if (!tab) break ;
+    *tab = 0 ;
+    line = tab + 1 ;
+  }
+  for (unsigned int k = 0 ; k < n ; k++) unescape(fields[k]) ;
+  return n ;
+}
