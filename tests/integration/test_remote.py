@@ -12,6 +12,7 @@ import re
 import secrets
 import socket
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -261,6 +262,34 @@ def mx_without_address_bounces(s):
     DNS.add("noaddr.test", "MX", "10 ghost.noaddr.test.")
     r = deliver(s, "demo@example.test", ["u@noaddr.test"])
     assert r and r[0]["v"] == "D" and r[0]["text"].startswith("5.4.4 "), r
+
+
+@phtest.case
+def dns_without_answer_times_out_and_defers(s):
+    DNS.hang("slow.test")
+    t0 = time.monotonic()
+    r = deliver(s, "demo@example.test", ["u@slow.test"])
+    assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.4.3 "), r
+    assert time.monotonic() - t0 < int(ENV["PH_REMOTE_DNS_TIMEOUT"]) + 5
+
+
+@phtest.case
+def ipv6_first_then_ipv4(s):
+    DNS.add("six.test", "AAAA", "::1")
+    DNS.add("six.test", "A", "127.0.0.15")
+    v6 = smtpsink.SMTPSink(ip="::1", port=SINK_PORT, name="six.test").start()
+    v4 = sink(15)
+    try:
+        r = deliver(s, "demo@example.test", ["u@six.test"])
+        assert r and r[0]["v"] == "K" and "six.test[::1]" in r[0]["text"], r
+        assert len(v6.messages) == 1 and v4.connections == 0
+    finally:
+        v6.stop()
+    try:
+        r = deliver(s, "demo@example.test", ["v@six.test"])     # ::1 refuses now
+        assert r and r[0]["v"] == "K" and "six.test[127.0.0.15]" in r[0]["text"], r
+    finally:
+        v4.stop()
 
 
 # ---- replies: per recipient, temporary and permanent
@@ -567,6 +596,37 @@ def kept_connection_closed_by_peer_is_replaced(s):
 
 
 @phtest.case
+def kept_connection_quits_when_idle(s):
+    DNS.add("idle.test", "A", "127.0.0.10")
+    d = sink(10)
+    c = Client(s)
+    try:
+        assert c.deliver("demo@example.test", ["a@idle.test"])[0]["v"] == "K"
+        assert not d.sessions[0].closed
+        assert s.wait_for(lambda: d.sessions[0].closed, int(ENV["PH_REMOTE_REUSE_IDLE"]) + 5), "still open"
+        assert ("C", b"QUIT") in d.sessions[0].transcript
+        assert c.deliver("demo@example.test", ["b@idle.test"])[0]["v"] == "K"   # and queued's connection lives on
+        assert d.connections == 2
+    finally:
+        c.close()
+        d.stop()
+
+
+@phtest.case
+def more_than_100_recipients_split_into_transactions(s):
+    DNS.add("many.test", "A", "127.0.0.10")
+    d = sink(10)
+    rcpts = ["u%03d@many.test" % i for i in range(150)]
+    try:
+        r = deliver(s, "demo@example.test", rcpts)
+        assert r and len(r) == 150 and all(v["v"] == "K" for v in r), r
+        assert d.connections == 1 and [len(m.rcpts) for m in d.messages] == [100, 50], [len(m.rcpts) for m in d.messages]
+        assert [a for m in d.messages for a, _ in m.rcpts] == rcpts
+    finally:
+        d.stop()
+
+
+@phtest.case
 def mail_loop_to_ourselves_bounces(s):
     # a relay map entry that points back at our own listener
     with configfile(s, "postfix-relaymap.cf", "@loop.test [127.0.0.1]:%d\n" % s.port("smtp")):
@@ -652,6 +712,16 @@ def default_relay_host_with_mx_lookup(s):
 
 
 # ---- the protocol with queued
+
+@phtest.case
+def peer_other_than_queued_is_refused(s):
+    probe = ("import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(10); "
+             "s.connect(%r); print(repr(s.recv(1)))" % (s.env["PH_RUN_DIR"] + "/remote.sock"))
+    r = subprocess.run(["s6-setuidgid", "nobody", "/usr/bin/python3", "-c", probe],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert r.stdout.strip() == "b''", r.stdout
+    assert log_has(s, r"event=refused euid=65534 reason=\"peer uid not allowed\"")
+
 
 @phtest.case
 def request_with_two_domains_is_a_protocol_error(s):
