@@ -230,11 +230,12 @@ int remote_session (remote_ctx *x, remote_addr const *a, remote_fail *f)
   r = hello(x, f) ;
   if (r <= 0) return r ;
 
-   /* TODO(tls): opportunistic STARTTLS goes here, through a client-side
-      UCSPI-TLS helper (the tlsd manner: we never link libssl), then
-      EHLO again (RFC 3207 4.2). Until that helper exists, sessions stay
-      in clear text, AUTH is refused unless allowed for a loopback
-      relay, and REQUIRETLS mail is bounced before any connection. */
+   /* STARTTLS belongs here, once there is a client-side UCSPI-TLS
+      helper in the tlsd manner (we never link libssl): hand it the
+      socket, read and write through its pipes, EHLO again (RFC 3207
+      4.2). There is none yet, so sessions stay in clear text, AUTH is
+      only sent to a loopback relay allowed by PH_RELAY_AUTH_INSECURE,
+      and REQUIRETLS mail is bounced before any connection. */
 
   if (x->route.relay && x->route.auth)
   {
