@@ -11,34 +11,9 @@ import time
 
 import phtest
 from queuelib import inject, wait_log, Scripted
+from queuelib_dsn import DEMO, body, count, next_message, report, inject_with_params
 
-DEMO = "demo@example.test"
 POSTMASTER = "pm@remote.test"
-
-
-def body(subject, text="the body text\n"):
-    return ("Received: from test\nFrom: <demo@example.test>\nSubject: %s\nMessage-ID: <%s@test>\n\n%s"
-            % (subject, subject.replace(" ", "."), text)).encode()
-
-
-def count(s):
-    return len(s.messages(DEMO))
-
-
-def next_message(s, before, timeout=30):
-    assert s.wait_for(lambda: count(s) > before, timeout), "nothing new in %s" % DEMO
-    return email.message_from_bytes(s.messages(DEMO)[before].read_bytes(), policy=email.policy.default)
-
-
-def report(m):
-    """The three parts of a multipart/report: text, status blocks, returned."""
-    assert m.get_content_type() == "multipart/report", m.get_content_type()
-    assert m.get_param("report-type") == "delivery-status", m["Content-Type"]
-    parts = m.get_payload()
-    assert parts[0].get_content_type() == "text/plain", parts[0].get_content_type()
-    assert parts[1].get_content_type() == "message/delivery-status", parts[1].get_content_type()
-    blocks = parts[1].get_payload()
-    return parts, blocks[0], blocks[1:]
 
 
 def field(request, name):
@@ -91,25 +66,6 @@ def remote_failure_bounces_rfc3464(s):
     log = s.log("queued")
     assert re.search(r"event=bounce qid=%s rcpt=bob@remote.test from=demo@example.test dsn=\w+ to=demo@example.test" % qid, log)
     assert re.search(r"event=delivered qid=%s rcpt=carol@remote.test" % qid, log)
-
-
-def inject_with_params(s, sender, rcpt_params, msg, mail_params=()):
-    """rcpt_params: [(address, [N params])]: the N records right after their T."""
-    from queuelib import Injector, ns, message
-    env = ns(b"F" + sender.encode())
-    for r, params in rcpt_params:
-        env += ns(b"T" + r.encode())
-        for p in params:
-            env += ns(b"N" + p.encode())
-    for p in mail_params:
-        env += ns(b"M" + p.encode())
-    env += ns(b"")
-    c = Injector(s)
-    try:
-        c.send(env + message(msg))
-        return c.answer()
-    finally:
-        c.close()
 
 
 @phtest.case
