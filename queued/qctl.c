@@ -23,6 +23,7 @@
 #include "queued/qdir.h"
 #include "queued/qmsg.h"
 #include "queued/qpool.h"
+#include "queued/qroute.h"
 #include "queued/qsched.h"
 #include "queued/qctl.h"
 
@@ -135,15 +136,23 @@ static int put_msg (stralloc *sa, qmsg const *m)
 static char const *const rstates[] = { "pending", "active", "delivered", "failed" } ;
 static char const *const routes[] = { "", "local", "remote" } ;
 
-static int put_rcpt (stralloc *sa, qmsg const *m, size_t i)
+static int put_rcpt (stralloc *sa, qmsg const *m, size_t i, int lookup)
 {
   qrcpt const *r = qmsg_rcpt(m, i) ;
+  unsigned int route = r->route ;
+  /* show: where it would go now (the route is looked up again at each
+   * attempt, so a deferred recipient has none remembered). */
+  if (lookup && route == QROUTE_UNKNOWN && r->state == QRCPT_PENDING)
+  {
+    int rt = qroute_classify(qmsg_addr(m, i)) ;
+    if (rt > 0) route = (unsigned int)rt ;
+  }
   unsigned char nb = qmsg_notify(m, i) ;
   int isaddr = 0 ;
   char const *orcpt = qmsg_orcpt(m, i, &isaddr) ;
   if (!stralloc_cats(sa, "R\t") || !stralloc_cats(sa, rstates[r->state & 3])
    || !stralloc_catb(sa, "\t", 1) || !put_u64(sa, r->state == QRCPT_PENDING ? secs_until(&r->due) : 0)
-   || !stralloc_catb(sa, "\t", 1) || !stralloc_cats(sa, routes[r->route % 3])
+   || !stralloc_catb(sa, "\t", 1) || !stralloc_cats(sa, routes[route % 3])
    || !stralloc_catb(sa, "\t", 1) || !put_value(sa, qmsg_addr(m, i))
    || !stralloc_catb(sa, "\t", 1)) return 0 ;
   if (nb & QNOTIFY_NEVER) { if (!stralloc_cats(sa, "NEVER")) return 0 ; }
@@ -187,7 +196,7 @@ static int do_list (stralloc *sa)
     for (size_t i = 0 ; i < qmsg_nrcpt(m) ; i++)
     {
       unsigned char st = qmsg_rcpt(m, i)->state ;
-      if ((st == QRCPT_PENDING || st == QRCPT_INFLIGHT) && !put_rcpt(sa, m, i)) { free(v) ; return 0 ; }
+      if ((st == QRCPT_PENDING || st == QRCPT_INFLIGHT) && !put_rcpt(sa, m, i, 0)) { free(v) ; return 0 ; }
     }
     shown++ ;
   }
@@ -252,7 +261,7 @@ static int do_show (stralloc *sa, qmsg const *m)
   fmt[uint64_fmt(fmt, secs_until(&m->expire))] = 0 ;
   if (!put_env(sa, "expires-in", fmt)) return 0 ;
   for (size_t i = 0 ; i < qmsg_nrcpt(m) ; i++)
-    if (!put_rcpt(sa, m, i)) return 0 ;
+    if (!put_rcpt(sa, m, i, 1)) return 0 ;
   if (!put_header(sa, m)) return 0 ;
   return stralloc_cats(sa, "ok\t") && stralloc_cats(sa, m->qid) && stralloc_catb(sa, "\n", 1) ;
 }
