@@ -9,15 +9,13 @@ docs/internals.md, "Routing and remote.sock", is the contract under test."""
 
 import os
 import re
-import secrets
 import socket
-import struct
 import subprocess
-import tempfile
 import time
 
 import dnsserver
 import phtest
+import remoteclient
 import smtpsink
 
 SINK_PORT = phtest.free_port()
@@ -40,96 +38,17 @@ ENV = {
 MSG = b"From: demo@example.test\nTo: x@remote.test\nSubject: test\n\nbody\n"
 
 
-def qid():
-    return secrets.token_hex(8)
+message_fd = remoteclient.message_fd
+qid = remoteclient.qid
 
 
-def message_fd(message):
-    fd, path = tempfile.mkstemp(prefix="remote-msg.")
-    os.write(fd, message)
-    os.close(fd)
-    rfd = os.open(path, os.O_RDONLY)
-    os.unlink(path)
-    os.lseek(rfd, 0, os.SEEK_END)   # deliverd-remote must pread from 0
-    return rfd
-
-
-class Client:
-    def __init__(self, s):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(60)
-        self.sock.connect(s.env["PH_RUN_DIR"] + "/remote.sock")
-
-    def send(self, fields, fds=()):
-        body = b"".join(f + b"\0" for f in fields)
-        data = struct.pack(">IH", len(body), len(fds)) + body
-        if fds:
-            n = socket.send_fds(self.sock, [data], list(fds))
-            self.sock.sendall(data[n:])
-        else:
-            self.sock.sendall(data)
-
-    def _exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-
-    def reply(self):
-        """One dict per verdict: {"v": "K", "text": ..., "x": {key: value}}."""
-        hdr = self._exact(6)
-        if hdr is None:
-            return None
-        length, nfds = struct.unpack(">IH", hdr)
-        assert nfds == 0
-        body = self._exact(length)
-        assert body is not None and body.endswith(b"\0"), body
-        out, x = [], {}
-        for f in body[:-1].split(b"\0"):
-            f = f.decode()
-            if f[0] == "X":
-                k, _, v = f.partition("=")
-                x[k] = v
-            else:
-                assert f[0] in "KZD", f
-                out.append({"v": f[0], "text": f[1:], "x": x})
-                x = {}
-        assert not x, "X fields after the last verdict"
-        return out
-
-    def deliver(self, sender, rcpts, message=MSG, extra=(), rcpt_extra=None):
-        fields = [b"I" + qid().encode(), b"F" + sender.encode()]
-        for r in rcpts:
-            fields.append(b"T" + r.encode())
-            for e in (rcpt_extra or {}).get(r, ()):
-                fields.append(e.encode())
-        fields += [e.encode() for e in extra]
-        fd = message_fd(message)
-        try:
-            self.send(fields, [fd])
-        finally:
-            os.close(fd)
-        return self.reply()
-
-    def closed(self):
-        try:
-            return self.sock.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        self.sock.close()
+class Client(remoteclient.Client):
+    def deliver(self, sender, rcpts, message=MSG, **kw):
+        return super().deliver(sender, rcpts, message, **kw)
 
 
 def deliver(s, sender, rcpts, message=MSG, **kw):
-    c = Client(s)
-    try:
-        return c.deliver(sender, rcpts, message, **kw)
-    finally:
-        c.close()
+    return remoteclient.deliver(s, sender, rcpts, message, **kw)
 
 
 def sink(n, **kw):
