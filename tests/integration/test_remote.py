@@ -630,6 +630,32 @@ def default_relay_host_with_mx_lookup(s):
         d.stop()
 
 
+# ---- the whole path: sendmail -> queued -> remote.sock -> the sink
+
+@phtest.case
+def queued_mail_reaches_the_remote_mx(s):
+    DNS.add("e2e.test", "MX", "10 mx.e2e.test.")
+    DNS.add("mx.e2e.test", "A", "127.0.0.16")
+    d = sink(16)
+    try:
+        env = dict(os.environ)
+        env.update({k: v for k, v in s.env.items() if k.startswith("PH_")})
+        r = subprocess.run([str(s.bin / "sendmail"), "-f", "demo@example.test", "-N", "failure",
+                            "a@e2e.test", "b@e2e.test"],
+                           input=b"Subject: out\n\n.dot\nhello\n", env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        assert r.returncode == 0, r.stdout
+        msgs = d.wait_messages(1, timeout=30)
+        assert msgs, s.log("queued")[-2000:]
+        m = msgs[0]
+        assert m.mail_from == "demo@example.test" and sorted(a for a, _ in m.rcpts) == ["a@e2e.test", "b@e2e.test"], m
+        assert all("NOTIFY=FAILURE" in p for _, p in m.rcpts), m.rcpts
+        assert m.data.endswith(b"\r\n\r\n.dot\r\nhello\r\n") and b"\r\n..dot\r\n" in m.raw, m.raw
+        assert log_has(s, r"event=sent qid=\w+ rcpt=a@e2e.test relay=mx.e2e.test\[127.0.0.16\]")
+    finally:
+        d.stop()
+
+
 # ---- the protocol with queued
 
 @phtest.case
