@@ -773,6 +773,35 @@ def starttls_pipelined_plaintext_discarded(s):
     assert log_has(s, r"event=starttls ip=127\.0\.0\.1 proto=\S+ cipher=\S+ (sni=\S+ )?discarded=\d+")
 
 
+@phtest.case
+def processes_under_their_uids(s):
+    """tcpd -R keeps root (tlsd must open the keys); the TLS engine runs
+    as phtls and smtpd as phsmtpd, during a session in TLS."""
+    import pwd
+    c = greeted(s)
+    c.expect("STARTTLS", "220")
+    starttls(c)
+    c.expect("EHLO client.test", "250")
+    seen = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = [a.decode(errors="replace") for a in
+                    open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0") if a]
+            status = open("/proc/%s/status" % pid).read()
+        except OSError:
+            continue
+        if not argv or not argv[0].startswith(str(s.bin) + "/"):
+            continue
+        uid = int(re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).group(1))
+        seen.setdefault(argv[0].rsplit("/", 1)[1], set()).add(pwd.getpwuid(uid).pw_name)
+    c.expect("QUIT", "221")
+    assert seen.get("smtpd") == {"phsmtpd"}, seen
+    assert seen.get("tlsd") == {"phtls"}, seen       # the engine; the parent became smtpd
+    assert seen.get("tcpd") == {"root"}, seen
+
+
 # ---- a second suite with small limits
 
 _small = None
