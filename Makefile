@@ -64,7 +64,7 @@ $(foreach t,$(BIN_TARGETS),$(eval $(call bin_rule,$(t))))
 # Unit tests link every library a common/ module may need.
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lcrypt -lssl -lcrypto $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lcrypt -lssl -lcrypto -lunbound $(LDLIBS_ALL)
 
 unit: $(UNIT_BINS)
 
