@@ -7,8 +7,6 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/error.h>
-#include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
 #include "common/lineio.h"
@@ -20,32 +18,6 @@
  * tlsd is asked, and from the 'Y' on, every byte the client sends goes
  * to tlsd's handshake, where plaintext is a protocol error; nothing
  * reaches the program except through the new pipes. */
-
-/* Reads the report until EOF (tlsd shuts the socket down after it) or
- * the deadline. Returns its length, or -1 with errno. */
-static ssize_t read_report (int ctl, char *buf, size_t max, tain const *deadline)
-{
-  size_t len = 0 ;
-  if (ndelay_on(ctl) < 0) return -1 ;
-  for (;;)
-  {
-    iopause_fd x = { .fd = ctl, .events = IOPAUSE_READ, .revents = 0 } ;
-    ssize_t r = fd_read(ctl, buf + len, max - len) ;
-    if (r > 0)
-    {
-      len += (size_t)r ;
-      if (len == max) return (errno = EPROTO, -1) ;
-      continue ;
-    }
-    if (!r) return (ssize_t)len ;
-    if (errno == ECONNRESET) return (ssize_t)len ;  /* the engine died: same as EOF */
-    if (!error_isagain(errno)) return -1 ;
-    tain_now_g() ;
-    r = iopause_g(&x, 1, deadline) ;
-    if (r < 0) return -1 ;
-    if (!r) return (errno = ETIMEDOUT, -1) ;
-  }
-}
 
 static void reset (buffer *b, int fd)
 {
@@ -70,7 +42,7 @@ int ucspitls_start (buffer *in, buffer *out, ucspitls_info *info, tain const *de
     if (errno == EPIPE || errno == ECONNRESET) errno = ECONNREFUSED ;
     return 0 ;
   }
-  len = read_report(ctl, report, sizeof(report), deadline) ;
+  len = ucspitls_readall(ctl, report, sizeof(report), deadline) ;
   if (len < 0) return 0 ;
   if (!len) return (errno = ECONNREFUSED, 0) ;
   if (!ucspitls_parse(report, (size_t)len, info)) return 0 ;

@@ -22,3 +22,6 @@ UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
 # common library and, where a harness needs a program's private objects,
 # the objects listed in tests/fuzz/deps/NAME.
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
+
+# The client side of TLS (tlsd/README.md, "tlsc"), run by deliverd-remote.
+BIN_TARGETS += tlsd/tlsc

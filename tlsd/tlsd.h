@@ -56,7 +56,8 @@ struct tlsd_conf_s
   unsigned char ticketkey[TLSD_TICKETKEY_LEN] ;
 } ;
 
-/* The client's address for log lines. */
+/* The peer's address for log lines (the client for tlsd, the server
+ * for tlsc). */
 extern char const *tlsd_ip ;
 
 /* tlsd_conf.c: reads the settings and opens the files (as root). */
@@ -87,12 +88,16 @@ extern int tlsd_cert_install (SSL *, tlsd_keyfiles const *, unsigned int n, int 
 /* tlsd_drop.c: drops to uid/gid (refusing root), checks the drop. */
 extern void tlsd_drop (uid_t uid, gid_t gid, int hasids) ;
 
-/* tlsd_handshake.c: SSL_accept on the non-blocking fd before the
- * deadline. 1 ok, 0 failed (errno ETIMEDOUT or EPROTO; logged). */
+/* tlsd_handshake.c: SSL_accept (server method) or SSL_connect (client
+ * method: tlsc) on the non-blocking fd before the deadline. 1 ok, 0
+ * failed (errno ETIMEDOUT or EPROTO; logged). */
 extern int tlsd_handshake (SSL *, int fd, tain const *deadline) ;
 
 /* tlsd_report.c: the text0 parameter block and the event=tls line. */
 extern size_t tlsd_report (SSL *, char *buf, size_t max) ;
+/* Appends the record name=value\0 at buf + w if it fits in max; returns
+ * the new length (w unchanged when it does not fit). */
+extern size_t tlsd_report_add (char *buf, size_t max, size_t w, char const *name, char const *value) ;
 extern void tlsd_log_handshake (SSL *) ;
 extern void tlsd_log_fail (char const *reason) ;
 extern void tlsd_log_config (char const *reason, char const *file) ;

@@ -11,10 +11,11 @@
 
 #include "tlsd.h"
 
-/* The server side of the handshake on a non-blocking socket, waiting
- * only for what OpenSSL says it needs, and never past the deadline: a
- * client that sends half a ClientHello and stalls costs one process for
- * at most that long. */
+/* The handshake on a non-blocking socket, waiting only for what OpenSSL
+ * says it needs, and never past the deadline: a peer that sends half a
+ * hello and stalls costs one process for at most that long. The side
+ * comes from the SSL object's method: tlsd's engine accepts (server),
+ * tlsc connects (client). */
 
 int tlsd_handshake (SSL *ssl, int fd, tain const *deadline)
 {
@@ -24,7 +25,7 @@ int tlsd_handshake (SSL *ssl, int fd, tain const *deadline)
     int r ;
     ERR_clear_error() ;
     errno = 0 ;
-    r = SSL_accept(ssl) ;
+    r = SSL_is_server(ssl) ? SSL_accept(ssl) : SSL_connect(ssl) ;
     if (r == 1) return 1 ;
     switch (SSL_get_error(ssl, r))
     {
@@ -32,7 +33,7 @@ int tlsd_handshake (SSL *ssl, int fd, tain const *deadline)
       case SSL_ERROR_WANT_WRITE : x.events = IOPAUSE_WRITE ; break ;
       case SSL_ERROR_SYSCALL :
         if (ERR_peek_error()) tlsd_log_fail(tlsd_ssl_reason()) ;
-        else tlsd_log_fail(errno ? strerror(errno) : "client closed the connection") ;
+        else tlsd_log_fail(errno ? strerror(errno) : SSL_is_server(ssl) ? "client closed the connection" : "server closed the connection") ;
         return (errno = EPROTO, 0) ;
       default :
         tlsd_log_fail(tlsd_ssl_reason()) ;

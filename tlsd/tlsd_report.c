@@ -19,7 +19,7 @@ static int servername (SSL *ssl, char *out)
   return s && tlsd_name_valid(s, out) ;
 }
 
-static size_t addvar (char *buf, size_t max, size_t w, char const *name, char const *value)
+size_t tlsd_report_add (char *buf, size_t max, size_t w, char const *name, char const *value)
 {
   size_t n = strlen(name) ;
   size_t m = strlen(value) ;
@@ -37,9 +37,9 @@ size_t tlsd_report (SSL *ssl, char *buf, size_t max)
 {
   char name[TLSD_NAME_MAX + 1] ;
   size_t w = 0 ;
-  w = addvar(buf, max, w, "SSL_PROTOCOL", SSL_get_version(ssl)) ;
-  w = addvar(buf, max, w, "SSL_CIPHER", SSL_get_cipher_name(ssl)) ;
-  if (servername(ssl, name)) w = addvar(buf, max, w, "SSL_TLS_SNI_SERVERNAME", name) ;
+  w = tlsd_report_add(buf, max, w, "SSL_PROTOCOL", SSL_get_version(ssl)) ;
+  w = tlsd_report_add(buf, max, w, "SSL_CIPHER", SSL_get_cipher_name(ssl)) ;
+  if (servername(ssl, name)) w = tlsd_report_add(buf, max, w, "SSL_TLS_SNI_SERVERNAME", name) ;
   return w ;
 }
 
