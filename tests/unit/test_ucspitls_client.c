@@ -6,7 +6,8 @@
  * by PH_TLSC), which checks the fds and arguments it is given and then
  * plays one of tlsc's outcomes.
  *
- * "test_ucspitls_client client ip port servername [verify] [quiet]" is
+ * "test_ucspitls_client client ip port servername [verify] [quiet]
+ * [deadline=ms]" is
  * also the caller that tests/integration/test_tlsc.py runs against the
  * real tlsc: it connects, calls ucspitls_client_start(), prints one
  * line ("TLS ok proto=.. cipher=.. verified=0|1 error=<..> cn=<..>" or
@@ -419,21 +420,24 @@ static int client (int argc, char const *const *argv)
   ucspitls_client c = UCSPITLS_CLIENT_ZERO ;
   ucspitls_info info ;
   unsigned int flags = 0 ;
+  unsigned int ms = 20000 ;
   uint16_t port ;
   ip46 ip ;
   int fd ;
   tain d ;
-  if (argc < 5 || !ip46_scan(argv[2], &ip) || !uint160_scan(argv[3], &port)) die("usage: client ip port servername [verify] [quiet]") ;
+  if (argc < 5 || !ip46_scan(argv[2], &ip) || !uint160_scan(argv[3], &port)) die("usage: client ip port servername [verify] [quiet] [deadline=ms]") ;
   for (int i = 5 ; i < argc ; i++)
   {
     if (!strcmp(argv[i], "verify")) flags |= UCSPITLS_CLIENT_VERIFY ;
     else if (!strcmp(argv[i], "quiet")) flags |= UCSPITLS_CLIENT_QUIET ;
+    else if (!strncmp(argv[i], "deadline=", 9) && uint0_scan(argv[i] + 9, &ms)) ;
+    else die("unknown client option") ;
   }
   fd = socket_tcp46_nbcoe(ip46_is6(&ip)) ;
   if (fd < 0) die("socket") ;
   deadline_in(&d, 10000) ;
   if (!(ip46_is6(&ip) ? socket_deadlineconnstamp6_g(fd, ip.ip, port, &d) : socket_deadlineconnstamp4_g(fd, ip.ip, port, &d))) die("connect") ;
-  deadline_in(&d, 20000) ;
+  deadline_in(&d, ms) ;
   if (!ucspitls_client_start(fd, argv[4], flags, &c, &info, &d))
   {
     printf("TLS fail errno=%s error=<%s>\n", errname(errno), c.verify_error) ;
