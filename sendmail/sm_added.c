@@ -6,6 +6,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
+#include "common/rfc5322date.h"
 #include "sendmail.h"
 
 /* The headers sendmail writes itself. Names from outside (the login
@@ -21,6 +22,13 @@ static int cat_clean (stralloc *sa, char const *s)
     if (!stralloc_catb(sa, ok ? &c : "?", 1)) return 0 ;
   }
   return 1 ;
+}
+
+/* RFC 5322 3.3, the formatter smtpd and submitd use too. */
+int sm_date (stralloc *sa, time_t t)
+{
+  char d[RFC5322DATE_FMT] ;
+  return stralloc_catb(sa, d, rfc5322date_fmt(d, t)) ;
 }
 
 /* RFC 5322 3.6.7 trace field; "from local user" is made of words, which

@@ -5,44 +5,8 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
+#include "common/rfc5322date.h"
 #include "smtp_received.h"
-
-static char const *const days[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" } ;
-static char const *const months[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" } ;
-
-static size_t two (char *s, unsigned int u)
-{
-  s[0] = '0' + (u / 10) % 10 ;
-  s[1] = '0' + u % 10 ;
-  return 2 ;
-}
-
-size_t smtp_rfc5322_date (char *s, time_t t)
-{
-  struct tm tm ;
-  size_t n = 0 ;
-  long off ;
-  if (!localtime_r(&t, &tm)) return 0 ;
-  if (tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) return 0 ;
-  memcpy(s + n, days[tm.tm_wday], 3) ; n += 3 ;
-  s[n++] = ',' ; s[n++] = ' ' ;
-  n += uint_fmt(s + n, (unsigned int)tm.tm_mday) ;
-  s[n++] = ' ' ;
-  memcpy(s + n, months[tm.tm_mon], 3) ; n += 3 ;
-  s[n++] = ' ' ;
-  n += uint_fmt(s + n, (unsigned int)(tm.tm_year + 1900)) ;
-  s[n++] = ' ' ;
-  n += two(s + n, (unsigned int)tm.tm_hour) ; s[n++] = ':' ;
-  n += two(s + n, (unsigned int)tm.tm_min) ; s[n++] = ':' ;
-  n += two(s + n, (unsigned int)tm.tm_sec) ;
-  s[n++] = ' ' ;
-  off = tm.tm_gmtoff / 60 ;
-  s[n++] = off < 0 ? '-' : '+' ;
-  if (off < 0) off = -off ;
-  n += two(s + n, (unsigned int)(off / 60)) ;
-  n += two(s + n, (unsigned int)(off % 60)) ;
-  return n ;
-}
 
 /* Host names and addresses come from the environment and from DNS:
  * keep only what a domain or an address may hold, so nothing can break
@@ -60,10 +24,9 @@ static int cats_clean (stralloc *sa, char const *s)
 
 int smtp_received_build (stralloc *sa, smtp_received const *r)
 {
-  char date[40] ;
-  size_t datelen = smtp_rfc5322_date(date, r->when) ;
+  char date[RFC5322DATE_FMT] ;
+  size_t datelen = rfc5322date_fmt(date, r->when) ;
   size_t base = sa->len ;
-  if (!datelen) memcpy(date, "Thu, 1 Jan 1970 00:00:00 +0000", (datelen = 30)) ;
   if (!stralloc_cats(sa, "Received: from ")
    || !stralloc_cats(sa, r->helo)
    || !stralloc_cats(sa, " (")

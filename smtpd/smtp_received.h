@@ -42,9 +42,4 @@ struct smtp_received_s
 /* Appends the header to sa. Returns 1, or 0 on allocation failure. */
 extern int smtp_received_build (stralloc *sa, smtp_received const *r) ;
 
-/* Formats t as an RFC 5322 3.3 date-time in local time, with its numeric
- * zone ("Tue, 1 Jul 2003 10:52:37 +0200"). s needs 40 bytes; returns the
- * length, 0 if the time cannot be converted. */
-extern size_t smtp_rfc5322_date (char *s, time_t t) ;
-
 #endif
