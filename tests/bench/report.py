@@ -50,8 +50,8 @@ def render(res):
             out.append("%-9s %s" % (name + ":", res["servers"][name]))
     out.append("")
     out.append("Throughput, messages/s end to end (smtp-source start -> last file in new/),")
-    out.append("one connection per message; median of %d run(s) [min-max]; CPU = server ms/message"
-               % res["repeat"])
+    out.append("one connection per message; ~%gs runs, median of %d [min-max]; CPU = server ms/message"
+               % (res["seconds"], res["repeat"]))
     out.append("sessions  size     posthaste            Postfix              ratio  CPU ph/pf")
     notes = []
     for (sessions, size), cell in sorted(res["throughput"].items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -87,6 +87,8 @@ def render(res):
             out.append("ratio posthaste/Postfix: median %.2fx, p99 %.2fx"
                        % (lat[PH]["median"] / lat[PF]["median"], lat[PH]["p99"] / lat[PF]["p99"]))
     out.append("")
+    if res.get("error"):
+        out.append("RUN ABORTED: %s" % res["error"])
     out.append("targets: " + "; ".join(_targets(res)))
     out.append("whole run: %.0f s" % res["elapsed"])
     return "\n".join(out)

@@ -5,6 +5,7 @@
   t.new_dir()    demo@example.test's Maildir new/ (may not exist yet)
   t.root_pid()   the process whose tree is the whole server (CPU, strace)
   t.components() {label: pid} subtrees whose CPU is reported separately
+  t.alive()      still running with its state in place
   t.stop()       stop every process it started; t.remove() its files
 
 posthaste is the real suite as the tests start it (tests/lib/phtest.py).
@@ -12,9 +13,11 @@ Postfix is a private instance (pfinstance.py). Both keep their state
 under /tmp, so on the same filesystem.
 """
 
+import os
 import pathlib
 import shutil
 import sys
+import tempfile
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "tests" / "lib"))
@@ -33,6 +36,14 @@ class Posthaste:
         # per-client limit (default 20) above the 50 sessions we run, as
         # Postfix exempts $mynetworks from its per-client limits.
         self.suite = phtest.Suite(extra_env={"PH_SMTP_MAXCONN_IP": "100"})
+        # Our own prefix rather than phtest's: a clean-up of stale
+        # /tmp/phtest.* directories by a concurrent test session must not
+        # remove the state of a suite being measured.
+        os.rmdir(self.suite.tmp)
+        self.suite.tmp = pathlib.Path(tempfile.mkdtemp(prefix="phbench-posthaste.", dir="/tmp"))
+        os.chmod(self.suite.tmp, 0o755)
+        self.suite.state = self.suite.tmp / "state"
+        self.suite.bin = self.suite.state / "bin"
         self.port = self.suite.port("smtp")
         self.dir = self.suite.tmp
 
@@ -42,6 +53,10 @@ class Posthaste:
 
     def new_dir(self):
         return self.suite.maildir(ADDRESS) / "new"
+
+    def alive(self):
+        sv = self.suite.svscan
+        return sv is not None and sv.poll() is None and (self.suite.state / "service").is_dir()
 
     def root_pid(self):
         return self.suite.svscan.pid if self.suite.svscan else 0
@@ -81,6 +96,10 @@ class Postfix:
 
     def new_dir(self):
         return self.pf.maildir() / "new"
+
+    def alive(self):
+        pid = self.pf.master_pid()
+        return pid > 0 and os.path.exists("/proc/%d" % pid) and self.pf.etc.is_dir()
 
     def root_pid(self):
         return self.pf.master_pid()

@@ -20,6 +20,7 @@ from smtpclient import RECIPIENT, SENDER
 
 POLL = 0.01
 STALL = 60.0          # seconds without a new file before giving up
+STALL_AFTER = 15.0    # the same once smtp-source has exited
 
 
 def clear(new_dir):
@@ -45,6 +46,8 @@ def count(new_dir):
 
 
 def run(target, sessions, size, messages):
+    if not target.alive():
+        raise RuntimeError("%s is not running any more (or its state directory is gone)" % target.name)
     new = target.new_dir()
     clear(new)
     err = tempfile.TemporaryFile(prefix="phbench-source.", dir="/tmp")
@@ -72,7 +75,7 @@ def run(target, sessions, size, messages):
                 expected = messages - refused
             if source_done is not None and n >= expected:
                 break
-            if now - last_change > STALL:
+            if now - last_change > (STALL if source_done is None else STALL_AFTER):
                 break
             time.sleep(POLL)
         t_end = time.monotonic()
