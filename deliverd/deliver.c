@@ -241,6 +241,19 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
 
   d = genalloc_s(rcptdest, &ctx->dests) ;
   n = genalloc_len(rcptdest, &ctx->dests) ;
+
+   /* lmtpd has no queue to hand a forward to. It refuses such a
+      recipient at RCPT already; this catches the maps changing between
+      RCPT and DATA, before a single copy is written, so that nothing is
+      half delivered. RFC 3463 X.3.5: not configured to take it. */
+  if (ctx->noforward)
+    for (size_t i = 0 ; i < n ; i++)
+      if (d[i].kind == RCPT_REMOTE)
+      {
+        log_outcome("failed", req, ctx->storage.s + d[i].addr, 0, 0, "alias forwards outside the local domains and this delivery agent cannot forward") ;
+        return reply_put(reply, 'D', "5.3.5 alias forwards outside the local domains: not deliverable here", 0) ;
+      }
+
   for (size_t i = 0 ; i < n ; i++)
   {
     if (d[i].kind != RCPT_LOCAL) continue ;

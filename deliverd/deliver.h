@@ -4,7 +4,8 @@
 #define POSTHASTE_DELIVERD_DELIVER_H
 
 /* One delivery request: resolve the recipient, write each local copy,
- * build the reply for queued. */
+ * build the reply for queued. Shared by deliverd (requests from queued)
+ * and lmtpd (one call per LMTP recipient), which reads the same reply. */
 
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
@@ -19,6 +20,7 @@ struct deliverctx_s
   int rootfd ;          /* PH_MAILROOT */
   char const *host ;    /* escaped for Maildir names */
   int tag_to_folder ;   /* PH_TAG_TO_FOLDER: may a +tag select a folder? */
+  int noforward ;       /* no way to forward (lmtpd): an alias target outside makes the recipient fail, before any copy is written */
    /* work space, reused from request to request */
   genalloc dests ;      /* rcptdest */
   stralloc storage ;
@@ -28,7 +30,7 @@ struct deliverctx_s
   stralloc folder ;
   stralloc where ;
 } ;
-#define DELIVERCTX_ZERO { .maps = RCPTMAPS_ZERO, .rootfd = -1, .host = 0, .tag_to_folder = 0, .dests = GENALLOC_ZERO, .storage = STRALLOC_ZERO, .unknown = STRALLOC_ZERO, .header = STRALLOC_ZERO, .added = STRALLOC_ZERO, .folder = STRALLOC_ZERO, .where = STRALLOC_ZERO }
+#define DELIVERCTX_ZERO { .maps = RCPTMAPS_ZERO, .rootfd = -1, .host = 0, .tag_to_folder = 0, .noforward = 0, .dests = GENALLOC_ZERO, .storage = STRALLOC_ZERO, .unknown = STRALLOC_ZERO, .header = STRALLOC_ZERO, .added = STRALLOC_ZERO, .folder = STRALLOC_ZERO, .where = STRALLOC_ZERO }
 
 /* Handles req, the message being msgfd (read with pread only), and puts
  * the reply body (text0: R<addr>* then one K, Z or D) in *reply. Every
