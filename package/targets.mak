@@ -25,3 +25,6 @@ FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 
 # The client side of TLS (tlsd/README.md, "tlsc"), run by deliverd-remote.
 BIN_TARGETS += tlsd/tlsc
+
+# The LMTP server (deliverd/README-lmtp.md): an MTA in front delivers into our Maildirs.
+BIN_TARGETS += deliverd/lmtpd

@@ -1,0 +1,213 @@
+/* ISC license. */
+
+/* lmtpd: an RFC 2033 LMTP server delivering into posthaste's Maildirs,
+ * so that an MTA in front (Postfix: virtual_transport = lmtp:unix:...)
+ * hands mail over as it would to Dovecot's LMTP. One process per
+ * connection, UCSPI: the client on fds 0 and 1, under
+ *   s6-envuidgid vmail s6-ipcserver -U ... $PH_RUN_DIR/lmtp.sock lmtpd
+ * or, when PH_LMTP_PORT is set, s6-envuidgid vmail tcpd -U ip port lmtpd.
+ *
+ * Security. It runs as vmail, the owner of every mailbox, and refuses to
+ * run as root (mail must belong to the Maildir owner, and a bug must not
+ * have the whole system to write to). The socket is world-writable by
+ * default, so any local user may deliver mail, as with a local sendmail;
+ * PH_LMTP_UIDS restricts the Unix socket to the listed peer uids
+ * (IPCREMOTEEUID, from SO_PEERCRED). Everything the peer sends is
+ * untrusted: lines are bounded (2048 octets), messages by the size limit
+ * (held in an anonymous memory file), every wait by a deadline, and bad
+ * input gets a protocol error. It trusts the recipient maps written by
+ * mailctl, but never a Maildir path that leaves PH_MAILROOT. It writes
+ * only below PH_MAILROOT (tmp/ and new/ of Maildirs, missing Maildirs and
+ * folders), never following a symlink there. It relays nothing: a
+ * recipient that is not a local mailbox is refused. A compromise gives
+ * the vmail uid: every mailbox's contents, read and write; not the queue,
+ * the passwords or the keys. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/maildir.h"
+#include "common/rcpt.h"
+#include "deliver.h"
+#include "lmtp.h"
+
+#define USAGE "lmtpd [ -v verbosity ]"
+#define dieusage() strerr_dieusage(100, USAGE)
+
+/* The MTA is waiting for a greeting: tell it to try later rather than
+ * leave it hanging (RFC 5321 3.8), then die as usual. */
+static void tempfail_client (void)
+{
+  static char const msg[] = "421 4.3.5 service temporarily unavailable\r\n" ;
+  allwrite(1, msg, sizeof(msg) - 1) ;
+}
+
+static void dieconfig (char const *name)
+{
+  tempfail_client() ;
+  strerr_dief3x(100, "invalid value for ", name, " in the environment or PH_ENVFILE") ;
+}
+
+static unsigned int get_uint (char const *name, unsigned int def, unsigned int min, unsigned int max)
+{
+  uint64_t u ;
+  if (!config_get_uint(name, def, &u) || u < min || u > max) dieconfig(name) ;
+  return (unsigned int)u ;
+}
+
+/* Is peer listed in PH_LMTP_UIDS (numbers separated by commas or
+ * spaces)? 1 yes, 0 no, -1 the list is malformed. */
+static int uid_listed (char const *list, char const *peer)
+{
+  uint64_t uid ;
+  if (!peer || !*peer || peer[uint64_scan(peer, &uid)]) return 0 ;
+  while (*list)
+  {
+    uint64_t u ;
+    size_t n ;
+    while (*list == ',' || *list == ' ') list++ ;
+    if (!*list) break ;
+    n = uint64_scan(list, &u) ;
+    if (!n) return -1 ;
+    if (u == uid) return 1 ;
+    list += n ;
+    if (*list && *list != ',' && *list != ' ') return -1 ;
+  }
+  return 0 ;
+}
+
+static lmtp_session session ;
+static deliverctx dctx = DELIVERCTX_ZERO ;
+
+int main (int argc, char const *const *argv)
+{
+  static lmtp_conf conf ;
+  stralloc host = STRALLOC_ZERO ;
+  stralloc peer = STRALLOC_ZERO ;
+  char const *mailroot ;
+  char const *cdbdir ;
+  char const *euid = getenv("IPCREMOTEEUID") ;
+  PROG = "lmtpd" ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "v:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'v' : if (!uint0_scan(l.arg, &log_verbosity)) dieusage() ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (argc) dieusage() ;
+
+  if (!config_init())
+  {
+    tempfail_client() ;
+    if (errno == EINVAL)
+    {
+      char fmt[UINT_FMT] ;
+      fmt[uint_fmt(fmt, config_error_line())] = 0 ;
+      strerr_dief2x(100, "syntax error in PH_ENVFILE at line ", fmt) ;
+    }
+    strerr_diefu1sys(111, "read PH_ENVFILE") ;
+  }
+
+  /* who is talking to us, for the logs and the uid check */
+  if (getenv("TCPREMOTEIP"))
+  {
+    session.ip = getenv("TCPREMOTEIP") ;
+    session.rdns = getenv("TCPREMOTEHOST") ;
+    session.peer = session.ip ;
+  }
+  else
+  {
+    if (!stralloc_cats(&peer, "uid:") || !stralloc_cats(&peer, euid ? euid : "unknown") || !stralloc_0(&peer))
+    {
+      tempfail_client() ;
+      strerr_diefu1sys(111, "allocate memory") ;
+    }
+    session.peer = peer.s ;
+  }
+  {
+    /* Only a Unix socket tells the peer's uid; over TCP, tcpd's access
+     * rules and the listening address are the fence. */
+    char const *list = config_get("PH_LMTP_UIDS") ;
+    if (list && !session.ip)
+    {
+      int r = uid_listed(list, euid) ;
+      if (r < 0) dieconfig("PH_LMTP_UIDS") ;
+      if (!r)
+      {
+        static char const msg[] = "421 4.7.0 access denied\r\n" ;
+        log_event3("refused", "peer", session.peer, "euid", euid ? euid : "unknown", "reason", "peer uid not in PH_LMTP_UIDS") ;
+        allwrite(1, msg, sizeof(msg) - 1) ;
+        return 1 ;
+      }
+    }
+  }
+  if (!geteuid())
+  {
+    tempfail_client() ;
+    strerr_dief1x(100, "refusing to run as root: run under s6-ipcserver -U (or tcpd -U) as the Maildir owner") ;
+  }
+
+  conf.hostname = config_hostname() ;
+  if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000, &conf.maxsize)) dieconfig("POSTFIX_MESSAGE_SIZE_LIMIT") ;
+  conf.maxrcpt = get_uint("PH_LMTP_MAX_RCPT", 1000, 1, 100000) ;
+  conf.maxerrors = get_uint("PH_LMTP_MAX_ERRORS", 20, 1, 100000) ;
+  /* RFC 5321 4.5.3.2 */
+  conf.tcommand = get_uint("PH_LMTP_TIMEOUT", 300, 1, 86400) ;
+  conf.tdatablock = get_uint("PH_LMTP_DATA_BLOCK_TIMEOUT", 180, 1, 86400) ;
+  conf.tdataterm = get_uint("PH_LMTP_DATA_TERM_TIMEOUT", 600, 1, 86400) ;
+  conf.tsession = get_uint("PH_LMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
+  if (!config_get_bool("PH_TAG_TO_FOLDER", 0, &dctx.tag_to_folder)) dieconfig("PH_TAG_TO_FOLDER") ;
+  /* no queue behind us to forward through: deliverd.c's R lines */
+  dctx.noforward = 1 ;
+
+  mailroot = config_get("PH_MAILROOT") ;
+  cdbdir = config_get("PH_CDB_DIR") ;
+  if (!mailroot) { tempfail_client() ; strerr_dienotset(100, "PH_MAILROOT") ; }
+  if (!cdbdir) { tempfail_client() ; strerr_dienotset(100, "PH_CDB_DIR") ; }
+  dctx.rootfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (dctx.rootfd == -1) { tempfail_client() ; strerr_diefu2sys(111, "open ", mailroot) ; }
+  if (!rcptmaps_open(&dctx.maps, cdbdir)) { tempfail_client() ; strerr_diefu2sys(111, "open the recipient maps in ", cdbdir) ; }
+  if (!maildir_host_escape(config_hostname(), &host)) { tempfail_client() ; strerr_diefu1sys(111, "escape the host name") ; }
+  dctx.host = host.s ;
+
+  /* Deadlines only work on non-blocking fds. A client that goes away
+   * must give EPIPE, not a signal; a file size limit must show as EFBIG
+   * (mailbox full), not kill us. */
+  if (ndelay_on(0) < 0 || ndelay_on(1) < 0) { tempfail_client() ; strerr_diefu1sys(111, "set the client fds non-blocking") ; }
+  if (!sig_ignore(SIGPIPE) || !sig_ignore(SIGXFSZ)) { tempfail_client() ; strerr_diefu1sys(111, "ignore SIGPIPE and SIGXFSZ") ; }
+  tain_now_set_stopwatch_g() ;
+
+  {
+    char const *ip = session.ip ;
+    char const *rdns = session.rdns ;
+    char const *who = session.peer ;
+    lmtp_session_init(&session, &conf, &dctx, 0, 1) ;
+    session.ip = ip ;
+    session.rdns = rdns ;
+    session.peer = who ;
+  }
+  lmtp_session_run(&session) ;
+}
