@@ -40,6 +40,9 @@ qid = os.environ.get("QUEUE_ID", "")
 with open(os.path.join(state, qid + ".%s.env" % os.environ.get("FILTER_STAGE")), "w") as f:
     for k in ("QUEUE_ID", "SENDER", "RECIPIENTS", "RECIPIENT_COUNT", "CLIENT_IP", "HELO", "AUTH_USER", "PROTOCOL", "DIRECTION", "FILTER_STAGE"):
         f.write("%s=%s\n" % (k, os.environ.get(k, "<unset>")))
+    fds = sorted(int(x) for x in os.listdir("/proc/self/fd"))
+    f.write("FDS=%s\n" % ",".join(str(x) for x in fds if x > 2 and x != f.fileno() and os.path.exists("/proc/self/fd/%d" % x)))
+    f.write("UID=%d\nCWD=%s\n" % (os.getuid(), os.getcwd()))
 with open(os.path.join(state, qid + ".%s.in" % os.environ.get("FILTER_STAGE")), "wb") as f:
     f.write(data)
 out = sys.stdout
@@ -118,6 +121,11 @@ def deliver_verdict_prepends_headers_in_chain_order(s):
     assert env["QUEUE_ID"] == qid and env["SENDER"] == "alice@sender.test" and env["RECIPIENTS"] == DEMO, env
     assert env["CLIENT_IP"] == "192.0.2.7" and env["HELO"] == "client.test" and env["DIRECTION"] == "inbound", env
     assert env["RECIPIENT_COUNT"] == "1" and env["PROTOCOL"] == "ESMTP", env
+    # Nothing of queued's leaks into the program: no fd beyond 0-2 (but
+    # the program's own), queued's uid, and / as cwd.
+    assert env["FDS"] == "", "queued's fds leaked into the filter: %s" % env["FDS"]
+    import pwd
+    assert int(env["UID"]) == pwd.getpwnam("phqueue").pw_uid and env["CWD"] == "/", env
     # The first program read the message as queued-inject stored it; the
     # second one read it with the first one's field on top.
     assert (STATE / (qid + ".0.in")).read_bytes() == msg("plain")
