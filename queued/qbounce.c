@@ -145,7 +145,8 @@ static int read_content (qmsg const *m, int action)
 
 static char const *action_name (int action)
 {
-  return action == QBOUNCE_FAILED ? "failed" : action == QBOUNCE_DELAYED ? "delayed" : "delivered" ;
+  static char const *const names[] = { "failed", "delayed", "delivered", "relayed" } ;
+  return names[action & 3] ;
 }
 
 /* The status code of an item: the text's own, if its class fits the
@@ -184,6 +185,11 @@ static int human_part (qmsg const *m, int action, qbitem const *items, unsigned 
                 "tried again until ")
        || !cat_date(m->arrival + conf.lifetime)
        || !cats(".\n\n")) return 0 ;
+      break ;
+    case QBOUNCE_RELAYED :
+      if (!cats("Your message was handed to the next mail server for the recipients\n"
+                "below, as you asked to know. That server sends no delivery\n"
+                "notifications: this is the last one you will get.\n\n")) return 0 ;
       break ;
     default :
       if (!cats("Your message was delivered to the recipients below, as you asked.\n\n")) return 0 ;

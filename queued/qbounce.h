@@ -18,6 +18,7 @@
 #define QBOUNCE_FAILED 0
 #define QBOUNCE_DELAYED 1
 #define QBOUNCE_DELIVERED 2
+#define QBOUNCE_RELAYED 3   /* the next hop took it and offers no DSN (XACTION=relayed) */
 
 typedef struct qbitem_s qbitem, *qbitem_ref ;
 struct qbitem_s

@@ -166,9 +166,11 @@ static int parse_env (qmsg *m, char const *s, size_t len, char const *qid, char 
         else
         {
           m->proto = off ;
-          /* RFC 3848: the A in ESMTPA/ESMTPSA says authenticated;
+          /* RFC 3848, RFC 6531 3.7.3: the A in ESMTPA, ESMTPSA,
+           * UTF8SMTPA, UTF8SMTPSA says authenticated;
            * LOCAL is a local submission (sendmail). */
           if ((r.len == 6 && !strncasecmp(r.s, "ESMTPA", 6)) || (r.len == 7 && !strncasecmp(r.s, "ESMTPSA", 7))
+           || (r.len == 9 && !strncasecmp(r.s, "UTF8SMTPA", 9)) || (r.len == 10 && !strncasecmp(r.s, "UTF8SMTPSA", 10))
            || (r.len == 5 && !strncasecmp(r.s, "LOCAL", 5)))
             m->outbound = 1 ;
         }

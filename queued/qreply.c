@@ -11,7 +11,7 @@ int qreply_parse (char const *s, size_t len, unsigned int n, qverdict *v)
   size_t start = 0 ;
   if (!n || !len || s[len - 1]) return 0 ;
   v[0].nadds = 0 ;
-  v[0].remotemta = v[0].diag = 0 ;
+  v[0].remotemta = v[0].diag = v[0].action = 0 ;
   while (pos < len)
   {
     size_t k = strlen(s + pos) ;   /* bounded: s[len - 1] is NUL */
@@ -27,6 +27,7 @@ int qreply_parse (char const *s, size_t len, unsigned int n, qverdict *v)
         if (k > QREPLY_X_MAX || ++nx > QREPLY_XS_MAX || !memchr(f, '=', k)) return 0 ;
         if (!strncmp(f, "XREMOTEMTA=", 11)) v[done].remotemta = f + 11 ;
         else if (!strncmp(f, "XDIAG=", 6)) v[done].diag = f + 6 ;
+        else if (!strncmp(f, "XACTION=", 8)) v[done].action = f + 8 ;
         break ;
       case 'K' : case 'Z' : case 'D' :
         v[done].kind = f[0] ;
@@ -37,7 +38,7 @@ int qreply_parse (char const *s, size_t len, unsigned int n, qverdict *v)
         if (++done < n)
         {
           v[done].nadds = 0 ;
-          v[done].remotemta = v[done].diag = 0 ;
+          v[done].remotemta = v[done].diag = v[done].action = 0 ;
         }
         break ;
       default :

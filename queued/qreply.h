@@ -27,6 +27,7 @@ struct qverdict_s
   unsigned int nadds ;
   char const *remotemta ; /* XREMOTEMTA= value, or 0 */
   char const *diag ;      /* XDIAG= value, or 0 */
+  char const *action ;    /* XACTION= value ("relayed"), or 0 */
 } ;
 
 /* Parses s[0..len) as the reply to a request for n recipients, filling

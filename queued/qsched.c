@@ -203,6 +203,8 @@ static void notify (qmsg *m, unsigned int n, char kind, int action, char *newqid
     qbitem b ;
     if (it[k].kind != kind || !kp[k]) continue ;
     if (action == QBOUNCE_DELIVERED && qmsg_rcpt(m, it[k].i)->route != QROUTE_LOCAL) continue ;
+    if (action == QBOUNCE_RELAYED && (qmsg_rcpt(m, it[k].i)->route != QROUTE_REMOTE
+     || !it[k].v || !it[k].v->action || strcmp(it[k].v->action, "relayed"))) continue ;
     if (!to || !qbounce_wanted(m, it[k].i, action))
     {
       if (action == QBOUNCE_FAILED) kp[k] = 3 ;
@@ -219,7 +221,7 @@ static void notify (qmsg *m, unsigned int n, char kind, int action, char *newqid
   if (!genalloc_len(qbitem, &bitems)) return ;
   if (qbounce_queue(m, action, genalloc_s(qbitem, &bitems), genalloc_len(qbitem, &bitems), to, dkind, newqid)) return ;
  err:
-  log_event3("bounce_error", "qid", m->qid, "action", action == QBOUNCE_FAILED ? "failed" : "delivered", "error", strerror(errno)) ;
+  log_event3("bounce_error", "qid", m->qid, "action", action == QBOUNCE_FAILED ? "failed" : action == QBOUNCE_RELAYED ? "relayed" : "delivered", "error", strerror(errno)) ;
   for (unsigned int k = 0 ; k < n ; k++)
   {
     if (it[k].kind != kind || kp[k] != 2) continue ;
@@ -244,6 +246,7 @@ static void settle (qmsg *m, unsigned int n)
   char dir[7 + QID_MAX] ;
   char fqid[QID_MAX + 1] = "" ;
   char sqid[QID_MAX + 1] = "" ;
+  char rqid[QID_MAX + 1] = "" ;
   size_t nadd = 0 ;
   unsigned int live = 0 ;
   unsigned char bkind ;
@@ -263,7 +266,11 @@ static void settle (qmsg *m, unsigned int n)
 
   notify(m, n, 'D', QBOUNCE_FAILED, fqid) ;
   btarget = qbounce_target(m, QBOUNCE_FAILED, &bkind, &bwhy) ;
-  if (qmsg_sender(m)[0]) notify(m, n, 'K', QBOUNCE_DELIVERED, sqid) ;
+  if (qmsg_sender(m)[0])
+  {
+    notify(m, n, 'K', QBOUNCE_DELIVERED, sqid) ;
+    notify(m, n, 'K', QBOUNCE_RELAYED, rqid) ;
+  }
 
   txn.len = 0 ;
   for (unsigned int k = 0 ; k < n ; k++)
@@ -350,7 +357,7 @@ static void settle (qmsg *m, unsigned int n)
     qmsg_rcpt(m, i)->state = it[k].kind == 'K' ? QRCPT_DONE : QRCPT_FAILED ;
     m->npending-- ;
     log_rcpt(it[k].kind == 'K' ? "delivered" : "failed", m, i, "reply", it[k].text) ;
-    if (kp[k] == 2 && it[k].kind == 'K') log_rcpt("success_notice", m, i, "dsn", sqid) ;
+    if (kp[k] == 2 && it[k].kind == 'K') log_rcpt("success_notice", m, i, "dsn", qmsg_rcpt(m, i)->route == QROUTE_LOCAL ? sqid : rqid) ;
     if (it[k].kind != 'D') continue ;
     if (kp[k] == 2) log_bounce(m, i, fqid, btarget, 0) ;
     else log_bounce(m, i, "none", 0, btarget ? "NOTIFY does not ask for failures" : bwhy) ;

@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     if (adds != v[k].nadds) __builtin_trap() ;
     if (v[k].remotemta && (v[k].remotemta < s || v[k].remotemta >= s + size)) __builtin_trap() ;
     if (v[k].diag && (v[k].diag < s || v[k].diag >= s + size)) __builtin_trap() ;
+    if (v[k].action && (v[k].action < s || v[k].action >= s + size)) __builtin_trap() ;
   }
   return 0 ;
 }

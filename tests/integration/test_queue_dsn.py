@@ -135,6 +135,23 @@ def success_notice_when_asked(s):
 
 
 @phtest.case
+def relayed_notice_when_the_next_hop_has_no_dsn(s):
+    table = {"r@remote.test": [b"XREMOTEMTA=mx.remote.test", b"XACTION=relayed", b"K2.0.0 accepted"]}
+    with Scripted(s, remote_rule(table), service="remote"):
+        before = count(s)
+        a = inject_with_params(s, DEMO, [("r@remote.test", ["NOTIFY=SUCCESS"]), ("q@remote.test", ["NOTIFY=SUCCESS"])],
+                               body("relayed"))
+        qid = a[1:]
+        m = next_message(s, before)
+        assert wait_log(s, "queued", r"event=success_notice qid=%s rcpt=r@remote.test dsn=\w+" % qid, 5)
+    parts, _, rcpts = report(m)
+    assert len(rcpts) == 1, "q@remote.test was delivered by a DSN-capable hop: no notice from us"
+    assert rcpts[0]["Action"] == "relayed" and rcpts[0]["Status"] == "2.0.0", dict(rcpts[0])
+    assert rcpts[0]["Remote-MTA"] == "dns; mx.remote.test"
+    assert parts[2].get_content_type() == "text/rfc822-headers"
+
+
+@phtest.case
 def null_sender_failure_goes_to_postmaster(s):
     table = {"x@remote.test": [b"D5.1.1 gone"]}
     with Scripted(s, remote_rule(table), service="remote") as fake:
