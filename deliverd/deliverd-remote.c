@@ -16,7 +16,10 @@
  * parameter). It trusts nothing the remote servers and the DNS say:
  * replies are read line by line with a byte cap and a deadline and
  * parsed strictly, DNS names are checked byte by byte, every wait has a
- * deadline. It reads the relay maps of PH_CONFIG_DIR (one of them holds
+ * deadline. TLS is done by tlsc, a child it forks and execs (same uid,
+ * no key: common/ucspitls.h), so deliverd-remote never links libssl and
+ * reads the server only through tlsc's pipes once TLS is on. It reads
+ * the relay maps of PH_CONFIG_DIR (one of them holds
  * relay passwords, which it sends only to a relay, only over TLS, or to
  * a loopback relay when PH_RELAY_AUTH_INSECURE=1) and domains.cdb. It
  * writes no file. A compromise gives the ability to send mail as this

@@ -45,6 +45,11 @@ int remote_conf_read (remote_conf *c, char const **bad)
   else if (!strcmp(s, "ipv6")) c->inet = REMOTE_INET_IPV6 ;
   else { *bad = "PH_REMOTE_INET_PROTOCOLS" ; return 0 ; }
   if (!config_get_bool("PH_RELAY_AUTH_INSECURE", 0, &c->auth_insecure)) { *bad = "PH_RELAY_AUTH_INSECURE" ; return 0 ; }
+  s = config_get_default("PH_TLS_VERIFY", "none") ;
+  if (!strcmp(s, "none")) c->tls_verify = REMOTE_VERIFY_NONE ;
+  else if (!strcmp(s, "relay")) c->tls_verify = REMOTE_VERIFY_RELAY ;
+  else if (!strcmp(s, "all")) c->tls_verify = REMOTE_VERIFY_ALL ;
+  else { *bad = "PH_TLS_VERIFY" ; return 0 ; }
   c->helo = config_hostname() ;
 
    /* Our own SMTP listener (docs/internals.md, package/mkruntime):

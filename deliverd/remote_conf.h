@@ -14,6 +14,11 @@
 #define REMOTE_INET_IPV4 1
 #define REMOTE_INET_IPV6 2
 
+/* PH_TLS_VERIFY: whose certificate must verify (tlsd/README.md, tlsc) */
+#define REMOTE_VERIFY_NONE 0    /* nobody's: opportunistic TLS everywhere (the default) */
+#define REMOTE_VERIFY_RELAY 1   /* a smarthost's */
+#define REMOTE_VERIFY_ALL 2     /* every server's: no mail over plaintext or unverified TLS */
+
 typedef struct remote_conf_s remote_conf, *remote_conf_ref ;
 struct remote_conf_s
 {
@@ -32,6 +37,7 @@ struct remote_conf_s
   uint16_t port ;              /* the SMTP port of MX hosts (25) */
   unsigned int inet ;          /* REMOTE_INET_*: address families used */
   int auth_insecure ;          /* PH_RELAY_AUTH_INSECURE=1: AUTH without TLS to a loopback relay */
+  unsigned int tls_verify ;    /* REMOTE_VERIFY_*: PH_TLS_VERIFY */
   char const *helo ;           /* our name in EHLO / HELO */
   int self_known ;             /* our own listener is known: */
   int self_any ;               /*   on the wildcard address */

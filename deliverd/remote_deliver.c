@@ -14,14 +14,17 @@
 #include "remote_self.h"
 
  /* The order of things for one request: the route (smarthost or MX);
-    REQUIRETLS mail bounces (no TLS client yet); the connection kept
+    the connection kept
     from the previous request, if it serves the same destination (RSET
     first); else the addresses in MX order, each until one takes the
     transaction. A host that fails before the recipients' verdicts
     (refused connection, 4xx greeting, timeout, lost connection, a
     capability the message needs) sends them to the next address. When
     every address failed, the recipients left get the last temporary
-    failure (Z) if there was one, else the last permanent one (D). */
+    failure (Z) if there was one, else the last permanent one (D).
+    REQUIRETLS mail goes only over verified TLS to a server that offers
+    REQUIRETLS (remote_session.c); a host that cannot is a permanent
+    failure (5.7.30), so the mail bounces when no host can. */
 
 static void deadline_in (tain *d, unsigned int secs)
 {
@@ -89,6 +92,8 @@ static int reusable (remote_ctx *x)
   smtpc const *c = &x->conn ;
   tain age ;
   if (c->fd < 0 || c->broken || strcmp(c->key, x->route.key)) return 0 ;
+   /* a connection opened for other mail may be in clear or unverified */
+  if (x->req->requiretls && !(c->tls && c->tlsc.verified && (c->caps.flags & SMTPC_REQUIRETLS))) return 0 ;
   if (x->conf.reuse_max && c->uses >= x->conf.reuse_max) return 0 ;
   tain_now_g() ;
   tain_sub(&age, &STAMP, &c->born) ;
@@ -150,14 +155,6 @@ int remote_deliver (remote_ctx *x)
   {
     fail_coded(&f, why) ;
     fail_all(x, k < 0 ? 'D' : 'Z', &f) ;
-    goto done ;
-  }
-  if (x->req->requiretls)
-  {
-     /* RFC 8689 5: never without verified TLS, and there is no TLS
-        client yet: bounce with the code the RFC gives */
-    remote_fail_text(&f, "5.7.30", "REQUIRETLS support required: this server cannot send over verified TLS") ;
-    fail_all(x, 'D', &f) ;
     goto done ;
   }
 

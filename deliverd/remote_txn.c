@@ -96,6 +96,12 @@ static int mail_cmd (remote_ctx *x, int utf8, stralloc *out)
     if (q->ret && (!stralloc_cats(out, " RET=") || !stralloc_cats(out, q->ret))) return 0 ;
     if (q->envid && (!stralloc_cats(out, " ENVID=") || !stralloc_cats(out, q->envid))) return 0 ;
   }
+   /* RFC 8689 4.2.1 step 6: the requirement goes on to the next hop (the
+      session has checked verified TLS and the keyword) */
+  if (q->requiretls && x->conn.tls && (caps->flags & SMTPC_REQUIRETLS))
+  {
+    if (!stralloc_cats(out, " REQUIRETLS")) return 0 ;
+  }
   return stralloc_cats(out, "\r\n") ;
 }
 

@@ -15,6 +15,7 @@
 #include <skalibs/tai.h>
 
 #include "common/dns.h"
+#include "common/ucspitls.h"
 
 /* ---- replies (RFC 5321 4.2) */
 
@@ -114,7 +115,7 @@ extern int smtpc_base64 (char const *s, size_t len, stralloc *out) ;
 typedef struct smtpc_s smtpc, *smtpc_ref ;
 struct smtpc_s
 {
-  int fd ;                            /* -1: none */
+  int fd ;                            /* -1: none; the socket, or with TLS tlsc's read pipe (for polling) */
   buffer in ;
   buffer out ;
   char inbuf[8192] ;
@@ -125,7 +126,9 @@ struct smtpc_s
   char ipfmt[IP46_FMT] ;
   smtpc_caps caps ;
   int esmtp ;                         /* EHLO was accepted */
-  int tls ;                           /* TLS is on (never yet: no client helper) */
+  int tls ;                           /* TLS is on: fd, in and out are tlsc's pipes */
+  ucspitls_client tlsc ;              /* tlsc when tls: verified, verify_error, peer_cn */
+  ucspitls_info tlsinfo ;             /* protocol and cipher when tls */
   int broken ;                        /* a read or write failed: not reusable */
   char key[DNS_NAME_MAX + 32] ;       /* the destination it serves, for reuse */
   unsigned int uses ;                 /* transactions done */
@@ -146,9 +149,21 @@ extern int smtpc_send (smtpc *, char const *s, size_t len, tain const *deadline)
  * line over SMTPC_LINE_MAX); the connection is then marked broken. */
 extern int smtpc_read (smtpc *, smtpc_reply *, tain const *deadline) ;
 
+/* STARTTLS after its 220 (RFC 3207 4): hands the socket to tlsc
+ * (common/ucspitls.h) with servername for SNI and the certificate
+ * check, and goes on through tlsc's pipes. Any byte the server sent
+ * after its 220 and before the handshake is refused (EPROTO): it would
+ * otherwise be read as if it had come inside TLS. Returns 1 (c->tls set,
+ * c->tlsc and c->tlsinfo filled; the EHLO capabilities are forgotten,
+ * as RFC 3207 4.2 says); 0 with errno as ucspitls_client_start() sets
+ * it, the connection closed either way. */
+extern int smtpc_starttls (smtpc *, char const *servername, unsigned int flags, tain const *deadline) ;
+
 /* Sends QUIT and waits for its reply until the deadline, then closes. */
 extern void smtpc_quit (smtpc *, tain const *deadline) ;
-/* Closes without a word. */
+/* Closes without a word (with TLS: ends tlsc, which says close_notify,
+ * waiting for it at most SMTPC_TLS_END_SECS). */
+#define SMTPC_TLS_END_SECS 5
 extern void smtpc_close (smtpc *) ;
 
 /* "host[ip]:port" for logs and verdicts, at most max-1 bytes. */

@@ -29,6 +29,11 @@ int smtpc_connect (smtpc *c, char const *host, ip46 const *ip, uint16_t port, ta
   memset(&c->caps, 0, sizeof(c->caps)) ;
   c->esmtp = 0 ;
   c->tls = 0 ;
+  {
+    ucspitls_client z = UCSPITLS_CLIENT_ZERO ;
+    c->tlsc = z ;
+  }
+  memset(&c->tlsinfo, 0, sizeof(c->tlsinfo)) ;
   c->broken = 1 ;
   c->key[0] = 0 ;
   c->uses = 0 ;
@@ -81,9 +86,42 @@ int smtpc_read (smtpc *c, smtpc_reply *r, tain const *deadline)
   }
 }
 
+int smtpc_starttls (smtpc *c, char const *servername, unsigned int flags, tain const *deadline)
+{
+  int fd = c->fd ;
+  if (c->broken || fd < 0) return (errno = EPIPE, 0) ;
+  c->fd = -1 ;
+  c->broken = 1 ;
+  if (buffer_len(&c->in))
+  {
+    /* the 220 came with more: the server (or someone in between) wants
+       plaintext read as if it were protected */
+    fd_close(fd) ;
+    return (errno = EPROTO, 0) ;
+  }
+  if (!ucspitls_client_start(fd, servername, flags, &c->tlsc, &c->tlsinfo, deadline)) return 0 ;
+  c->fd = c->tlsc.rd ;
+  c->tls = 1 ;
+  c->broken = 0 ;
+  c->esmtp = 0 ;
+  memset(&c->caps, 0, sizeof(c->caps)) ;
+  buffer_init(&c->in, &buffer_read, c->tlsc.rd, c->inbuf, sizeof(c->inbuf)) ;
+  buffer_init(&c->out, &buffer_write, c->tlsc.wr, c->outbuf, sizeof(c->outbuf)) ;
+  return 1 ;
+}
+
 void smtpc_close (smtpc *c)
 {
-  if (c->fd >= 0) fd_close(c->fd) ;
+  if (c->tls)
+  {
+    /* tlsc owns the socket; ending it closes the pipes (c->fd is one) */
+    tain deadline ;
+    tain_now_g() ;
+    tain_addsec_g(&deadline, SMTPC_TLS_END_SECS) ;
+    ucspitls_client_end(&c->tlsc, &deadline) ;
+    c->tls = 0 ;
+  }
+  else if (c->fd >= 0) fd_close(c->fd) ;
   c->fd = -1 ;
   c->key[0] = 0 ;
 }

@@ -464,13 +464,15 @@ def no_dsn_at_peer_reports_relayed(s):
 
 
 @phtest.case
-def requiretls_bounces_without_tls_client(s):
+def requiretls_bounces_without_starttls(s):
+    # the TLS cases are in test_remote_tls.py
     DNS.add("rtls.test", "A", "127.0.0.9")
     d = sink(9)
     try:
         r = deliver(s, "demo@example.test", ["u@rtls.test"], extra=["XREQUIRETLS=1"])
         assert r and r[0]["v"] == "D" and r[0]["text"].startswith("5.7.30 "), r
-        assert d.connections == 0
+        assert d.connections == 1 and not d.messages
+        assert not any(t[1].startswith(b"MAIL") for t in d.sessions[0].transcript if t[0] == "C")
     finally:
         d.stop()
 

@@ -34,12 +34,19 @@ Constructor: SMTPSink(ip="127.0.0.1", port=0, name="sink.test",
   require_auth   refuse MAIL with 530 5.7.0 until AUTH succeeded
   tls            offer STARTTLS, with a self-signed certificate made by
                  the openssl command at start() (python's ssl module)
+  tls_cert       (chain.pem, key.pem): offer STARTTLS with this certificate
+                 instead (e.g. one signed by a test CA)
+  tls_fail       offer STARTTLS, answer 220, then answer the ClientHello
+                 with plaintext garbage and close (a failed handshake)
+  ehlo_tls       EHLO keywords offered only inside TLS (("REQUIRETLS",))
   pipeline_wait  seconds to wait for more input before answering a
                  command; the commands that arrived together form one
                  batch in session.batches (to see RFC 2920 pipelining)
 
 Attributes after start(): port, sessions (one Session per connection:
-  transcript, batches, messages, auth_user, tls, closed), messages (every
+  transcript, batches, messages, auth_user, tls, tls_version, tls_sni
+  (the name the client asked for, or None), tls_error (why a handshake
+  failed, or None), closed), messages (every
   Message accepted, all sessions), connections (count).
 Message: mail_from, mail_params, rcpts [(address, params)], raw, data,
   via ("DATA" or "BDAT"), session.
@@ -106,6 +113,9 @@ class Session:
         self.messages = []
         self.auth_user = None
         self.tls = False
+        self.tls_version = None
+        self.tls_sni = None
+        self.tls_error = None
         self.closed = False
         self._buf = b""
         self._batch = []
@@ -192,7 +202,7 @@ class Session:
 class SMTPSink:
     def __init__(self, ip="127.0.0.1", port=0, name="sink.test", ehlo=DEFAULT_EHLO,
                  replies=None, rcpt_replies=None, auth=None, require_auth=False,
-                 tls=False, pipeline_wait=0.0):
+                 tls=False, pipeline_wait=0.0, tls_cert=None, tls_fail=False, ehlo_tls=()):
         self.ip = ip
         self.name = name
         self.ehlo = list(ehlo)
@@ -200,7 +210,10 @@ class SMTPSink:
         self.rcpt_replies = {k.lower(): v for k, v in (rcpt_replies or {}).items()}
         self.auth = dict(auth or {})
         self.require_auth = require_auth
-        self.tls = tls
+        self.tls = bool(tls or tls_cert or tls_fail)
+        self.tls_cert = tls_cert
+        self.tls_fail = tls_fail
+        self.ehlo_tls = list(ehlo_tls)
         self.pipeline_wait = pipeline_wait
         self.sessions = []
         self.messages = []
@@ -219,14 +232,21 @@ class SMTPSink:
     # ---- life cycle
 
     def start(self):
-        if self.tls:
+        if self.tls_cert:
+            cert, key = self.tls_cert
+        elif self.tls:
             self._tmp = tempfile.mkdtemp(prefix="smtpsink.")
             cert, key = os.path.join(self._tmp, "cert.pem"), os.path.join(self._tmp, "key.pem")
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                             "-out", cert, "-days", "2", "-subj", "/CN=" + self.name],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.tls:
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._ssl.load_cert_chain(cert, key)
+            self._ssl.load_cert_chain(str(cert), str(key))
+
+            def on_sni(sslsock, name, ctx):
+                sslsock.smtpsink_sni = name
+            self._ssl.sni_callback = on_sni
         t = threading.Thread(target=self._accept_loop, daemon=True)
         t.start()
         self._threads.append(t)
@@ -341,6 +361,8 @@ class SMTPSink:
             lines.append("250 STARTTLS")
         if self.auth:
             lines.append("250 AUTH PLAIN LOGIN")
+        if s.tls:
+            lines += ["250 " + k for k in self.ehlo_tls]
         s._batch.append("EHLO")
         s.reply("\n".join(lines))
         return True
@@ -400,12 +422,32 @@ class SMTPSink:
                     elif not self._answer(s, "HELO", arg):
                         return
                 elif verb == "STARTTLS" and self.tls and not s.tls:
-                    if not self._answer(s, "STARTTLS", arg):
+                    r = self._resolve("STARTTLS", s, arg)
+                    if not self._emit(s, "STARTTLS", r, arg):
                         return
+                    if not (isinstance(r, str) and r.startswith("220")):
+                        continue      # refused (454 ...): the session goes on in clear
                     s._flush()
                     s._buf = b""
-                    s.sock = self._ssl.wrap_socket(s.sock, server_side=True)
+                    if self.tls_fail:
+                        # wait for the ClientHello, so that the garbage
+                        # reaches the client's handshake, not its 220
+                        s.tls_error = "tls_fail: no handshake"
+                        s.sock.settimeout(10)
+                        try:
+                            s.sock.recv(65536)
+                            s.sock.sendall(b"this is not a TLS handshake\r\n")
+                        except OSError:
+                            pass
+                        raise _Closed()
+                    try:
+                        s.sock = self._ssl.wrap_socket(s.sock, server_side=True)
+                    except (ssl.SSLError, OSError) as e:
+                        s.tls_error = str(e)
+                        raise _Closed()
                     s.tls = True
+                    s.tls_version = s.sock.version()
+                    s.tls_sni = getattr(s.sock, "smtpsink_sni", None)
                     mail, rcpts = None, []
                 elif verb == "AUTH" and self.auth:
                     if not self._auth(s, arg):
