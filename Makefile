@@ -55,7 +55,7 @@ $(LIB): $(COMMON_OBJS)
 
 # One link rule per program, from its deps-exe file.
 define bin_rule
-$(B)/bin/$(notdir $(1)): $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
+$(B)/bin/$(notdir $(1)): $(patsubst $(CURDIR)/%,%,$(abspath $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null))))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
 	@mkdir -p $(B)/bin
 	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l%,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null)) $(LDLIBS_ALL)
 endef
