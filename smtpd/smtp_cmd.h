@@ -91,7 +91,8 @@ enum smtp_path_err_e
 extern unsigned int smtp_cmd_path (char const *arg, size_t arglen, char const *prefix, unsigned int addrflags, smtp_path *p) ;
 
 /* ESMTP parameters (smtp_params.c). MAIL: RFC 1870 SIZE, RFC 6152 BODY,
- * RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 8689 REQUIRETLS. RCPT:
+ * RFC 6531 SMTPUTF8, RFC 3461 RET and ENVID, RFC 8689 REQUIRETLS, RFC 4954
+ * AUTH (xtext, or "<>"; only where AUTH is offered). RCPT:
  * RFC 3461 NOTIFY and ORCPT. Values are checked for syntax only; whether
  * a parameter is allowed in this session (REQUIRETLS needs TLS) is the
  * session's business. */
@@ -117,6 +118,7 @@ struct smtp_mailparams_s
   unsigned int hasenvid : 1 ;
   unsigned int smtputf8 : 1 ;
   unsigned int requiretls : 1 ;
+  unsigned int hasauth : 1 ;   /* RFC 4954 5 AUTH=, checked, never kept */
 } ;
 
 #define SMTP_NOTIFY_NEVER 0x01

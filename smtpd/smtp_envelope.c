@@ -78,11 +78,18 @@ void smtp_do_mail (smtp_session *s, smtp_cmd const *c)
 {
   smtp_path p ;
   smtp_mailparams mp ;
+  smtp_hooks const *h = s->engine->hooks ;
   unsigned int bad = 0 ;
   unsigned int r ;
   smtp_deadline(s, s->engine->timeouts.mail) ;
   if (s->hello == SMTP_HELLO_NONE) { refuse(s, "MAIL", 503, "5.5.1", "send HELO or EHLO first", "sequence") ; return ; }
   if (s->inmail) { refuse(s, "MAIL", 503, "5.5.1", "nested MAIL command", "sequence") ; return ; }
+  if (h && h->mailgate)
+  {
+    smtp_verdict v = { .code = 0 } ;
+    (*h->mailgate)(s, &v) ;
+    if (v.code >= 400) { smtp_refuse(s, &v, "MAIL", 0, 0) ; return ; }
+  }
   /* UTF-8 is parsed here and allowed below only with SMTPUTF8, which
    * comes after the path on the same line. */
   r = smtp_cmd_path(c->arg, c->arglen, "from:", ADDR_EMPTY_OK | ADDR_UTF8_OK, &p) ;
@@ -90,6 +97,8 @@ void smtp_do_mail (smtp_session *s, smtp_cmd const *c)
   /* RFC 5321 4.1.1.11, RFC 1869: parameters exist only after EHLO */
   if (p.nparams && s->hello != SMTP_HELLO_EHLO) { refuse(s, "MAIL", 555, "5.5.4", "parameters require EHLO", "bad_param") ; return ; }
   if (param_error(s, "MAIL", smtp_cmd_mailparams(&p, &mp, &bad))) return ;
+  /* RFC 4954 5: AUTH= exists only where AUTH does */
+  if (mp.hasauth && !(h && h->auth)) { refuse(s, "MAIL", 555, "5.5.4", "unsupported parameter", "bad_param") ; return ; }
   if (p.addr.utf8 && !mp.smtputf8) { non_ascii(s, "MAIL") ; return ; }
   /* RFC 8689 4: REQUIRETLS is offered, and may be asked for, only over TLS */
   if (mp.requiretls && !s->tls) { refuse(s, "MAIL", 530, "5.7.10", "REQUIRETLS needs a TLS session", "requiretls") ; return ; }
@@ -100,6 +109,12 @@ void smtp_do_mail (smtp_session *s, smtp_cmd const *c)
     return ;
   }
   smtp_reset(s) ;
+  if (h && h->mailcheck)
+  {
+    smtp_verdict v = { .code = 0 } ;
+    (*h->mailcheck)(s, &p, &mp, &v) ;
+    if (v.code >= 400) { smtp_refuse(s, &v, "MAIL", "from", p.addr.s) ; return ; }
+  }
   memcpy(s->sender, p.addr.s, p.addr.len) ;
   s->sender[p.addr.len] = 0 ;
   s->mailparams = mp ;

@@ -106,6 +106,13 @@ static int send_headers (smtp_session *s, smtp_message *m)
   return ok ;
 }
 
+static int started (smtp_session *s)
+{
+  smtp_hooks const *h = s->engine->hooks ;
+  if (h && h->msgstart) (*h->msgstart)(s) ;
+  return 1 ;
+}
+
 int smtp_message_start (smtp_session *s)
 {
   smtp_message *m = &s->msg ;
@@ -114,7 +121,7 @@ int smtp_message_start (smtp_session *s)
   m->localerr = 0 ;
   m->starterrno = 0 ;
   m->reply[0] = 0 ;
-  if (s->discard) return 1 ;
+  if (s->discard) return started(s) ;
   smtp_deadline(s, s->engine->timeouts.datainit) ;
   if (!qinject_connect(&m->q, s->engine->injectpath, &s->deadline))
   {
@@ -147,7 +154,7 @@ int smtp_message_start (smtp_session *s)
       return 0 ;
     }
   }
-  return 1 ;
+  return started(s) ;
 }
 
 /* Relays queued's Z or D answer: "Z4.3.1 text" → 452 4.3.1 text. */
@@ -200,6 +207,13 @@ void smtp_message_refuse_start (smtp_session *s, char const *cmd)
 
 void smtp_message_put (smtp_session *s, char const *p, size_t len)
 {
+  smtp_hooks const *h = s->engine->hooks ;
+  if (h && h->msgput) (*h->msgput)(s, p, len) ;
+  else smtp_message_write(s, p, len) ;
+}
+
+void smtp_message_write (smtp_session *s, char const *p, size_t len)
+{
   smtp_message *m = &s->msg ;
   if (!m->injecting || !len) return ;
   /* The client gave us a block: queued gets it at once, so its idle
@@ -237,9 +251,11 @@ static void accepted (smtp_session *s, char const *qid, uint64_t size)
   log_kvu(&l, "nrcpt", s->nrcpt) ;
   log_kvu(&l, "size", size) ;
   log_kv(&l, "ip", s->ip) ;
+  if (s->authuser) log_kv(&l, "user", s->authuser) ;
   log_commit(&l) ;
   s->messages++ ;
   s->errors = 0 ;  /* the error limit counts errors since the last message */
+  s->committed = 1 ;
   smtp_reply(s, 250, "2.0.0", text) ;
 }
 
@@ -255,6 +271,7 @@ static void discarded (smtp_session *s, uint64_t size)
   log_commit(&l) ;
   s->messages++ ;
   s->errors = 0 ;
+  s->committed = 1 ;
   /* Postfix's DISCARD: the client is told the message was taken */
   smtp_reply(s, 250, "2.0.0", "Ok") ;
 }
@@ -277,6 +294,22 @@ static void refuse_content (smtp_session *s, unsigned int errors, char const *cm
 void smtp_message_end (smtp_session *s, unsigned int errors, uint64_t size, char const *cmd)
 {
   smtp_message *m = &s->msg ;
+  smtp_hooks const *h = s->engine->hooks ;
+  if (!errors && !m->answer && !m->localerr && h && h->msgend)
+  {
+    /* the content is whole: the hooks' last bytes, and their verdict
+     * on it, before anything is committed */
+    smtp_verdict v = { .code = 0 } ;
+    (*h->msgend)(s, &v) ;
+    if (v.code >= 400)
+    {
+      smtp_message_drop(s) ;
+      s->refused++ ;
+      smtp_refuse(s, &v, cmd, "smtpid", s->id) ;
+      smtp_reset(s) ;
+      return ;
+    }
+  }
   if (!errors && !m->answer && !m->localerr)
   {
     if (s->discard)

@@ -114,6 +114,15 @@ unsigned int smtp_cmd_mailparams (smtp_path const *p, smtp_mailparams *mp, unsig
       if (q->value) return SMTP_PARAM_BADVALUE ;
       mp->requiretls = 1 ;
     }
+    else if (keyis(q, "auth"))
+    {
+      /* RFC 4954 5: AUTH=xtext, "<>" when the identity is unknown. A
+       * submission server originates the message itself and keeps
+       * nothing of it (5: a server MAY ignore it). */
+      if (mp->hasauth) return SMTP_PARAM_DUPLICATE ;
+      if (!q->value || !smtp_xtext_valid(q->value, q->valuelen)) return SMTP_PARAM_BADVALUE ;
+      mp->hasauth = 1 ;
+    }
     else return SMTP_PARAM_UNKNOWN ;
   }
   return SMTP_PARAM_OK ;

@@ -55,9 +55,22 @@ char const *smtp_protocol (smtp_session const *s)
   return names[base][!!s->tls + 2 * !!s->authuser] ;
 }
 
+/* The transaction opened by MAIL is over: the hooks may give back what
+ * they kept for it (submitd's rate limit reservation). */
+static void txend (smtp_session *s)
+{
+  smtp_hooks const *h = s->engine->hooks ;
+  int committed = s->committed ;
+  int inmail = s->inmail ;
+  s->inmail = 0 ;
+  s->committed = 0 ;
+  if (inmail && h && h->txend) (*h->txend)(s, committed) ;
+}
+
 void smtp_reset (smtp_session *s)
 {
   smtp_message_abort(s) ;
+  txend(s) ;
   s->inmail = 0 ;
   s->sender[0] = 0 ;
   memset(&s->mailparams, 0, sizeof(s->mailparams)) ;
@@ -73,6 +86,7 @@ void smtp_reset (smtp_session *s)
 void smtp_end (smtp_session *s, char const *reason, int code)
 {
   logline l ;
+  txend(s) ;
   log_begin(&l, "disconnect") ;
   log_kv(&l, "ip", s->ip) ;
   log_kv(&l, "reason", reason) ;
@@ -253,6 +267,8 @@ static void do_ehlo (smtp_session *s, smtp_cmd const *c)
   /* RFC 8689 4: REQUIRETLS is offered only on a TLS session */
   if (s->tls) ehlo_line(s, "REQUIRETLS", 1) ;
   for (x = s->engine->ehlo_extra ; x && *x ; x++) ehlo_line(s, *x, 1) ;
+  if (s->engine->hooks && s->engine->hooks->ehlo)
+    for (x = (*s->engine->hooks->ehlo)(s) ; x && *x ; x++) ehlo_line(s, *x, 1) ;
   ehlo_line(s, "ENHANCEDSTATUSCODES", 0) ;  /* RFC 2034 */
   /* RFC 2920 3.2: EHLO's reply is not held back */
   smtp_flush(s) ;
@@ -304,6 +320,14 @@ static void do_unimplemented (smtp_session *s, smtp_cmd const *c)
   refuse(s, c, 502, "5.5.1", "command not implemented", "not_implemented") ;
 }
 
+/* RFC 4954: only an engine with an AUTH hook (submitd) speaks it; the
+ * MX port never authenticates anyone. */
+static void do_auth (smtp_session *s, smtp_cmd const *c)
+{
+  if (s->engine->hooks && s->engine->hooks->auth) (*s->engine->hooks->auth)(s, c) ;
+  else do_unimplemented(s, c) ;
+}
+
 static void do_http (smtp_session *s, smtp_cmd const *c)
 {
   /* A web client, or a browser tricked into posting to port 25: say
@@ -344,7 +368,7 @@ static smtp_handler_func *const handlers[SMTP_VERB_N] =
   [SMTP_VERB_EXPN] = &do_expn,
   [SMTP_VERB_HELP] = &do_help,
   [SMTP_VERB_STARTTLS] = &smtp_do_starttls,
-  [SMTP_VERB_AUTH] = &do_unimplemented,
+  [SMTP_VERB_AUTH] = &do_auth,
   [SMTP_VERB_BDAT] = &smtp_do_bdat,
   [SMTP_VERB_ETRN] = &do_unimplemented,
   [SMTP_VERB_TURN] = &do_unimplemented,

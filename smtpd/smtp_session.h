@@ -6,7 +6,8 @@
 /* The SMTP engine: one session with one client on a pair of
  * non-blocking fds, driven by a command table. What differs between the
  * MX intake (smtpd) and a submission server lives in smtp_engine: the
- * limits, the recipient policy and the extra EHLO keywords. The session
+ * limits, the recipient policy, the extra EHLO keywords and the hooks
+ * (AUTH, the submission policy, message fix-ups). The session
  * state machine (RFC 5321 4.1.4, 3.3) is:
  *
  *   connected --HELO/EHLO--> greeted --MAIL--> in transaction
@@ -71,6 +72,40 @@ struct smtp_timeouts_s
   unsigned int session ;     /* the whole session */
 } ;
 
+/* What a submission server (submitd) adds to the engine; smtpd has
+ * none. Each hook may be 0. A verdict left with code 0 means "go on". */
+typedef struct smtp_hooks_s smtp_hooks, *smtp_hooks_ref ;
+struct smtp_hooks_s
+{
+  /* More EHLO keywords, 0-terminated, for the session as it is now
+   * (submitd offers AUTH only once TLS is on). */
+  char const *const *(*ehlo) (smtp_session const *) ;
+  /* The AUTH command (RFC 4954). Without it: 502 5.5.1, and the MAIL
+   * parameter AUTH= is refused as unsupported (555 5.5.4). */
+  void (*auth) (smtp_session *, smtp_cmd const *) ;
+  /* May this session open a transaction at all? Asked at MAIL after the
+   * sequence checks, before its argument is parsed (RFC 3207 4 and RFC
+   * 4954 6: 530 until TLS, until AUTH). */
+  void (*mailgate) (smtp_session *, smtp_verdict *) ;
+  /* The sender, once every check of the engine passed (RFC 6409 sender
+   * ownership, rate limits). It may keep a resource for the
+   * transaction, given back by txend. */
+  void (*mailcheck) (smtp_session *, smtp_path const *, smtp_mailparams const *, smtp_verdict *) ;
+  /* The message content between the DATA/BDAT reader and the queue:
+   * msgstart when the queue has the envelope, msgput for each block
+   * (in the queue's form; it passes what is to be queued on with
+   * smtp_message_write), msgend when the content is whole and clean,
+   * before the commit: last bytes out, and a verdict that may refuse
+   * the message (it is then dropped, never committed). */
+  void (*msgstart) (smtp_session *) ;
+  void (*msgput) (smtp_session *, char const *, size_t) ;
+  void (*msgend) (smtp_session *, smtp_verdict *) ;
+  /* The transaction opened by an accepted MAIL ends: committed is 1
+   * when the message was taken (queued or discarded), 0 when it was
+   * refused, reset, or the session ended. Called once per MAIL. */
+  void (*txend) (smtp_session *, int committed) ;
+} ;
+
 typedef struct smtp_engine_s smtp_engine, *smtp_engine_ref ;
 struct smtp_engine_s
 {
@@ -88,6 +123,7 @@ struct smtp_engine_s
   policyclient *pclient ;        /* the policy delegation service, 0 if none */
   int pfailclosed ;              /* policy service failure: 451 rather than accept */
   unsigned int ptimeout ;        /* seconds for one policy request */
+  smtp_hooks const *hooks ;      /* 0 for the MX intake */
 } ;
 
 #define SMTP_HELLO_NONE 0
@@ -150,6 +186,8 @@ struct smtp_session_s
   unsigned int bdat ;      /* SMTP_BDAT_* */
   smtp_message msg ;
   smtp_data chunkreader ;  /* BDAT content state, across chunks */
+  int committed ;          /* the message was taken: for hooks->txend */
+  void *hookdata ;         /* the hooks' own session state */
 
   /* for the log */
   unsigned int errors ;    /* refusals since the last accepted message */
@@ -231,8 +269,11 @@ extern unsigned int smtp_tls_bits (char const *cipher) ;
 extern int smtp_message_start (smtp_session *) ;
 /* Answers the client after smtp_message_start failed. */
 extern void smtp_message_refuse_start (smtp_session *, char const *cmd) ;
-/* Passes message bytes (queue form) on and flushes them. */
+/* Passes message bytes (queue form) on and flushes them, through
+ * hooks->msgput when there is one. */
 extern void smtp_message_put (smtp_session *, char const *s, size_t len) ;
+/* The same, straight to the queue: for hooks->msgput. */
+extern void smtp_message_write (smtp_session *, char const *s, size_t len) ;
 /* The content is refused whatever queued says: drop the connection
  * mid-message, so that queued-inject discards it. */
 extern void smtp_message_drop (smtp_session *) ;
