@@ -69,7 +69,7 @@ class Suite:
         os.chmod(self.tmp, 0o755)
         self.state = self.tmp / "state"
         self.bin = self.state / "bin"
-        self.ports = {"smtp": free_port()}
+        self.ports = {"smtp": free_port(), "submission": free_port(), "submissions": free_port()}
         self.svscan = None
         self.env = {}
 
@@ -82,6 +82,8 @@ class Suite:
             "PH_BIN": str(self.bin_src),
             "PH_SMTP_IP": "127.0.0.1",
             "PH_SMTP_PORT": str(self.ports["smtp"]),
+            "PH_SUBMISSION_PORT": str(self.ports["submission"]),
+            "PH_SUBMISSIONS_PORT": str(self.ports["submissions"]),
             "DEMO_PASSWORD": self.password,
             "PH_EXTRA_ENV": "\n".join("%s=%s" % kv for kv in self.extra_env.items()),
         })
