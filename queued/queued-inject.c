@@ -6,7 +6,11 @@
  * Security. Runs as phqueue, one process per connection, under
  * s6-ipcserver on $PH_RUN_DIR/inject.sock (a mode 0666 socket). It trusts
  * IPCREMOTEEUID, which s6-ipcserverd takes from SO_PEERCRED (the kernel's
- * word), and nothing the client sends: every netstring is bounded (field
+ * word), and records it as X peeruid= (a client's own peeruid field is
+ * dropped). The envelope claims of root and of PH_INJECT_UIDS (smtpd's
+ * uid) are kept as sent; any other local uid (PH_INJECT_ANY_LOCAL, on by
+ * default as in Postfix) loses its U, P, C and H fields and gets P LOCAL.
+ * Nothing else the client sends is trusted: every netstring is bounded (field
  * 4096, 10000 recipients, 64 KiB chunks, the message size limit), every
  * read has a 60 s deadline and every message a 24 h one. It writes only
  * under $PH_QUEUE_DIR: tmp/<pid>/ and the commit rename into incoming/.
@@ -18,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <signal.h>
 #include <skalibs/types.h>
@@ -50,6 +55,18 @@ static injparse parser ;
 static injstore store ;
 static char inbuf[INJ_CHUNK_MAX] ;
 static char const *peer = "" ;
+
+/* Who the peer is, from IPCREMOTEEUID alone (the kernel's word). */
+#define PEER_REFUSED 0
+#define PEER_TRUSTED 1   /* root or PH_INJECT_UIDS: its envelope is kept as sent */
+#define PEER_LOCAL 2     /* any other local uid (PH_INJECT_ANY_LOCAL) */
+static int peerclass = PEER_REFUSED ;
+static uint64_t peeruid = 0 ;
+
+/* The client fields of the current message the injector did not keep,
+ * as bits of DROP_TAGS, for the log. */
+#define DROP_TAGS "CHPUX"
+static unsigned int dropped = 0 ;
 
 static int answer (char letter, char const *text)
 {
@@ -104,13 +121,16 @@ static void gccattr_noreturn die_temp (char const *what)
   _exit(111) ;
 }
 
-static int uid_allowed (void)
+/* Returns the peer's class, or -1 when PH_INJECT_UIDS does not parse: a
+ * configuration error, never a reason to let a listed daemon in as a
+ * mere local user (its mail would lose its origin). */
+static int peer_class (int anylocal)
 {
   uint64_t uid ;
-  char const *list ;
-  if (!peer[0] || uint640_scan(peer, &uid) == 0) return 0 ;
-  if (!uid) return 1 ;
-  list = config_get("PH_INJECT_UIDS") ;
+  int numeric, listed = 0 ;
+  char const *list = config_get("PH_INJECT_UIDS") ;
+  numeric = peer[0] && uint640_scan(peer, &uid) ;
+  /* The whole list is checked, whoever the peer is. */
   while (list && *list)
   {
     uint64_t u ;
@@ -118,12 +138,15 @@ static int uid_allowed (void)
     while (*list == ',' || *list == ' ') list++ ;
     if (!*list) break ;
     n = uint64_scan(list, &u) ;
-    if (!n) return 0 ;   /* a malformed list allows nobody but root */
-    if (u == uid) return 1 ;
+    if (!n) return -1 ;
+    if (numeric && u == uid) listed = 1 ;
     list += n ;
-    if (*list && *list != ',' && *list != ' ') return 0 ;
+    if (*list && *list != ',' && *list != ' ') return -1 ;
   }
-  return 0 ;
+  if (!numeric) return PEER_REFUSED ;
+  peeruid = uid ;
+  if (!uid || listed) return PEER_TRUSTED ;
+  return anylocal ? PEER_LOCAL : PEER_REFUSED ;
 }
 
 /* Reads what is there, waiting until the deadline. Returns the count,
@@ -150,7 +173,47 @@ static void committed (void)
   log_kvu(&l, "size", store.size) ;
   log_kvu(&l, "rcpts", store.nrcpt) ;
   log_kv(&l, "uid", peer) ;
+  if (peerclass == PEER_LOCAL) log_kv(&l, "trust", "local") ;
+  if (dropped)
+  {
+    char tags[sizeof(DROP_TAGS)] ;
+    size_t n = 0 ;
+    for (size_t i = 0 ; i < sizeof(DROP_TAGS) - 1 ; i++)
+      if (dropped & (1U << i)) tags[n++] = DROP_TAGS[i] ;
+    tags[n] = 0 ;
+    log_kv(&l, "dropped", tags) ;
+  }
   log_commit(&l) ;
+}
+
+static void drop (char tag)
+{
+  char const *p = strchr(DROP_TAGS, tag) ;
+  if (p) dropped |= 1U << (p - DROP_TAGS) ;
+}
+
+/* Fields only the injector may write: X peeruid= (from every peer: the
+ * scheduler, filters and the admin read it as the kernel's word), and
+ * the origin fields U, P, C, H of a peer admitted only as a local user,
+ * whose claims nobody vouches for (Postfix's pickup likewise ignores
+ * what postdrop's users say about the client). */
+static int field_kept (char tag, char const *s, size_t len)
+{
+  if (tag == 'X' && len >= 8 && !strncasecmp(s, "peeruid=", 8)) return (drop(tag), 0) ;
+  if (peerclass != PEER_LOCAL) return 1 ;
+  /* sendmail's own P LOCAL: replaced by ours, nothing worth logging. */
+  if (tag == 'P' && len == 5 && !strncasecmp(s, "LOCAL", 5)) return 0 ;
+  if (tag == 'U' || tag == 'P' || tag == 'C' || tag == 'H') return (drop(tag), 0) ;
+  return 1 ;
+}
+
+/* The injector's own fields, last in the envelope. */
+static int stamp_envelope (void)
+{
+  char field[8 + UINT64_FMT] ;
+  if (peerclass == PEER_LOCAL && !injstore_field(&store, 'P', "LOCAL", 5)) return 0 ;
+  memcpy(field, "peeruid=", 8) ;
+  return injstore_field(&store, 'X', field, 8 + uint64_fmt(field + 8, peeruid)) ;
 }
 
 /* Handles every event in inbuf[0..len). Returns 1 if a message ended. */
@@ -167,9 +230,11 @@ static int process (size_t len)
       case INJ_NEED : break ;
       case INJ_FIELD :
         if (!store.active && !injstore_begin(&store)) die_temp("create message") ;
+        if (!field_kept(ev.tag, ev.s, ev.len)) break ;
         if (!injstore_field(&store, ev.tag, ev.s, ev.len)) die_temp("write envelope") ;
         break ;
       case INJ_ENVEND :
+        if (!stamp_envelope()) die_temp("write envelope") ;
         if (!injstore_envend(&store)) die_temp("create message file") ;
         break ;
       case INJ_DATA :
@@ -183,12 +248,14 @@ static int process (size_t len)
         {
           int e = errno ;
           injstore_abort(&store) ;
+          dropped = 0 ;
           log_refusal("tempfail", strerror(e)) ;
           if (!answer('Z', (e == ENOSPC || e == EDQUOT) ? "4.3.1 insufficient system storage" : "4.3.0 queue write error"))
             _exit(111) ;
           break ;
         }
         committed() ;
+        dropped = 0 ;
         if (!answer('K', store.qid)) _exit(111) ;
         injstore_trigger() ;
         break ;
@@ -224,7 +291,23 @@ int main (int argc, char const *const *argv)
   }
   peer = getenv("IPCREMOTEEUID") ;
   if (!peer) peer = "" ;
-  if (!uid_allowed())
+  {
+    /* Postfix's default (authorized_submit_users = static:anyone): any
+     * local user may submit, as with docker-mailserver's sendmail. */
+    int anylocal ;
+    if (!config_get_bool("PH_INJECT_ANY_LOCAL", 1, &anylocal))
+    {
+      answer('Z', "4.3.5 mail system configuration error") ;
+      strerr_dieinvalid(100, "PH_INJECT_ANY_LOCAL") ;
+    }
+    peerclass = peer_class(anylocal) ;
+  }
+  if (peerclass < 0)
+  {
+    answer('Z', "4.3.5 mail system configuration error") ;
+    strerr_dieinvalid(100, "PH_INJECT_UIDS") ;
+  }
+  if (peerclass == PEER_REFUSED)
   {
     log_refusal("refused", "peer uid not allowed") ;
     answer('D', "5.7.1 not allowed") ;

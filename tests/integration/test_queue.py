@@ -70,7 +70,7 @@ def inject_commits_before_K_and_survives_kill(s):
         assert [r for r in recs if r[0] in "FTNMCHX"] == [
             ("F", b"alice@sender.test"), ("T", b"bob@example.test"), ("T", b"carol@example.test"),
             ("N", b"NOTIFY=NEVER"), ("M", b"BODY=8BITMIME"), ("C", b"127.0.0.1"),
-            ("H", b"client.test"), ("X", b"FOO=bar")], recs
+            ("H", b"client.test"), ("X", b"FOO=bar"), ("X", b"peeruid=0")], recs
         assert (qdir(s) / "incoming" / q1 / "mess").read_bytes() == BODY
         assert ("F", b"") in records((qdir(s) / "incoming" / q2 / "env").read_bytes()), "null sender"
         assert not list((qdir(s) / "tmp").iterdir()), "tmp/ not empty after commits"
@@ -142,33 +142,98 @@ def oversize_answered_early_and_connection_closed(s):
     del sent_all
 
 
+RAW_CLIENT = ("import socket,sys\n"
+              "def ns(b): return b'%d:%s,' % (len(b), b)\n"
+              "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
+              "c.sendall(sys.stdin.buffer.read())\n"
+              "b=b''\n"
+              "while not b.endswith(b'\\n'):\n"
+              "  x=c.recv(100)\n"
+              "  if not x: break\n"
+              "  b+=x\n"
+              "sys.stdout.write(b.decode())\n")
+
+
+def inject_as(s, user, data):
+    """Sends data to inject.sock from a process of uid user; the answer."""
+    r = subprocess.run([sys.executable, "-c", RAW_CLIENT, s.env["PH_RUN_DIR"] + "/inject.sock"], user=user,
+                       input=data, stdout=subprocess.PIPE, timeout=30)
+    return r.stdout.decode()
+
+
+class EnvfileSetting:
+    """with EnvfileSetting(s, "NAME", "value"): the setting is in
+    mailserver.env (read by each queued-inject at its start) meanwhile."""
+
+    def __init__(self, s, name, value):
+        self.path = pathlib.Path(s.env["PH_ENVFILE"])
+        self.line = "%s=%s\n" % (name, value)
+
+    def __enter__(self):
+        self.saved = self.path.read_text()
+        self.path.write_text(self.saved + self.line)
+        return self
+
+    def __exit__(self, *exc):
+        self.path.write_text(self.saved)
+        return False
+
+
+def run_inject(s, env):
+    """queued-inject run by hand (not under s6-ipcserver): its answer."""
+    e = {k: v for k, v in s.env.items() if k.startswith("PH_")}
+    e.update(env)
+    r = subprocess.run([str(s.bin / "queued-inject")], env=e, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    return r.returncode, r.stdout.decode()
+
+
+ORIGIN = [b"Ujoe", b"PESMTPA", b"C192.0.2.9", b"Hforged.test", b"Xpeeruid=0", b"XPeerUID=7", b"Xkeep=1"]
+
+
 @phtest.case
 def peer_uid_checked(s):
-    code = ("import socket,sys\n"
-            "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
-            "b=b''\n"
-            "while not b.endswith(b'\\n'):\n"
-            "  x=c.recv(100)\n"
-            "  if not x: break\n"
-            "  b+=x\n"
-            "sys.stdout.write(b.decode())\n")
-    sock = s.env["PH_RUN_DIR"] + "/inject.sock"
-    r = subprocess.run([sys.executable, "-c", code, sock], user="nobody", stdout=subprocess.PIPE,
-                       stdin=subprocess.DEVNULL, timeout=30, text=True)
-    assert r.stdout == "D5.7.1 not allowed\n", "nobody got %r" % r.stdout
-    uid = pwd.getpwnam("nobody").pw_uid
-    assert wait_log(s, "inject", r'event=refused uid=%d reason="peer uid not allowed"' % uid, 5)
-    # The uid in PH_INJECT_UIDS (smtpd's) is let in.
-    code2 = ("import socket,sys\n"
-             "def ns(b): return b'%d:%s,' % (len(b), b)\n"
-             "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
-             "c.sendall(ns(b'Fa@b.test')+ns(b'Tc@example.test')+ns(b'')+ns(b'hi\\n')+ns(b''))\n"
-             "sys.stdout.write(c.recv(100).decode())\n")
-    with Scripted(s):
-        r = subprocess.run([sys.executable, "-c", code2, sock], user="phsmtpd", stdout=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, timeout=30, text=True)
-        assert r.stdout.startswith("K"), "phsmtpd refused: %r" % r.stdout
-        assert wait_log(s, "queued", r"event=removed qid=%s" % r.stdout[1:].strip(), 30)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    smtpd = pwd.getpwnam("phsmtpd").pw_uid
+    data = envelope("a@b.test", ["c@example.test"], ORIGIN) + message(b"hi\n")
+    svc(s, "queued", False)     # keep the messages in incoming/ to read them
+    try:
+        # Any local uid may submit (PH_INJECT_ANY_LOCAL, on by default):
+        # its origin claims go, P LOCAL and the kernel's uid come last.
+        a = inject_as(s, "nobody", data)
+        assert a.startswith("K"), "nobody refused: %r" % a
+        recs = records((qdir(s) / "incoming" / a[1:].strip() / "env").read_bytes())
+        assert [r for r in recs if r[0] in "UPCHX"] == [("X", b"keep=1"), ("P", b"LOCAL"), ("X", b"peeruid=%d" % nobody)], recs
+        assert recs[-3:-2] == [("X", b"peeruid=%d" % nobody)], recs
+        assert wait_log(s, "inject", r"event=injected qid=%s .*uid=%d trust=local dropped=CHPUX$" % (a[1:].strip(), nobody), 5)
+        # A listed uid (smtpd's) is trusted with its claims, not with a peeruid.
+        a = inject_as(s, "phsmtpd", data)
+        assert a.startswith("K"), "phsmtpd refused: %r" % a
+        recs = records((qdir(s) / "incoming" / a[1:].strip() / "env").read_bytes())
+        assert [r for r in recs if r[0] in "UPCHX"] == [
+            ("U", b"joe"), ("P", b"ESMTPA"), ("C", b"192.0.2.9"), ("H", b"forged.test"),
+            ("X", b"keep=1"), ("X", b"peeruid=%d" % smtpd)], recs
+        assert wait_log(s, "inject", r"event=injected qid=%s .*uid=%d dropped=X$" % (a[1:].strip(), smtpd), 5)
+        # Switched off, only root and the listed uids may inject.
+        with EnvfileSetting(s, "PH_INJECT_ANY_LOCAL", "0"):
+            a = inject_as(s, "nobody", data)
+        assert a == "D5.7.1 not allowed\n", "nobody got %r" % a
+        assert wait_log(s, "inject", r'event=refused uid=%d reason="peer uid not allowed"' % nobody, 5)
+        # No uid from the kernel, or a strange one: refused, whatever the setting.
+        for uid in ("", "65534x", "-1"):
+            rc, out = run_inject(s, {"IPCREMOTEEUID": uid, "PH_INJECT_ANY_LOCAL": "1"})
+            assert (rc, out) == (1, "D5.7.1 not allowed\n"), (uid, rc, out)
+        # A malformed list is a configuration error, not "let smtpd in as a
+        # mere local user" (its mail would lose its origin).
+        rc, out = run_inject(s, {"IPCREMOTEEUID": str(smtpd), "PH_INJECT_UIDS": "%d,x" % smtpd})
+        assert (rc, out) == (100, "Z4.3.5 mail system configuration error\n"), (rc, out)
+        rc, out = run_inject(s, {"IPCREMOTEEUID": "0", "PH_INJECT_ANY_LOCAL": "maybe"})
+        assert (rc, out) == (100, "Z4.3.5 mail system configuration error\n"), (rc, out)
+    finally:
+        with Scripted(s):
+            svc(s, "queued", True)
+            assert s.wait_for(lambda: not list((qdir(s) / "incoming").iterdir()) and
+                              not list((qdir(s) / "queue").iterdir()), 30), "queue not emptied"
 
 
 @phtest.case

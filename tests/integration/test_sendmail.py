@@ -3,6 +3,8 @@ through queued-inject, queued hands the message to deliverd, and the
 cases read the Maildirs. Exit codes are sendmail's (sysexits.h)."""
 
 import os
+import pathlib
+import pwd
 import re
 import subprocess
 
@@ -260,13 +262,38 @@ def queue_down_is_tempfail(s):
 
 
 @phtest.case
-def ordinary_user_refused_by_queue_is_noperm(s):
-    """queued-inject admits root and PH_INJECT_UIDS only: another local
-    uid gets D5.7.1, which sendmail turns into EX_NOPERM."""
+def ordinary_user_may_send(s):
+    """Any local uid may submit (queued-inject's PH_INJECT_ANY_LOCAL, on by
+    default as Postfix's authorized_submit_users = static:anyone): cron
+    jobs and PHP run by ordinary users. The queue records the uid the
+    kernel gave it."""
+    uid = pwd.getpwnam("nobody").pw_uid
     before = names(s, "demo@example.test")
     rc, err = sendmail(s, ["-t"], "To: demo@example.test\nSubject: nobody\n\nx\n", user="nobody")
+    assert rc == 0, (rc, err)
+    msg = wait_new(s, "demo@example.test", before)[0]
+    assert headers(msg)[0] == "Return-Path: <nobody@%s>" % HOST, headers(msg)[:3]
+    assert headers(msg)[2].startswith("Received: from local user nobody (uid %d) by %s" % (uid, HOST)), headers(msg)[2]
+    assert s.wait_for(lambda: re.search(r"event=injected qid=\w+ .*uid=%d trust=local$" % uid, s.log("inject"), re.M), 10), \
+        s.log("inject")[-2000:]
+
+
+@phtest.case
+def ordinary_user_refused_when_any_local_is_off(s):
+    """With PH_INJECT_ANY_LOCAL=0 only root and PH_INJECT_UIDS may inject:
+    another uid gets D5.7.1, which sendmail turns into EX_NOPERM."""
+    envfile = pathlib.Path(s.env["PH_ENVFILE"])
+    saved = envfile.read_text()
+    before = names(s, "demo@example.test")
+    envfile.write_text(saved + "PH_INJECT_ANY_LOCAL=0\n")
+    try:
+        rc, err = sendmail(s, ["-t"], "To: demo@example.test\nSubject: nobody\n\nx\n", user="nobody")
+    finally:
+        envfile.write_text(saved)
     assert rc == EX_NOPERM and "5.7.1" in err, (rc, err)
     assert s.wait_for(lambda: re.search(r"event=refused uid=65534", s.log("inject")), 10), s.log("inject")[-2000:]
+    import time
+    time.sleep(1.0)
     assert names(s, "demo@example.test") == before
 
 
@@ -302,6 +329,8 @@ def envelope_fields(s):
         assert [v for t, v in recs if t == "M"] == ["BODY=8BITMIME", "SMTPUTF8", "RET=HDRS", "ENVID=id+2B1+3Dx"], recs
         assert [v for t, v in recs if t == "P"] == ["LOCAL"] and ("X", "uid=0") in recs and ("X", "user=root") in recs, recs
         assert "U" not in [t for t, _ in recs], recs
+        # the injector's own word on the caller, last
+        assert [v for t, v in recs if t == "X"][-1] == "peeruid=0" and recs[-3] == ("X", "peeruid=0"), recs
     finally:
         subprocess.run(["s6-svc", "-u", str(q)], check=True)
         assert s.wait_up("queued", 10)
