@@ -12,7 +12,8 @@
  * default as in Postfix) loses its U, P, C and H fields and gets P LOCAL.
  * Nothing else the client sends is trusted: every netstring is bounded (field
  * 4096, 10000 recipients, 64 KiB chunks, the message size limit), every
- * read has a 60 s deadline and every message a 24 h one. It writes only
+ * read has a deadline (PH_INJECT_IDLE_TIMEOUT, 600 s) and every message a
+ * 24 h one. It writes only
  * under $PH_QUEUE_DIR: tmp/<pid>/ and the commit rename into incoming/.
  * A compromise gives the phqueue uid, which queued shares: it could read,
  * forge or drop queued mail, but not touch mailboxes, keys or config.
@@ -44,8 +45,12 @@
 /* Paired constants: queued removes a tmp/<pid>/ whose process is alive
  * only once it is older than its TMP_OSSIFIED (36 h), which must stay
  * above MESSAGE_DEATH, so it never removes a message still being read. */
-#define IDLE_TIMEOUT 60
 #define MESSAGE_DEATH 86400
+/* No progress from the client (PH_INJECT_IDLE_TIMEOUT). smtpd passes each
+ * client block on as it comes, and RFC 5321 4.5.3.2.5 gives a client
+ * 3 min per data block (smtpd's PH_SMTP_DATA_BLOCK_TIMEOUT): the default
+ * stays well above, so only smtpd's own deadline ever ends a slow DATA. */
+#define IDLE_TIMEOUT_DEFAULT 600
 #define ANSWER_TIMEOUT 60
 
 #define SIZE_LIMIT_DEFAULT 10240000   /* docker-mailserver's default */
@@ -275,6 +280,7 @@ int main (int argc, char const *const *argv)
 {
   uint64_t sizelimit ;
   char const *qdir ;
+  uint64_t idle ;
   int inmessage = 0 ;
   tain death = TAIN_INFINITE ;
   PROG = "queued-inject" ;
@@ -318,6 +324,11 @@ int main (int argc, char const *const *argv)
     answer('Z', "4.3.5 mail system configuration error") ;
     strerr_dieinvalid(100, "POSTFIX_MESSAGE_SIZE_LIMIT") ;
   }
+  if (!config_get_uint("PH_INJECT_IDLE_TIMEOUT", IDLE_TIMEOUT_DEFAULT, &idle) || !idle || idle > MESSAGE_DEATH)
+  {
+    answer('Z', "4.3.5 mail system configuration error") ;
+    strerr_dieinvalid(100, "PH_INJECT_IDLE_TIMEOUT") ;
+  }
   /* Postfix and docker-mailserver: 0 means no limit. */
   injparse_init(&parser, sizelimit ? sizelimit + SIZE_SLACK : 0) ;
   qdir = config_get("PH_QUEUE_DIR") ;
@@ -337,7 +348,7 @@ int main (int argc, char const *const *argv)
   {
     ssize_t r ;
     tain deadline ;
-    tain_addsec_g(&deadline, IDLE_TIMEOUT) ;
+    tain_addsec_g(&deadline, (int)idle) ;
     if (inmessage && tain_less(&death, &deadline)) deadline = death ;
     r = read_some(inbuf, sizeof(inbuf), &deadline) ;
     if (r < 0)

@@ -237,6 +237,41 @@ def peer_uid_checked(s):
 
 
 @phtest.case
+def idle_limit_is_configurable(s):
+    """PH_INJECT_IDLE_TIMEOUT: silence inside a message longer than it
+    ends the message with Z4.4.2; a shorter pause is harmless. (The
+    default, 600 s, is above smtpd's 180 s data-block timeout.)"""
+    head = envelope("a@b.test", ["c@example.test"]) + ns(b"Subject: slow\n\n")
+    with Scripted(s) as fake, EnvfileSetting(s, "PH_INJECT_IDLE_TIMEOUT", "2"):
+        c = Injector(s)
+        c.send(head)
+        t0 = time.monotonic()
+        a = c.answer()
+        waited = time.monotonic() - t0
+        assert a == "Z4.4.2 timeout reading the message", "after silence: %r" % a
+        assert 1.5 < waited < 10, "timed out after %.1f s with a 2 s limit" % waited
+        assert c.closed()
+        c.close()
+        assert wait_log(s, "inject", r'event=timeout uid=0 reason="no progress from client"', 5)
+        c = Injector(s)
+        c.send(head)
+        time.sleep(1.2)
+        c.send(ns(b"first block\n"))
+        time.sleep(1.2)
+        c.send(ns(b"second block\n") + ns(b""))
+        a = c.answer()
+        c.close()
+        assert a and a[0] == "K", "pauses under the limit: %r" % a
+        assert s.wait_for(lambda: fake.seen(qid=a[1:]), 30)
+        assert fake.seen(qid=a[1:])[0]["body"] == b"Subject: slow\n\nfirst block\nsecond block\n"
+    time.sleep(0.3)
+    assert not list((qdir(s) / "tmp").iterdir()), "the timed-out message left files in tmp/"
+    for bad in ("0", "x", "86401"):
+        rc, out = run_inject(s, {"IPCREMOTEEUID": "0", "PH_INJECT_IDLE_TIMEOUT": bad})
+        assert (rc, out) == (100, "Z4.3.5 mail system configuration error\n"), (bad, rc, out)
+
+
+@phtest.case
 def full_disk_answers_Z431_and_cleans_up(s):
     mnt = s.tmp / "smallfs"
     mnt.mkdir()
