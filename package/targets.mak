@@ -29,6 +29,6 @@ BIN_TARGETS += tlsd/tlsc
 # The LMTP server (deliverd/README-lmtp.md): an MTA in front delivers into our Maildirs.
 BIN_TARGETS += deliverd/lmtpd
 
-# Submission (RFC 6409) on smtpd's engine: declared beside smtpd, whose
-# objects it links; its own sources are in submitd/ (submitd/README.md).
-BIN_TARGETS += smtpd/submitd
+# Submission (RFC 6409) on smtpd's engine, whose objects it links
+# (submitd/README.md).
+BIN_TARGETS += submitd/submitd

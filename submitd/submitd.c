@@ -14,8 +14,8 @@
  * becomes the envelope's U field. It reads the recipient maps
  * (world-readable cdb) and writes only its rate-limit files under
  * $PH_STATE/ratelimit (its own directory, mode 0700). Until a client has
- * authenticated it can do nothing but EHLO, STARTTLS, AUTH, NOOP, RSET,
- * QUIT. A compromised submitd could inject mail as any user through
+ * authenticated (in TLS, or from loopback when allowed) it can open no
+ * transaction. A compromised submitd could inject mail as any user through
  * queued's socket (which trusts its uid, as it trusts smtpd's) and try
  * passwords against authd as any client could; it holds no key, no
  * hash and no mailbox. */
