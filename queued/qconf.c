@@ -82,6 +82,12 @@ void qconf_read (void)
   if (conf.retry_max < conf.retry_min) conf.retry_max = conf.retry_min ;
   conf.lifetime = duration("PH_QUEUE_LIFETIME", 5 * 86400, 1) ;
   conf.timeout = duration("PH_DELIVERY_TIMEOUT", 600, 1) ;
+  /* A remote SMTP transaction may legally take far longer than a local
+   * delivery (RFC 5321 4.5.3.2: 5 min greeting, 5 per command and per
+   * RCPT, 2 for DATA, 3 per block, 10 for the final dot), and a request
+   * given up while the remote side still works is sent again: a second
+   * copy. So remote requests get their own, longer backstop. */
+  conf.remote_timeout = duration("PH_REMOTE_DELIVERY_TIMEOUT", 3600, 1) ;
   conf.rescan = duration("PH_QUEUE_RESCAN", 300, 1) ;
   conf.delay_warning = duration("PH_DELAY_WARNING_TIME", 0, 0) ;
   conf.filter_timeout = duration("PH_FILTER_TIMEOUT", 120, 1) ;

@@ -14,6 +14,7 @@ struct qconf_s
   uint64_t retry_max ;     /* PH_RETRY_MAX: the doubling stops here */
   uint64_t lifetime ;      /* PH_QUEUE_LIFETIME: then recipients fail */
   uint64_t timeout ;       /* PH_DELIVERY_TIMEOUT: one request at deliverd */
+  uint64_t remote_timeout ; /* PH_REMOTE_DELIVERY_TIMEOUT: one request at remote.sock */
   uint64_t rescan ;        /* PH_QUEUE_RESCAN: backstop scan interval */
   uint64_t active_max ;    /* PH_QUEUE_ACTIVE_LIMIT: messages in memory */
   uint64_t delay_warning ; /* PH_DELAY_WARNING_TIME: 0 = no delay notices */

@@ -48,7 +48,7 @@ static void send (qpool *p, qconn *c, qmsg *m, size_t const *rcpts, unsigned int
     return ;
   }
   for (unsigned int k = 0 ; k < n ; k++) qsched_dispatched(m, rcpts[k]) ;
-  tain_addsec_g(&c->deadline, (int)conf.timeout) ;
+  tain_addsec_g(&c->deadline, (int)(p->local ? conf.timeout : conf.remote_timeout)) ;
   if (!qconn_send(c, m, rcpts, n, p->local, fd)) qpool_lost(p, c, "4.4.2 cannot send to the delivery agent") ;
 }
 

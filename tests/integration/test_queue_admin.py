@@ -6,6 +6,7 @@ missing. Retries are slow here (PH_RETRY_MIN=30) so that only the
 admin's commands make things happen early."""
 
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -180,6 +181,45 @@ def missing_remote_socket_defers_with_backoff(s):
         s.mailctl("queue", "flush")
         assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 10)
         assert fake.seen(qid=qid)
+
+
+def restart_queued_with(s, settings):
+    """queued reads its settings at start: mailserver.env plus settings
+    (lines NAME=value), then a restart."""
+    path = pathlib.Path(s.env["PH_ENVFILE"])
+    if not hasattr(s, "saved_envfile"):
+        s.saved_envfile = path.read_text()
+    path.write_text(s.saved_envfile + "".join("%s=%s\n" % kv for kv in settings.items()))
+    svc(s, "queued", False)
+    svc(s, "queued", True)
+
+
+@phtest.case
+def remote_requests_get_their_own_deadline(s):
+    """PH_DELIVERY_TIMEOUT bounds a request at deliverd; a remote one gets
+    PH_REMOTE_DELIVERY_TIMEOUT (default 1 h), since an SMTP transaction
+    may legally take much longer, and giving up on it early sends a
+    second copy."""
+    def slow(req):
+        time.sleep(4)
+        return [b"K2.0.0 ok"] * len(req["rcpts"])
+
+    try:
+        with Scripted(s, slow, service="remote"), Scripted(s, slow):
+            restart_queued_with(s, {"PH_DELIVERY_TIMEOUT": "2"})
+            far = inject(s, DEMO, ["slow@far.test"], BODY)[1:]
+            near = inject(s, DEMO, [DEMO], BODY)[1:]
+            assert wait_log(s, "queued", r"event=timeout qid=%s rcpt=%s" % (near, DEMO), 10), "local request not timed out"
+            assert wait_log(s, "queued", r"event=delivered qid=%s rcpt=slow@far.test" % far, 15), "remote request not waited for"
+            assert not re.search(r"event=timeout qid=%s" % far, s.log("queued")), "remote request given up at the local deadline"
+            s.mailctl("queue", "delete", near)
+            restart_queued_with(s, {"PH_DELIVERY_TIMEOUT": "2", "PH_REMOTE_DELIVERY_TIMEOUT": "1"})
+            far = inject(s, DEMO, ["slow@far.test"], BODY)[1:]
+            assert wait_log(s, "queued", r"event=timeout qid=%s rcpt=slow@far.test rcpts=1" % far, 10), "remote deadline not applied"
+            assert wait_log(s, "queued", r'event=deferred qid=%s rcpt=slow@far.test .*no answer from the delivery agent in time' % far, 5)
+            s.mailctl("queue", "delete", far)
+    finally:
+        restart_queued_with(s, {})
 
 
 @phtest.case
