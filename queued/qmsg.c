@@ -21,7 +21,7 @@ qmsg *qmsg_new (void)
   m->nextdue = tain_infinite ;
   m->filter_due = tain_zero ;
   m->warn_at = tain_infinite ;
-  m->envid = m->helo = m->client = m->user = m->proto = QNONE ;
+  m->envid = m->helo = m->client = m->user = m->proto = m->holdreason = QNONE ;
   return m ;
 }
 

@@ -77,6 +77,7 @@ struct qmsg_s
   tain warn_at ;         /* the delay warning is due then (infinite: none) */
   uint64_t journal_len ; /* bytes of complete transactions in state */
   size_t envid, helo, client, user, proto ;   /* offsets in sa, or QNONE */
+  size_t holdreason ;    /* the envelope's X HOLD=<text> (a policy service's HOLD), or QNONE */
   size_t slot ;           /* index in the scheduler's table */
   size_t rcursor ;        /* where the search for a due recipient resumes */
   unsigned int npending ; /* PENDING or INFLIGHT */
@@ -86,6 +87,7 @@ struct qmsg_s
   unsigned char fstate ;
   unsigned char junk ;   /* a filter said junk: local copies go to Junk */
   unsigned char held ;
+  unsigned char holdseen ; /* the journal has an H record: the hold at arrival is done */
   unsigned char deleted ;
   unsigned char warned ;
   unsigned char dsn ;

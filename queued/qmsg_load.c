@@ -179,6 +179,11 @@ static int parse_env (qmsg *m, char const *s, size_t len, char const *qid, char 
       case 'X' :
         if (r.len == 10 && !memcmp(r.s, "DSN=bounce", 10)) m->dsn = QDSN_BOUNCE ;
         else if (r.len == 10 && !memcmp(r.s, "DSN=double", 10)) m->dsn = QDSN_DOUBLE ;
+        else if (r.len >= 5 && !strncasecmp(r.s, "HOLD=", 5) && !memchr(r.s, 0, r.len))
+        {
+          m->holdreason = qmsg_keep(m, r.s + 5, r.len - 5) ;
+          if (m->holdreason == QNONE) return QLOAD_SYSERR ;
+        }
         break ;
       case 'S' :
         if (!u64_exact(r.s, r.len, &m->size)) { *why = "bad size record" ; return QLOAD_CORRUPT ; }
@@ -303,7 +308,7 @@ static ssize_t parse_journal (qmsg *m, char const *s, size_t len)
           journal_filter(&r, &m->junk, &m->fsize) ;
           m->fstate = QFILTER_DONE ;
           break ;
-        case 'H' : m->held = r.s[0] == '1' ; break ;
+        case 'H' : m->held = r.s[0] == '1' ; m->holdseen = 1 ; break ;
         case 'W' : m->warned = 1 ; break ;
         default : break ;
       }

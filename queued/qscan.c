@@ -75,6 +75,7 @@ static void load_one (char const *from, char const *qid)
       }
       qfilter_classify(m) ;
       log_queued(incoming ? "queued" : "loaded", m) ;
+      qsched_hold_arrival(m) ;
       qsched_check(m) ;
       return ;
     case QLOAD_GONE :

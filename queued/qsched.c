@@ -563,6 +563,20 @@ int qsched_hold (qmsg *m, int hold, char const **why)
   return 1 ;
 }
 
+void qsched_hold_arrival (qmsg *m)
+{
+  char dir[7 + QID_MAX] ;
+  if (m->holdreason == QNONE || m->holdseen || m->held || !m->npending) return ;
+  /* Held in memory whatever happens: if the record cannot be written,
+   * the next load finds no H record and holds the message again, so it
+   * is never delivered before the admin releases it (Postfix's HOLD). */
+  m->held = 1 ;
+  qmsg_dir(m, dir) ;
+  if (qmsg_journal(m, dir, "H1:1,E0:,", 9)) m->holdseen = 1 ;
+  else log_event2("journal_error", "qid", m->qid, "error", strerror(errno)) ;
+  log_event2("hold", "qid", m->qid, "reason", qmsg_str(m, m->holdreason)) ;
+}
+
 int qsched_delete (qmsg *m, char const **why)
 {
   char env[13 + QID_MAX] ;

@@ -54,6 +54,9 @@ extern void qsched_discard (qmsg *m, char const *why) ;
 /* Administration (mailctl queue, through queued's control socket). Each
  * returns 1, or 0 with *why saying why not. */
 extern int qsched_hold (qmsg *m, int hold, char const **why) ;
+/* A message whose envelope asks for a hold (X HOLD=, smtpd's policy
+ * HOLD) and whose journal has no H record yet: held now, durably. */
+extern void qsched_hold_arrival (qmsg *m) ;
 extern int qsched_delete (qmsg *m, char const **why) ;
 /* Every pending recipient (and a deferred filter run) of m is due now. */
 extern void qsched_retry_now (qmsg *m) ;

@@ -91,6 +91,45 @@ def hold_survives_restart_until_release(s):
 
 
 @phtest.case
+def policy_hold_at_arrival(s):
+    """X HOLD=<text> in the envelope (smtpd: a policy service said HOLD)
+    holds the message at arrival, durably, until the admin releases it;
+    once released it is not held again."""
+    with Scripted(s, busy(), service="remote") as fake:
+        qid = inject(s, DEMO, ["q@slow.test"], BODY, [b"XHOLD=quarantine please"])[1:]
+        assert wait_log(s, "queued", r'event=hold qid=%s reason="quarantine please"$' % qid, 10), s.log("queued")[-1500:]
+        state = qdir(s) / "queue" / qid / "state"
+        assert state.read_bytes() == b"H1:1,E0:,", state.read_bytes()
+        assert "held" in s.mailctl("queue", "show", qid).stdout
+        assert re.search(r"^%s! " % qid, mailq(s), re.M), mailq(s)
+        s.mailctl("queue", "flush")
+        time.sleep(1.5)
+        assert not fake.seen(qid=qid), "a held message was tried"
+        # Across a crash: still held, and not held twice.
+        s.kill("queued", signal.SIGKILL)
+        assert s.wait_up("queued", 20)
+        assert wait_log(s, "queued", r"event=loaded qid=%s .*held=yes" % qid, 20)
+        assert state.read_bytes() == b"H1:1,E0:,", state.read_bytes()
+        assert log_count(s, "queued", r"event=hold qid=%s " % qid) == 1
+        assert s.mailctl("queue", "release", qid).stdout == "released\n"
+        assert s.wait_for(lambda: fake.seen(qid=qid), 10), "not tried after release"
+        # Released is released, whatever the envelope says.
+        s.kill("queued", signal.SIGKILL)
+        assert s.wait_up("queued", 20)
+        assert wait_log(s, "queued", r"event=loaded qid=%s " % qid, 20)
+        n = len(fake.seen(qid=qid))
+        s.mailctl("queue", "flush")
+        assert s.wait_for(lambda: len(fake.seen(qid=qid)) > n, 10), "held again after a release"
+        assert log_count(s, "queued", r"event=hold qid=%s " % qid) == 1
+        s.mailctl("queue", "delete", qid)
+    # Without the field nothing is held.
+    with Scripted(s, lambda req: [b"K2.0.0 ok"] * len(req["rcpts"]), service="remote"):
+        qid = inject(s, DEMO, ["q@slow.test"], BODY, [b"XHOLDING=no"])[1:]
+        assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 10)
+        assert not log_count(s, "queued", r"event=hold qid=%s " % qid)
+
+
+@phtest.case
 def delete_never_bounces(s):
     with Scripted(s, busy(), service="remote") as fake:
         a = inject(s, DEMO, ["d@slow.test"], BODY)
