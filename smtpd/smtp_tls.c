@@ -58,6 +58,10 @@ void smtp_do_starttls (smtp_session *s, smtp_cmd const *c)
   smtp_deadline(s, STARTTLS_SECS) ;
   if (c->arglen) { smtp_refuse4(s, "STARTTLS", 501, "5.5.4", "syntax: STARTTLS", "syntax") ; return ; }
   if (s->tls) { smtp_refuse4(s, "STARTTLS", 503, "5.5.1", "TLS already active", "sequence") ; return ; }
+  /* RFC 3207 4.2 would have the login forgotten with everything else
+   * said in clear; refusing is simpler than undoing it (submitd's
+   * loopback exemption is the only way to be here) */
+  if (s->authuser) { smtp_refuse4(s, "STARTTLS", 503, "5.5.1", "STARTTLS not permitted after AUTH", "sequence") ; return ; }
   /* tlsd is not in front of us, or found no certificate */
   if (!ucspitls_available()) { smtp_refuse4(s, "STARTTLS", 454, "4.7.0", "TLS not available", "tls_unavailable") ; return ; }
   if (!smtp_out_reply(&s->out, 220, "2.0.0", "Ready to start TLS")) smtp_fail(s, "write") ;

@@ -43,6 +43,8 @@ def loopback_may_authenticate_in_clear(s):
     kw = c.ehlo()
     assert "AUTH PLAIN LOGIN" in kw and "STARTTLS" in kw, kw
     c.expect("AUTH PLAIN " + plain(s), "235 2.7.0")
+    # what was said in clear cannot carry over into TLS (RFC 3207 4.2)
+    c.expect("STARTTLS", "503 5.5.1")
     r = send(c, DEMO, DEMO, "plaintext-loopback")
     queued_as(r)
     c.expect("QUIT", "221")
