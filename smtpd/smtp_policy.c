@@ -143,8 +143,8 @@ void smtp_policy_rcpt (smtp_session *s, char const *rcpt, smtp_verdict *v)
       return ;
     case SMTP_PA_HOLD :
     {
-      /* queued has no hold queue: the request is kept in the envelope
-       * (X field) for the admin and for a future hold. */
+      /* Recorded in the envelope (X HOLD=); queued holds such a message
+       * at arrival until `mailctl queue release`. */
       size_t tl = pa.textlen > 512 ? 512 : pa.textlen ;
       if (!stralloc_cats(&s->xfields, "HOLD=")
        || !stralloc_catb(&s->xfields, tl ? pa.text : "policy", tl ? tl : 6)
