@@ -26,6 +26,10 @@ FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 # The client side of TLS (tlsd/README.md, "tlsc"), run by deliverd-remote.
 BIN_TARGETS += tlsd/tlsc
 
+# tlsd's TLS engine (tlsd/README.md): the only server-side program that
+# links OpenSSL, exec'd by tlsd's child when a client asks for TLS.
+BIN_TARGETS += tlsd/tlsd-io
+
 # The LMTP server (deliverd/README-lmtp.md): an MTA in front delivers into our Maildirs.
 BIN_TARGETS += deliverd/lmtpd
 

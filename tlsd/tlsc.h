@@ -11,7 +11,7 @@
 
 #include <openssl/ssl.h>
 
-#include "tlsd.h"
+#include "tlsd_io.h"
 
 /* The fds tlsc is started with. fds 0 and 1 are the app's plaintext
  * (pipes), 2 the log; the others are fixed numbers the parent moves

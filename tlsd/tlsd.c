@@ -3,25 +3,31 @@
 /* tlsd: TLS in its own process, server side, UCSPI-TLS (after
  * s6-networking's s6-ucspitlsd and s6-tlsd-io), on OpenSSL 3.
  *
- *   tcpd -R ip port tlsd [ -i ] [ options ] -- s6-setuidgid phsmtpd smtpd
+ *   tcpd -R ip port tlsd [ -i ] [ -U ] [ options ] -- prog...
  *
- * Security: tlsd starts as root (tcpd -R) only to fork and to open the
- * certificate and key files. The child, the TLS engine, opens them,
- * drops to the TLS uid (phtls; it refuses to go on as root and checks
- * that setuid(0) fails) and only then reads a byte from the client: it
- * holds the private keys, the session ticket key and the plaintext of
- * this one connection. The parent execs the protocol program (which
- * drops to its own uid) with the TLS settings removed from its
- * environment: the protocol program never sees a key and never links
- * libssl. Before the exec the parent, still root, waits under a deadline
- * for a word from the engine (STARTTLS: the byte saying the
- * certificates are loaded; implicit: the handshake report, read bounded
- * and checked record by record); it reads nothing from the client. tlsd writes no file. A compromise of the engine gives the keys
- * (and ticket key) and that connection's plaintext, not the mail store,
- * the queue or any other connection; a compromise of the protocol
- * program gives nothing of TLS. */
+ * e.g. s6-envuidgid phsmtpd tcpd -R ... tlsd -U -- smtpd
+ *
+ * Security: tlsd starts as root (tcpd -R) only to fork, to open the
+ * certificate and key files, and (-U) to drop to the protocol program's
+ * ids. It does not link any TLS library. The child opens the files as
+ * root, drops to the TLS uid (phtls; it refuses to go on as root and
+ * checks that setuid(0) fails) and, only when TLS is wanted, execs the
+ * engine tlsd-io, which holds the private keys, the session ticket key
+ * and the plaintext of this one connection. The parent execs the
+ * protocol program (dropping to UID/GID/GIDLIST itself with -U, checked
+ * the same way; otherwise prog drops, e.g. s6-setuidgid) with the TLS
+ * settings removed from its environment: the protocol program never
+ * sees a key and never links libssl. Before the exec the parent, still
+ * root, waits under a deadline for a word from the child (STARTTLS: the
+ * byte saying the files are there; implicit: the handshake report, read
+ * bounded and checked record by record); it reads nothing from the
+ * client. tlsd writes no file. A compromise of the engine gives the
+ * keys (and ticket key) and that connection's plaintext, not the mail
+ * store, the queue or any other connection; a compromise of the
+ * protocol program gives nothing of TLS. */
 
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <errno.h>
 
@@ -37,7 +43,7 @@
 #include "common/log.h"
 #include "tlsd.h"
 
-#define USAGE "tlsd [ -i ] [ -v verbosity ] [ -u uid -g gid ] [ -T handshake-timeout ] [ -t idle-timeout ] prog..."
+#define USAGE "tlsd [ -i ] [ -U ] [ -v verbosity ] [ -u uid -g gid ] [ -T handshake-timeout ] [ -t idle-timeout ] prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static size_t addfd (char *s, char const *name, int fd)
@@ -50,10 +56,10 @@ static size_t addfd (char *s, char const *name, int fd)
   return n ;
 }
 
-/* The engine writes one byte once its certificates are loaded, or
- * exits. Waiting for it here (a millisecond, at most ENGINE_READY_SECS)
- * is what lets the app know, before it offers STARTTLS, that TLS can
- * be had. */
+/* The child writes one byte once it has the files and has dropped, or
+ * exits. Waiting for it here (well under a millisecond, at most
+ * ENGINE_READY_SECS) is what lets the app know, before it offers
+ * STARTTLS, that TLS can be had. */
 #define ENGINE_READY_SECS 10
 
 static int engine_ready (int fd)
@@ -68,7 +74,7 @@ static int engine_ready (int fd)
   return r == 1 ;
 }
 
-static void ids_from_env (tlsd_engineopts *o)
+static void ids_from_env (tlsd_childopts *o)
 {
   char const *u = getenv("TLS_UID") ;
   char const *g = getenv("TLS_GID") ;
@@ -82,10 +88,13 @@ static void ids_from_env (tlsd_engineopts *o)
 
 int main (int argc, char const *const *argv)
 {
-  tlsd_engineopts o = { .implicit = 0, .hasids = 0, .handshakesecs = 60, .idlesecs = 3600 } ;
-  unsigned int verbosity = 1 ;
+  tlsd_childopts o = { .implicit = 0, .hasids = 0, .verbosity = 1, .handshakesecs = 60, .idlesecs = 3600 } ;
+  tlsd_appids appids ;
+  int dropapp = 0 ;
   int hasuid = 0, hasgid = 0 ;
   int ctl[2], up[2], down[2], rdy[2] = { -1, -1 } ;
+  char modif[sizeof(TLSD_UNEXPORT) + sizeof(TLSD_UNEXPORT_IDS) + TLSD_REPORT_MAX + 3 * (12 + UINT_FMT)] ;
+  size_t m ;
   pid_t pid ;
   PROG = "tlsd" ;
 
@@ -93,12 +102,13 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "iv:u:g:T:t:", &l) ;
+      int opt = subgetopt_r(argc, argv, "iUv:u:g:T:t:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 'i' : o.implicit = 1 ; break ;
-        case 'v' : if (!uint0_scan(l.arg, &verbosity)) dieusage() ; break ;
+        case 'U' : dropapp = 1 ; break ;
+        case 'v' : if (!uint0_scan(l.arg, &o.verbosity)) dieusage() ; break ;
         case 'u' : if (!uid0_scan(l.arg, &o.uid)) dieusage() ; hasuid = 1 ; break ;
         case 'g' : if (!gid0_scan(l.arg, &o.gid)) dieusage() ; hasgid = 1 ; break ;
         case 'T' : if (!uint0_scan(l.arg, &o.handshakesecs) || !o.handshakesecs || o.handshakesecs > 3600) dieusage() ; break ;
@@ -112,7 +122,7 @@ int main (int argc, char const *const *argv)
   if (hasuid != hasgid) dieusage() ;
   if (hasuid) o.hasids = 1 ;
   else ids_from_env(&o) ;
-  log_verbosity = verbosity ;
+  log_verbosity = o.verbosity ;
   tlsd_ip = getenv("TCPREMOTEIP") ;
   if (!tlsd_ip) tlsd_ip = "" ;
 
@@ -121,6 +131,7 @@ int main (int argc, char const *const *argv)
     strerr_dief1x(100, "refusing to run the TLS engine as root: set -u/-g or TLS_UID/TLS_GID") ;
   if (o.hasids && (!o.uid || !o.gid))
     strerr_dief1x(100, "refusing to run the TLS engine as uid or gid 0") ;
+  if (dropapp) tlsd_appids_scan(&appids) ;
   if (!fd_sanitize()) strerr_diefu1sys(111, "sanitize standard fds") ;
   if (!config_init())
   {
@@ -147,33 +158,38 @@ int main (int argc, char const *const *argv)
     o.ctl = ctl[1] ;
     o.fromapp = up[0] ;
     o.toapp = down[1] ;
-    tlsd_engine(&o) ;
+    tlsd_child(&o) ;
   }
   fd_close(ctl[1]) ;
   fd_close(up[0]) ;
   fd_close(down[1]) ;
   if (rdy[1] >= 0) fd_close(rdy[1]) ;
 
-  if (o.implicit) tlsd_implicit(argv, pid, ctl[0], down[0], up[1], o.handshakesecs + 5) ;
+  m = sizeof(TLSD_UNEXPORT) - 1 ;
+  memcpy(modif, TLSD_UNEXPORT, m) ;
+  if (dropapp)
+  {
+    memcpy(modif + m, TLSD_UNEXPORT_IDS, sizeof(TLSD_UNEXPORT_IDS) - 1) ;
+    m += sizeof(TLSD_UNEXPORT_IDS) - 1 ;
+  }
 
+  if (o.implicit) m += tlsd_implicit(modif + m, pid, ctl[0], down[0], up[1], o.handshakesecs + 5) ;
+  else if (engine_ready(rdy[0]))
   {
     /* STARTTLS: the app keeps the socket on fds 0 and 1, and gets the
-     * control socket and the pipes by number, if the engine is ready;
-     * without a working engine the app runs with no TLS variables, so it
-     * offers no STARTTLS. */
-    char modif[sizeof(TLSD_UNEXPORT) + 3 * (12 + UINT_FMT)] ;
-    size_t m = sizeof(TLSD_UNEXPORT) - 1 ;
-    memcpy(modif, TLSD_UNEXPORT, m) ;
-    if (!engine_ready(rdy[0]))
-    {
-      fd_close(ctl[0]) ;
-      fd_close(up[1]) ;
-      fd_close(down[0]) ;
-      xmexec_m(argv, modif, m) ;
-    }
+     * control socket and the pipes by number. */
     m += addfd(modif + m, "SSLCTLFD", ctl[0]) ;
     m += addfd(modif + m, "SSLREADFD", down[0]) ;
     m += addfd(modif + m, "SSLWRITEFD", up[1]) ;
-    xmexec_m(argv, modif, m) ;
   }
+  else
+  {
+    /* Without a working engine the app runs with no TLS variables, so
+     * it offers no STARTTLS. */
+    fd_close(ctl[0]) ;
+    fd_close(up[1]) ;
+    fd_close(down[0]) ;
+  }
+  if (dropapp) tlsd_appids_apply(&appids) ;
+  xmexec_m(argv, modif, m) ;
 }

@@ -12,7 +12,7 @@
 
 #include <skalibs/allreadwrite.h>
 
-#include "tlsd.h"
+#include "tlsd_io.h"
 
 /* Chains and keys are read from the fds opened as root (tlsd_files.c),
  * from offset 0 with pread so a file may be read again. A key may never

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 
 #include "common/config.h"
@@ -139,8 +138,9 @@ static void load_selfsigned (tlsd_conf *conf, char const *fqdn)
 /* The session ticket key: 80 random bytes, mode 0600 (a key anyone can
  * read lets anyone decrypt recorded sessions that resumed with it). A
  * missing file just means no tickets; a bad one is logged, and tickets
- * are off for this connection. */
-static void load_ticketkey (tlsd_conf *conf)
+ * are off for this connection. Opened and checked here, as root; read
+ * by tlsd-io, through the fd, only if the client asks for TLS. */
+static void open_ticketkey (tlsd_conf *conf)
 {
   struct stat st ;
   char const *path = config_get("PH_TLS_TICKET_KEY") ;
@@ -166,9 +166,11 @@ static void load_ticketkey (tlsd_conf *conf)
     tlsd_log_config("the ticket key must be a file of exactly 80 bytes", path) ;
   else if (st.st_mode & 077)
     tlsd_log_config("the ticket key must not be readable by group or others", path) ;
-  else if (allread(fd, (char *)conf->ticketkey, TLSD_TICKETKEY_LEN) != TLSD_TICKETKEY_LEN)
-    tlsd_log_configsys("unable to read the ticket key", path) ;
-  else conf->hasticketkey = 1 ;
+  else
+  {
+    conf->ticketfd = fd ;
+    return ;
+  }
   fd_close(fd) ;
 }
 
@@ -181,6 +183,7 @@ void tlsd_conf_load (tlsd_conf *conf)
   conf->ok = 1 ;
   conf->nprimary = 0 ;
   conf->nsni = 0 ;
+  conf->ticketfd = -1 ;
   conf->hasticketkey = 0 ;
   conf->primaryname[0] = 0 ;
   conf->primary[0].cert = conf->primary[0].key = -1 ;
@@ -214,5 +217,5 @@ void tlsd_conf_load (tlsd_conf *conf)
   }
   if (!conf->ok) return ;
   if (snidir) tlsd_sni_scan(conf, snidir) ;
-  load_ticketkey(conf) ;
+  open_ticketkey(conf) ;
 }

@@ -6,7 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
-#include "tlsd.h"
+#include "tlsd_io.h"
 
 /* docker-mailserver's TLS_LEVEL, both limited to TLS 1.2 and 1.3.
  * modern: TLS 1.2 only with ECDHE key exchange and AEAD ciphers (AES-GCM,

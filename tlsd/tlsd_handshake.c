@@ -9,7 +9,7 @@
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
-#include "tlsd.h"
+#include "tlsd_io.h"
 
 /* The handshake on a non-blocking socket, waiting only for what OpenSSL
  * says it needs, and never past the deadline: a peer that sends half a

@@ -6,16 +6,15 @@
 
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/exec.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 
 #include "tlsd.h"
 
 /* Implicit TLS (RFC 8314 section 3.3: ports 465, 993, 995): the engine
- * handshakes at once; this side, still root, waits for its report and
- * then becomes the protocol program, which sees a plaintext stream on
- * fds 0 and 1 and the parameters in its environment. The report comes
+ * handshakes at once; this side, still root, waits for its report, and
+ * tlsd.c then becomes the protocol program, which sees a plaintext
+ * stream on fds 0 and 1 and the parameters in its environment. The report comes
  * from our own child, but it is checked as carefully as anything that
  * ends up in an environment: known names, printable values, text0. */
 
@@ -45,17 +44,14 @@ static int valid_report (char const *s, size_t len)
   return 1 ;
 }
 
-void tlsd_implicit (char const *const *argv, pid_t pid, int ctl, int rd, int wr, unsigned int secs)
+size_t tlsd_implicit (char *modif, pid_t pid, int ctl, int rd, int wr, unsigned int secs)
 {
-  char modif[sizeof(TLSD_UNEXPORT) + TLSD_REPORT_MAX] ;
-  size_t m = sizeof(TLSD_UNEXPORT) - 1 ;
   size_t len ;
   ssize_t r ;
   tain deadline ;
-  memcpy(modif, TLSD_UNEXPORT, m) ;
   tain_now_set_stopwatch_g() ;
   tain_addsec_g(&deadline, secs) ;
-  r = tlsd_readall(ctl, modif + m, TLSD_REPORT_MAX, &deadline) ;
+  r = tlsd_readall(ctl, modif, TLSD_REPORT_MAX, &deadline) ;
   if (r < 0)
   {
     if (errno == ETIMEDOUT) strerr_dief1x(99, "timed out waiting for the TLS handshake") ;
@@ -70,8 +66,8 @@ void tlsd_implicit (char const *const *argv, pid_t pid, int ctl, int rd, int wr,
     int e = wait_pid(pid, &wstat) == pid ? wait_estatus(wstat) : 1 ;
     _exit(e ? e : 1) ;
   }
-  if (!valid_report(modif + m, len)) strerr_dief1x(101, "invalid TLS report from the engine") ;
+  if (!valid_report(modif, len)) strerr_dief1x(101, "invalid TLS report from the engine") ;
   fd_close(ctl) ;
   if (fd_move2(0, rd, 1, wr) < 0) strerr_diefu1sys(111, "move the pipes to fds 0 and 1") ;
-  xmexec_m(argv, modif, m + len) ;
+  return len ;
 }

@@ -13,7 +13,7 @@
 #include <skalibs/tai.h>
 
 #include "common/log.h"
-#include "tlsd.h"
+#include "tlsd_io.h"
 
 /* The relay: network <-> SSL <-> pipes, as s6-networking's stls_run does
  * it. Two bounded buffers (one TLS record each): up holds the app's

@@ -1,15 +1,12 @@
 /* ISC license. */
 
 #include <string.h>
-#include <errno.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "common/log.h"
-#include "tlsd.h"
-
-char const *tlsd_ip = 0 ;
+#include "tlsd_io.h"
 
 /* The server name the client asked for, if it is a plain host name:
  * anything else is not worth reporting (and must not reach a header). */
@@ -56,37 +53,9 @@ void tlsd_log_handshake (SSL *ssl)
   log_commit(&l) ;
 }
 
-void tlsd_log_fail (char const *reason)
-{
-  log_event2("tls_fail", "ip", tlsd_ip, "reason", reason) ;
-}
-
-static void logconfig (char const *reason, char const *file, char const *error)
-{
-  logline l ;
-  log_begin(&l, "tls_config_error") ;
-  log_kv(&l, "ip", tlsd_ip) ;
-  log_kv(&l, "reason", reason) ;
-  if (file) log_kv(&l, "file", file) ;
-  if (error) log_kv(&l, "error", error) ;
-  log_commit(&l) ;
-}
-
-void tlsd_log_config (char const *reason, char const *file)
-{
-  logconfig(reason, file, 0) ;
-}
-
-void tlsd_log_configsys (char const *reason, char const *file)
-{
-  int e = errno ;
-  logconfig(reason, file, e ? strerror(e) : 0) ;
-  errno = e ;
-}
-
 void tlsd_log_configssl (char const *reason)
 {
-  logconfig(reason, 0, tlsd_ssl_reason()) ;
+  tlsd_log_config_error(reason, 0, tlsd_ssl_reason()) ;
 }
 
 /* The most recent OpenSSL error as its reason text ("wrong version

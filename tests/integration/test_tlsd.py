@@ -59,6 +59,12 @@ def ids(user):
     return p.pw_uid, p.pw_gid
 
 
+def gidlist(user):
+    """GIDLIST as s6-envuidgid sets it: the supplementary groups, comma-separated."""
+    p = pwd.getpwnam(user)
+    return ",".join(str(g) for g in os.getgrouplist(user, p.pw_gid))
+
+
 # ------------------------------------------------------------ fixtures
 
 def run(argv, **kw):
@@ -140,7 +146,7 @@ class Fixtures:
         # the programs, where every uid can run them
         b = TMP / "bin"
         b.mkdir()
-        for src in (BIN / "tcpd", BIN / "tlsd", BIN / "mailctl", APP_SRC):
+        for src in (BIN / "tcpd", BIN / "tlsd", BIN / "tlsd-io", BIN / "mailctl", APP_SRC):
             if src.exists():
                 shutil.copy(src, b / src.name)
                 os.chmod(b / src.name, 0o755)
@@ -161,11 +167,13 @@ def ctx_client(verify=True, server_hostname=FQDN):
 # ------------------------------------------------------------ servers
 
 class Server:
-    """tcpd -R ... tlsd [opts] -- s6-setuidgid phsmtpd test_ucspitls app"""
+    """tcpd -R ... tlsd [opts] -- s6-setuidgid phsmtpd test_ucspitls app,
+    or with appids: UID/GID/GIDLIST of phsmtpd (s6-envuidgid's) in the
+    environment and tlsd -U -- test_ucspitls app."""
 
     count = 0
 
-    def __init__(self, tlsd_args=(), env=None, implicit=False):
+    def __init__(self, tlsd_args=(), env=None, implicit=False, appids=False):
         Server.count += 1
         self.port = free_port()
         self.logpath = TMP / ("server%d.log" % Server.count)
@@ -185,15 +193,19 @@ class Server:
             "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
         }
+        if appids:
+            su, sg = ids("phsmtpd")
+            e.update({"UID": str(su), "GID": str(sg), "GIDLIST": gidlist("phsmtpd")})
         for k, v in (env or {}).items():
             if v is None:
                 e.pop(k, None)
             else:
                 e[k] = v
         rfd, wfd = os.pipe()
+        app = ([] if appids else ["s6-setuidgid", "phsmtpd"]) + [str(F.bin / "test_ucspitls"), "app"]
         argv = [str(F.bin / "tcpd"), "-R", "-d", str(wfd), "127.0.0.1", str(self.port),
-                str(F.bin / "tlsd")] + (["-i"] if implicit else []) + list(tlsd_args) + \
-               ["--", "s6-setuidgid", "phsmtpd", str(F.bin / "test_ucspitls"), "app"]
+                str(F.bin / "tlsd")] + (["-i"] if implicit else []) + (["-U"] if appids else []) + \
+               list(tlsd_args) + ["--"] + app
         with open(self.logpath, "wb") as log:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=log, pass_fds=(wfd,), env=e, start_new_session=True)
@@ -822,13 +834,189 @@ def refuses_to_run_engine_as_root():
     assert r.returncode == 100, r
 
 
+def engine_of(app_pid):
+    engines = children(app_pid)
+    assert len(engines) == 1, engines
+    pid = engines[0]
+    return pid, os.readlink("/proc/%d/exe" % pid), pathlib.Path("/proc/%d/maps" % pid).read_text()
+
+
+@case
+def openssl_loaded_only_at_starttls():
+    """Before STARTTLS the engine is tlsd's child, as phtls, without
+    OpenSSL in its address space; at STARTTLS it becomes tlsd-io."""
+    srv = starttls_server()
+    s = srv.connect()
+    plain = Lines(s)
+    assert plain.line() == b"READY starttls\r\n"
+    m = re.match(rb"ID pid=(\d+) uid=\d+\r\n$", plain.ask(b"ID"))
+    assert m, m
+    app_pid = int(m.group(1))
+    pid, exe, maps = engine_of(app_pid)
+    assert os.path.basename(exe) == "tlsd", exe
+    assert "libssl" not in maps and "libcrypto" not in maps, maps
+    tu, tg = ids("phtls")
+    assert proc_status(pid)["Uid"] == [str(tu)] * 4, proc_status(pid)["Uid"]
+    # the files are open (a renewed certificate is the next connection's)
+    fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
+    assert str(F.rsa_key) in fds and str(F.ec_key) in fds and str(F.ticketkey) in fds, fds
+    plain.send(b"STARTTLS\r\n")
+    assert plain.line() == b"220 go\r\n"
+    t = ctx_client().wrap_socket(s, server_hostname=FQDN, suppress_ragged_eofs=False)
+    tl = Lines(t)
+    assert tl.line().startswith(b"TLS proto=TLSv1.3 ")
+    pid2, exe, maps = engine_of(app_pid)
+    assert pid2 == pid and os.path.basename(exe) == "tlsd-io", exe
+    assert "libssl" in maps, maps
+    st = proc_status(pid)
+    assert st["Uid"] == [str(tu)] * 4 and st["Gid"] == [str(tg)] * 4 and st["Groups"] == [str(tg)], st
+    # the key files were handed over open; the SNI ones are closed after the handshake
+    fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
+    assert not any(f.startswith(str(F.snidir)) for f in fds), fds
+    assert tl.ask(b"QUIT") == b"BYE\r\n"
+    t.close()
+
+
+@case
+def app_ids_applied_by_tlsd():
+    """tlsd -U: the app runs as UID/GID/GIDLIST (s6-envuidgid's), without
+    s6-setuidgid, and does not see those variables."""
+    su, sg = ids("phsmtpd")
+    want_groups = sorted(gidlist("phsmtpd").split(","))
+    for imp in (False, True):
+        srv = server("appids-%s" % imp, implicit=imp, appids=True)
+        if imp:
+            t, tl, ready = implicit(srv)
+            assert ready.startswith(b"READY implicit proto=TLSv1.3"), ready
+        else:
+            t, tl, report = starttls(srv)
+            assert report.startswith(b"TLS proto=TLSv1.3"), report
+        m = re.match(rb"ID pid=(\d+) uid=(\d+)\r\n$", tl.ask(b"ID"))
+        assert m and int(m.group(2)) == su, m
+        app_pid = int(m.group(1))
+        st = proc_status(app_pid)
+        assert st["Uid"] == [str(su)] * 4 and st["Gid"] == [str(sg)] * 4, st
+        assert sorted(st["Groups"]) == want_groups, (st["Groups"], want_groups)
+        env = pathlib.Path("/proc/%d/environ" % app_pid).read_bytes().split(b"\0")
+        names = {e.split(b"=", 1)[0] for e in env if e}
+        assert not names & {b"UID", b"GID", b"GIDLIST", b"TLS_UID", b"TLS_GID"}, names
+        assert tl.ask(b"OPEN " + str(F.rsa_key).encode()) == b"OPEN 13\r\n"
+        assert tl.ask(b"QUIT") == b"BYE\r\n"
+        t.close()
+    # without a certificate the app still runs, as the same ids
+    srv = server("appids-notls", appids=True, env={"SSL_TYPE": None})
+    s = srv.connect()
+    plain = Lines(s)
+    assert plain.line() == b"READY plain\r\n"
+    assert re.match(rb"ID pid=\d+ uid=%d\r\n$" % su, plain.ask(b"ID"))
+    s.close()
+
+
+@case
+def app_ids_refused_when_bad():
+    e = dict(os.environ)
+    tu, tg = ids("phtls")
+    su, sg = ids("phsmtpd")
+    e.update({"TLS_UID": str(tu), "TLS_GID": str(tg)})
+    for k in ("UID", "GID", "GIDLIST"):
+        e.pop(k, None)
+    cases = (
+        ({}, b"UID"),
+        ({"UID": str(su), "GID": str(sg)}, b"GIDLIST"),
+        ({"UID": "x", "GID": str(sg), "GIDLIST": ""}, b"UID"),
+        ({"UID": str(su), "GID": str(sg), "GIDLIST": "1,x"}, b"GIDLIST"),
+        ({"UID": "0", "GID": str(sg), "GIDLIST": ""}, b"refusing to run the program as uid or gid 0"),
+        ({"UID": str(su), "GID": "0", "GIDLIST": ""}, b"refusing to run the program as uid or gid 0"),
+    )
+    for extra, why in cases:
+        env = dict(e, **extra)
+        r = subprocess.run([str(F.bin / "tlsd"), "-U", "--", "/bin/true"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=10)
+        assert r.returncode == 100 and why in r.stderr, (extra, r)
+
+
+@case
+def starttls_unparsable_files_not_offered():
+    """What can be seen without OpenSSL keeps STARTTLS off: a key file
+    with no PEM key in it, a certificate file with no certificate."""
+    junk = TMP / "junk.pem"
+    junk.write_text("not a key\n")
+    tu, tg = ids("phtls")
+    os.chown(junk, tu, tg)
+    os.chmod(junk, 0o600)
+    for name, env, reason in (
+        ("junkkey", {"SSL_KEY_PATH": str(junk)}, "no PEM private key in the key file"),
+        ("junkcert", {"SSL_CERT_PATH": str(junk)}, "no PEM certificate in the certificate file"),
+        ("keyascert", {"SSL_ALT_CERT_PATH": str(F.ec_key)}, "no PEM certificate in the certificate file"),
+    ):
+        srv = server(name, env=env)
+        s = srv.connect()
+        plain = Lines(s)
+        assert plain.line() == b"READY plain\r\n", name
+        assert plain.ask(b"STARTTLS") == b"454 TLS not available\r\n"
+        assert plain.ask(b"QUIT") == b"BYE\r\n"
+        s.close()
+        srv.wait_log(r"event=tls_config_error ip=127\.0\.0\.1 reason=\"%s\"" % reason)
+
+
+@case
+def starttls_mismatched_key_found_at_starttls():
+    """A key that does not go with its certificate needs OpenSSL to be
+    seen: STARTTLS is offered, and at STARTTLS the engine logs the error
+    and closes; the app ends the session (the client then retries in
+    clear, RFC 3207 practice)."""
+    srv = server("mismatch-starttls", env={"SSL_KEY_PATH": str(F.ec_key), "SSL_ALT_CERT_PATH": None, "SSL_ALT_KEY_PATH": None})
+    s = srv.connect()
+    plain = Lines(s)
+    assert plain.line() == b"READY starttls\r\n"
+    plain.send(b"STARTTLS\r\n")
+    assert plain.line() == b"220 go\r\n"
+    try:
+        ctx_client().wrap_socket(s, server_hostname=FQDN)
+        raise AssertionError("handshake succeeded")
+    except (ssl.SSLError, ConnectionResetError, OSError):
+        pass
+    s.close()
+    srv.wait_log(r"event=tls_config_error ip=127\.0\.0\.1 reason=\"certificate and key do not go together\"")
+
+
+@case
+def engine_missing_starttls_not_offered():
+    """tlsd without tlsd-io beside it: no STARTTLS, logged."""
+    d = TMP / "noengine"
+    d.mkdir()
+    for name in ("tcpd", "tlsd", "test_ucspitls"):
+        shutil.copy(F.bin / name, d / name)
+    os.chmod(d, 0o755)
+    global_bin = F.bin
+    F.bin = d
+    try:
+        srv = server("noengine")
+    finally:
+        F.bin = global_bin
+    s = srv.connect()
+    assert Lines(s).line() == b"READY plain\r\n"
+    s.close()
+    srv.wait_log(r"event=tls_config_error ip=127\.0\.0\.1 reason=\"unable to find the TLS engine\" file=\S+/noengine/tlsd-io error=")
+
+
+@case
+def engine_refuses_root():
+    r = subprocess.run([str(F.bin / "tlsd-io"), "-v", "1", "-T", "5", "-t", "5", "-c", "0,1,2", "-p", "0,1"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=10)
+    assert r.returncode == 100 and b"refusing to run the TLS engine as root" in r.stderr, r
+    r = subprocess.run([str(F.bin / "tlsd-io"), "-c", "0,1"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=10)
+    assert r.returncode == 100, r
+
+
 # ------------------------------------------------------------ main
 
 def main():
     global F
     only = set(sys.argv[1:])
     passed = failed = 0
-    missing = [p for p in (BIN / "tcpd", BIN / "tlsd", APP_SRC) if not os.access(p, os.X_OK)]
+    missing = [p for p in (BIN / "tcpd", BIN / "tlsd", BIN / "tlsd-io", APP_SRC) if not os.access(p, os.X_OK)]
     if missing or os.geteuid() != 0:
         print("FAIL setup: need root and %s (make all unit)" % ", ".join(map(str, missing)))
         print("0 passed, 1 failed")
