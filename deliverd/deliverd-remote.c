@@ -29,11 +29,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
@@ -44,14 +41,11 @@
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
-#include <skalibs/uint16.h>
-#include <skalibs/uint32.h>
-#include <skalibs/uint64.h>
-#include <skalibs/unixmessage.h>
 
 #include "common/cdbmap.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "delivconn.h"
 #include "remote_conf.h"
 #include "remote_deliver.h"
 #include "remote_msg.h"
@@ -60,42 +54,8 @@
 #define USAGE "deliverd-remote [ -v verbosity ] [ -t idle_seconds ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
-#define REPLY_TIMEOUT 60   /* for queued to take our answer */
-
 static remote_ctx ctx ;
 static remote_req req ;
-
-static void log_protocol (char const *reason)
-{
-  log_event1("protocol_error", "reason", reason) ;
-}
-
- /* IPCREMOTEEUID is root, or listed in PH_REMOTE_UIDS (or, when that is
-    unset, PH_DELIVER_UIDS: queued uses one uid for both sockets).
-    Comma- or space-separated numbers; a malformed list lets only root
-    in. */
-static int peer_allowed (char const *peer)
-{
-  uint64_t uid ;
-  char const *list ;
-  if (!peer || !*peer || !uint640_scan(peer, &uid)) return 0 ;
-  if (!uid) return 1 ;
-  list = config_get("PH_REMOTE_UIDS") ;
-  if (!list) list = config_get("PH_DELIVER_UIDS") ;
-  while (list && *list)
-  {
-    uint64_t u ;
-    size_t n ;
-    while (*list == ',' || *list == ' ') list++ ;
-    if (!*list) break ;
-    n = uint64_scan(list, &u) ;
-    if (!n) return 0 ;
-    if (u == uid) return 1 ;
-    list += n ;
-    if (*list && *list != ',' && *list != ' ') return 0 ;
-  }
-  return 0 ;
-}
 
  /* A kept SMTP connection that speaks while idle has given up on us
     (421 and close, RFC 5321 3.8) or closed: drop it. */
@@ -115,37 +75,21 @@ static void conn_idle_close (void)
   smtpc_quit(&ctx.conn, &deadline) ;
 }
 
- /* Waits for the next request until the deadline, minding the kept SMTP
-    connection meanwhile, and checks the request's length in the
-    unixmessage header (uint32 length, uint16 fd count, big endian)
-    before unixmessage_receive allocates that much. Returns 1, 0 on EOF,
-    or -1 (errno ETIMEDOUT, EMSGSIZE, EPROTO, or a read error). */
-static int wait_request (tain const *deadline)
+ /* Waits for fd 0 until the deadline, minding the kept SMTP connection
+    meanwhile: closed after PH_REMOTE_REUSE_IDLE, dropped when it speaks
+    (delivconn_wait_func). */
+static int wait_minding_conn (tain const *deadline, void *data)
 {
   tain keep ;
+  (void)data ;
   tain_now_g() ;
   tain_addsec_g(&keep, ctx.conf.reuse_idle) ;
   for (;;)
   {
     iopause_fd x[2] = { { .fd = 0, .events = IOPAUSE_READ }, { .fd = -1, .events = IOPAUSE_READ } } ;
-    char hdr[6] ;
-    ssize_t r = recv(0, hdr, 6, MSG_PEEK | MSG_DONTWAIT) ;
     unsigned int n = 1 ;
     tain const *until = deadline ;
-    if (r == 0) return 0 ;
-    if (r == 6)
-    {
-      uint32_t len ;
-      uint16_t nfds ;
-      uint32_unpack_big(hdr, &len) ;
-      uint16_unpack_big(hdr + 4, &nfds) ;
-      if (len > REMOTEREQ_MAX) return (errno = EMSGSIZE, -1) ;
-      if (nfds != 1) return (errno = EPROTO, -1) ;
-      return 1 ;
-    }
-     /* a header cut short: the receiver takes it, with its own deadline */
-    if (r > 0) return 1 ;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1 ;
+    int r ;
     if (ctx.conn.fd >= 0)
     {
       x[1].fd = ctx.conn.fd ;
@@ -157,15 +101,11 @@ static int wait_request (tain const *deadline)
     if (!r)
     {
       if (until == &keep && ctx.conn.fd >= 0) { conn_idle_close() ; continue ; }
-      return (errno = ETIMEDOUT, -1) ;
+      return 0 ;
     }
     if (n == 2 && x[1].revents) conn_spoke() ;
+    if (x[0].revents) return 1 ;
   }
-}
-
-static void close_fds (unixmessage const *m)
-{
-  for (unsigned int i = 0 ; i < m->nfds ; i++) fd_close(m->fds[i]) ;
 }
 
 static int field (stralloc *sa, char const *key, char const *value)
@@ -209,86 +149,27 @@ static int build_reply (stralloc *sa)
   return 1 ;
 }
 
-static void serve (void)
+static int parse (char const *s, size_t len, char const **why, void *data)
 {
-  char mainbuf[UNIXMESSAGE_BUFSIZE] ;
-  char auxbuf[UNIXMESSAGE_AUXBUFSIZE] ;
-  unixmessage_receiver in ;
-  unixmessage_sender out = UNIXMESSAGE_SENDER_ZERO ;
-  stralloc reply = STRALLOC_ZERO ;
+  (void)data ;
+  return remote_req_parse(s, len, &req, why) ;
+}
 
-  if (unixmessage_receiver_init(&in, 0, mainbuf, sizeof(mainbuf), auxbuf, sizeof(auxbuf)) == 0)
-    strerr_diefusys(111, "initialize the message receiver") ;
-  unixmessage_sender_init(&out, 1) ;
-
-  for (;;)
+static void handle (int fd, stralloc *reply, void *data)
+{
+  remote_msg msg ;
+  (void)data ;
+  ctx.req = &req ;
+  ctx.msg = &msg ;
+  if (!remote_msg_scan(fd, &msg))
   {
-    unixmessage m ;
-    remote_msg msg ;
-    char const *why ;
-    struct stat st ;
-    tain deadline ;
-    int r ;
-
-    tain_now_g() ;
-    tain_addsec_g(&deadline, ctx.conf.idle) ;
-    r = unixmessage_receiver_isempty(&in) ? wait_request(&deadline) : 1 ;
-    if (!r) return ;   /* queued closed the connection */
-    if (r < 0)
-    {
-      if (errno == ETIMEDOUT)
-      {
-        char fmt[UINT_FMT] ;
-        fmt[uint_fmt(fmt, ctx.conf.idle)] = 0 ;
-        log_event1("idle_timeout", "seconds", fmt) ;
-        return ;
-      }
-      if (errno == EMSGSIZE) { log_protocol("request too long") ; return ; }
-      if (errno == EPROTO) { log_protocol("request without exactly one fd") ; return ; }
-      strerr_diefusys(111, "read from queued") ;
-    }
-    r = unixmessage_timed_receive_g(&in, &m, &deadline) ;
-    if (r <= 0)
-    {
-      if (errno == EPIPE) { log_protocol("connection closed in a request") ; return ; }
-      if (errno == ETIMEDOUT) { log_protocol("timeout in a request") ; return ; }
-      if (errno == EPROTO || errno == ENOBUFS) { log_protocol("malformed message framing") ; return ; }
-      strerr_diefusys(111, "receive a request") ;
-    }
-    if (m.nfds != 1) { close_fds(&m) ; log_protocol("request without exactly one fd") ; return ; }
-    if (!remote_req_parse(m.s, m.len, &req, &why)) { close_fds(&m) ; log_protocol(why) ; return ; }
-    if (fstat(m.fds[0], &st) == -1 || !S_ISREG(st.st_mode))
-    {
-      close_fds(&m) ;
-      log_protocol("the fd is not a regular file") ;
-      return ;
-    }
-
-    ctx.req = &req ;
-    ctx.msg = &msg ;
-    if (!remote_msg_scan(m.fds[0], &msg))
-    {
-      remote_fail f ;
-      remote_fail_text(&f, "4.3.0", "unable to read the queue file") ;
-      for (unsigned int i = 0 ; i < req.n ; i++) remote_verdict_fail(&ctx.result[i], 'Z', &f) ;
-      log_event2("queue_read_error", "qid", req.qid, "reason", strerror(errno)) ;
-    }
-    else if (!remote_deliver(&ctx)) strerr_diefusys(111, "deliver") ;
-    close_fds(&m) ;
-
-    if (!build_reply(&reply)) strerr_diefusys(111, "build the reply") ;
-    {
-      unixmessage rm = { .s = reply.s, .len = reply.len, .fds = 0, .nfds = 0 } ;
-      tain_now_g() ;
-      tain_addsec_g(&deadline, REPLY_TIMEOUT) ;
-      if (!unixmessage_put(&out, &rm)) strerr_diefusys(111, "queue the reply") ;
-      if (!unixmessage_sender_timed_flush_g(&out, &deadline))
-      {
-        if (errno == EPIPE) { log_protocol("connection closed before the reply") ; return ; }
-        strerr_diefusys(111, "send the reply") ;
-      }
-    }
+    remote_fail f ;
+    remote_fail_text(&f, "4.3.0", "unable to read the queue file") ;
+    for (unsigned int i = 0 ; i < req.n ; i++) remote_verdict_fail(&ctx.result[i], 'Z', &f) ;
+    log_event2("queue_read_error", "qid", req.qid, "reason", strerror(errno)) ;
   }
+  else if (!remote_deliver(&ctx)) strerr_diefusys(111, "deliver") ;
+  if (!build_reply(reply)) strerr_diefusys(111, "build the reply") ;
 }
 
 int main (int argc, char const *const *argv)
@@ -326,11 +207,11 @@ int main (int argc, char const *const *argv)
   if (!remote_conf_read(&ctx.conf, &bad)) strerr_dief(100, "invalid ", bad) ;
   if (idle) ctx.conf.idle = idle ;
 
-  if (!peer_allowed(getenv("IPCREMOTEEUID")))
+   /* PH_REMOTE_UIDS, or else PH_DELIVER_UIDS: queued uses one uid for
+      both sockets */
   {
-    char const *peer = getenv("IPCREMOTEEUID") ;
-    log_event2("refused", "euid", peer ? peer : "unknown", "reason", "peer uid not allowed") ;
-    return 1 ;
+    char const *uids = config_get("PH_REMOTE_UIDS") ;
+    if (!delivconn_peer(uids ? uids : config_get("PH_DELIVER_UIDS"))) return 1 ;
   }
   if (!geteuid()) strerr_dief(100, "refusing to run as root: run under s6-ipcserver -U as phremote") ;
 
@@ -354,7 +235,10 @@ int main (int argc, char const *const *argv)
   if (ndelay_on(0) == -1 || ndelay_on(1) == -1) strerr_diefusys(111, "make the connection non-blocking") ;
   tain_now_set_stopwatch_g() ;
 
-  serve() ;
+  {
+    delivconn c = { .idle = ctx.conf.idle, .max = REMOTEREQ_MAX, .wait = &wait_minding_conn, .parse = &parse, .handle = &handle, .data = 0 } ;
+    delivconn_serve(&c) ;
+  }
   if (ctx.conn.fd >= 0) conn_idle_close() ;
   return 0 ;
 }

@@ -6,12 +6,11 @@
 /* The body of a delivery request from queued (docs/internals.md,
  * Delivery): text0 fields "I<qid>\0F<sender>\0T<recipient>\0", then
  * optional "X<key>=<value>\0" fields, ignored. Strict: any other shape is
- * a protocol error. */
+ * a protocol error. The head (I and F) is reqhead.h's. */
 
 #include <stddef.h>
 
 #define DELIVREQ_MAX 16384       /* the whole body */
-#define DELIVREQ_ADDR_MAX 1024   /* a sender or recipient */
 #define DELIVREQ_XFIELD_MAX 4096 /* one X field */
 #define DELIVREQ_XFIELDS_MAX 64
 

@@ -45,6 +45,7 @@
 #include "common/rcpt.h"
 #include "deliver.h"
 #include "lmtp.h"
+#include "uidlist.h"
 
 #define USAGE "lmtpd [ -v verbosity ]"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -70,25 +71,13 @@ static unsigned int get_uint (char const *name, unsigned int def, unsigned int m
   return (unsigned int)u ;
 }
 
-/* Is peer listed in PH_LMTP_UIDS (numbers separated by commas or
- * spaces)? 1 yes, 0 no, -1 the list is malformed. */
+/* Is peer listed in PH_LMTP_UIDS? 1 yes, 0 no, -1 the list is
+ * malformed. */
 static int uid_listed (char const *list, char const *peer)
 {
   uint64_t uid ;
   if (!peer || !*peer || peer[uint64_scan(peer, &uid)]) return 0 ;
-  while (*list)
-  {
-    uint64_t u ;
-    size_t n ;
-    while (*list == ',' || *list == ' ') list++ ;
-    if (!*list) break ;
-    n = uint64_scan(list, &u) ;
-    if (!n) return -1 ;
-    if (u == uid) return 1 ;
-    list += n ;
-    if (*list && *list != ',' && *list != ' ') return -1 ;
-  }
-  return 0 ;
+  return uidlist_match(list, uid) ;
 }
 
 static lmtp_session session ;

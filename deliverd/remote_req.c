@@ -4,19 +4,12 @@
 
 #include <skalibs/bytestr.h>
 
+#include "reqhead.h"
 #include "remote_req.h"
 
- /* queued is trusted (its uid was checked), but every value here ends
-    up in an SMTP command line: no control byte may pass (CR LF would
-    inject commands), parameter values may not hold a space (it would
-    inject parameters), and every length is bounded. */
-
-static int printable (char const *s, size_t len)
-{
-  for (size_t i = 0 ; i < len ; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0 ;
-  return 1 ;
-}
+ /* After the head (reqhead.h), every value here also ends up in an SMTP
+    command line: parameter values may not hold a space (it would inject
+    parameters). */
 
  /* An ESMTP parameter value (RFC 5321 4.1.2 esmtp-value: %d33-60 /
     %d62-126, and UTF-8 for RFC 6531/6533): no space, no '=', no
@@ -28,17 +21,6 @@ static int esmtp_value (char const *s)
   {
     unsigned char c = (unsigned char)*s ;
     if (c <= 0x20 || c == '=' || c == 0x7f) return 0 ;
-  }
-  return 1 ;
-}
-
-static int qid_valid (char const *s, size_t len)
-{
-  if (len < 12 || len > 24) return 0 ;
-  for (size_t i = 0 ; i < len ; i++)
-  {
-    char c = s[i] ;
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return 0 ;
   }
   return 1 ;
 }
@@ -115,41 +97,28 @@ static int xfield (char const *f, remote_req *req, char const **why)
 
 int remote_req_parse (char const *s, size_t len, remote_req *req, char const **why)
 {
-  size_t pos = 0 ;
-  unsigned int field = 0 ;
+  reqhead h ;
+  size_t pos ;
   size_t dlen = 0 ;
   req->qid = req->sender = req->domain = req->envid = req->ret = req->body = 0 ;
   req->smtputf8 = req->requiretls = 0 ;
   req->n = 0 ;
-  if (!len) FAIL("empty request") ;
-  if (len > REMOTEREQ_MAX) FAIL("request too long") ;
-  if (s[len - 1]) FAIL("request does not end with NUL") ;
+  if (!reqhead_parse(s, len, REMOTEREQ_MAX, &h, why)) return 0 ;
+  req->qid = h.qid ;
+  req->sender = h.sender ;
+  pos = h.pos ;
   while (pos < len)
   {
     char const *f = s + pos ;
     size_t flen = strlen(f) ;   /* bounded: s[len-1] is NUL */
     pos += flen + 1 ;
     if (!flen) FAIL("empty field") ;
-    switch (field++)
-    {
-      case 0 :
-        if (f[0] != 'I') FAIL("first field is not I") ;
-        if (!qid_valid(f + 1, flen - 1)) FAIL("invalid queue id") ;
-        req->qid = f + 1 ;
-        continue ;
-      case 1 :
-        if (f[0] != 'F') FAIL("second field is not F") ;
-        if (flen - 1 > REMOTEREQ_ADDR_MAX || !printable(f + 1, flen - 1)) FAIL("invalid sender") ;
-        req->sender = f + 1 ;
-        continue ;
-      default : break ;
-    }
     if (f[0] == 'T')
     {
       char const *d ;
       remote_rcpt *r ;
       if (req->n >= REMOTEREQ_RCPTS) FAIL("too many recipients") ;
-      if (flen - 1 > REMOTEREQ_ADDR_MAX || !printable(f + 1, flen - 1)) FAIL("invalid recipient") ;
+      if (!reqhead_addr_valid(f + 1, flen - 1)) FAIL("invalid recipient") ;
       d = domain_of(f + 1) ;
       if (!d) FAIL("recipient without a domain") ;
       if (!req->n) { req->domain = d ; dlen = strlen(d) ; }
@@ -166,7 +135,6 @@ int remote_req_parse (char const *s, size_t len, remote_req *req, char const **w
     }
     else FAIL("unknown field") ;
   }
-  if (field < 2) FAIL("missing field") ;
   if (!req->n) FAIL("no recipient") ;
   return 1 ;
 }

@@ -7,13 +7,13 @@
  * remote.sock"): text0 fields
  *   I<qid> F<sender> ( T<rcpt> [XNOTIFY=..] [XORCPT=..] )+ [message X fields]
  * all recipients in one domain. Strict: any other shape is a protocol
- * error. Pointers point into the request body. */
+ * error. Pointers point into the request body. The head (I and F) is
+ * reqhead.h's. */
 
 #include <stddef.h>
 
 #define REMOTEREQ_MAX (1024 * 1024)   /* the whole body */
 #define REMOTEREQ_RCPTS 1000
-#define REMOTEREQ_ADDR_MAX 1024
 #define REMOTEREQ_XFIELD_MAX 4096
 
 typedef struct remote_rcpt_s remote_rcpt, *remote_rcpt_ref ;
