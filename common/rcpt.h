@@ -7,6 +7,7 @@
  * (where does it go?); the rules are in docs/internals.md. */
 
 #include <stddef.h>
+#include <stdint.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 #include "common/cdbmap.h"
@@ -53,7 +54,14 @@ struct rcptdest_s
   size_t addr ;         /* offset in storage: the final address, NUL-terminated */
   size_t maildir ;      /* RCPT_LOCAL: offset of the Maildir path relative to PH_MAILROOT */
   size_t folder ;       /* RCPT_LOCAL: offset of the folder name from +tag, "" for INBOX */
+  uint64_t quota ;      /* RCPT_LOCAL: the Maildir's quota in bytes (users.cdb "quota="), 0 for none */
 } ;
+
+/* Reads the "quota=<bytes>" field of a users.cdb value v[0..len) (text0
+ * fields; docs/internals.md): 1 to 20 decimal digits that fit 64 bits.
+ * Returns 1 with *quota (0 when the value has no such field: no quota),
+ * or 0 (errno EINVAL) when the field is malformed or given twice. */
+extern int rcpt_user_quota (char const *v, size_t len, uint64_t *quota) ;
 
 /* Expands key into final destinations (aliases followed, duplicates
  * removed), appending rcptdest records to *dests and strings to *storage.
@@ -86,6 +94,7 @@ extern int rcpt_expand (rcptmaps *, char const *key, size_t keylen, genalloc *de
  * - Duplicates: a Maildir+folder or a remote address appears once.
  * - More than RCPT_DESTS_MAX destinations or RCPT_STEPS_MAX lookups:
  *   E2BIG. A malformed map value (users.cdb without a valid "maildir=",
+ *   or with a malformed "quota=",
  *   an alias target without '@', a value not ending in NUL): EINVAL. A
  *   maildir value that could leave PH_MAILROOT is malformed.
  * - rcpt_classify runs the whole expansion for a local domain: RCPT_LOCAL

@@ -1,6 +1,7 @@
 /* ISC license. */
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <skalibs/bytestr.h>
@@ -45,9 +46,9 @@ static int has_delim (expander const *e, char const *s, size_t len)
   return 0 ;
 }
 
-static int push_dest (expander *e, int kind, char const *addr, size_t addrlen, char const *maildir, size_t mlen, char const *folder, size_t flen)
+static int push_dest (expander *e, int kind, char const *addr, size_t addrlen, char const *maildir, size_t mlen, char const *folder, size_t flen, uint64_t quota)
 {
-  rcptdest d = { .kind = kind } ;
+  rcptdest d = { .kind = kind, .quota = quota } ;
   size_t n = genalloc_len(rcptdest, e->dests) ;
   rcptdest const *all = genalloc_s(rcptdest, e->dests) ;
   for (size_t i = e->first ; i < n ; i++)
@@ -71,11 +72,14 @@ static int push_dest (expander *e, int kind, char const *addr, size_t addrlen, c
   return genalloc_append(rcptdest, e->dests, &d) ;
 }
 
- /* users.cdb value: text0 fields, one of them "maildir=<relative path>". */
+ /* users.cdb value: text0 fields, one of them "maildir=<relative path>",
+    maybe "quota=<bytes>". */
 static int add_account (expander *e, char const *key, size_t keylen, cdb_data const *v, char const *tag, size_t taglen)
 {
   size_t pos = 0 ;
+  uint64_t quota ;
   if (!v->len || v->s[v->len - 1]) return (errno = EINVAL, 0) ;
+  if (!rcpt_user_quota(v->s, v->len, &quota)) return 0 ;
   while (pos < v->len)
   {
     char const *f = v->s + pos ;
@@ -83,7 +87,7 @@ static int add_account (expander *e, char const *key, size_t keylen, cdb_data co
     if (flen > 8 && !memcmp(f, "maildir=", 8))
     {
       if (!maildir_path_valid(f + 8, flen - 8)) break ;
-      return push_dest(e, RCPT_LOCAL, key, keylen, f + 8, flen - 8, tag, taglen) ;
+      return push_dest(e, RCPT_LOCAL, key, keylen, f + 8, flen - 8, tag, taglen, quota) ;
     }
     pos += flen + 1 ;
   }
@@ -153,7 +157,7 @@ static int resolve (expander *e, char const *key, size_t keylen, unsigned int de
    /* 1. not our domain: forward it */
   r = rcptmaps_find_required(&e->m->domains, domain, domainlen, &v) ;
   if (r < 0) return 0 ;
-  if (!r) return push_dest(e, RCPT_REMOTE, key, keylen, "", 0, "", 0) ;
+  if (!r) return push_dest(e, RCPT_REMOTE, key, keylen, "", 0, "", 0, 0) ;
 
   memcpy(base, key, keylen) ;
   if (at < keylen && key[0] != '"')
