@@ -24,6 +24,7 @@
  * fail with ELOOP, and is no folder for maildir_folder_find. */
 
 #include <stddef.h>
+#include <time.h>
 #include <sys/time.h>
 #include <skalibs/stralloc.h>
 
@@ -93,5 +94,59 @@ extern int maildir_folder_find (int rootfd, char const *maildir, char const *tag
  * temporary (ENOSPC disk full, EDQUOT/EFBIG mailbox full, EEXIST after
  * MAILDIR_TMP_TRIES names, EINVAL bad maildir or folder name, ...). */
 extern int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where) ;
+
+/* Duplicate suppression for a sender that may ask again (queued, after
+ * a crash lost deliverd's answer; see maildir_deliver_once). The tmp/
+ * file of such a delivery is named "<qid>.<16 lower-case hex digits>"
+ * (MAILDIR_ONCENAME_MAX bytes at most): the queue id, then the first 8
+ * bytes of SHA-256 over key[0..keylen) (the caller's recipient, final
+ * address and folder), so the same (message, destination) always gets
+ * the same name and another destination practically never does. */
+#define MAILDIR_QID_MAX 64
+#define MAILDIR_ONCENAME_MAX (MAILDIR_QID_MAX + 17)
+#define MAILDIR_ONCE_TRIES 3       /* create / examine rounds on EEXIST */
+#define MAILDIR_SWEEP_READ 10000   /* tmp/ entries read by one sweep */
+#define MAILDIR_SWEEP_AGAIN 60     /* seconds to the next sweep when that was not enough */
+#define MAILDIR_SWEEP_STAMP ".posthaste-sweep"
+
+/* Formats the name into s (MAILDIR_ONCENAME_MAX + 1 bytes), NUL-
+ * terminated; returns its length, or 0 if qid is empty, longer than
+ * MAILDIR_QID_MAX or not [0-9A-Za-z]. */
+extern size_t maildir_oncename (char *s, char const *qid, char const *key, size_t keylen) ;
+
+/* Is s (NUL-terminated) a name of that form? */
+extern int maildir_oncename_is (char const *s) ;
+
+/* maildir_deliver, with the deterministic tmp/ name oncename (from
+ * maildir_oncename) instead of a unique one, and link() into new/
+ * instead of rename(): the tmp/ name stays, a hard link to the
+ * delivered file, as the record that this (message, destination) was
+ * delivered. Before writing, an existing tmp/<oncename> is examined
+ * under its lock (flock, held by the writer from creation to the end):
+ * - locked: another process is writing it now: 0, errno EALREADY;
+ * - a regular file with 2 or more links and the size this delivery
+ *   would write: an earlier attempt published it (the user may have
+ *   moved it to cur/ or another folder since: rename keeps the count);
+ *   new/ is fsynced (that attempt may have died before it did) and
+ *   nothing is written: returns 2, *where gets the Maildir's path
+ *   (maildir or maildir/.folder, no file name: it is not known);
+ * - anything else (one link: a write that was interrupted): removed,
+ *   and the delivery made anew.
+ * Returns 1 and appends the new file's path to *where as maildir_deliver
+ * does; 0 with errno on failure (nothing left in new/; the tmp name is
+ * removed when this process still held its lock). If the user deleted
+ * the message (one link left), a later request delivers it again. The
+ * tmp/ names are removed by maildir_once_sweep. */
+extern int maildir_deliver_once (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, char const *oncename, stralloc *where) ;
+
+/* Removes from root/maildir/[.folder/]tmp/ the entries of the
+ * maildir_oncename form last written more than window seconds before
+ * now, each under its lock. Bounded: it runs only when the stamp file
+ * tmp/MAILDIR_SWEEP_STAMP is older than window / 4 (and then renews
+ * it; one process at a time, under the stamp's lock), reads at most
+ * MAILDIR_SWEEP_READ entries and, when it stopped there, makes the next
+ * sweep due after MAILDIR_SWEEP_AGAIN seconds. Returns the number of
+ * names removed, or -1 with errno. */
+extern int maildir_once_sweep (int rootfd, char const *maildir, char const *folder, unsigned int window, time_t now) ;
 
 #endif

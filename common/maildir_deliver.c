@@ -15,6 +15,7 @@
 #include <skalibs/stralloc.h>
 
 #include "common/maildir.h"
+#include "common/maildir-internal.h"
 
  /* tmp/ names: time, pid and a per-process sequence number make them
     unique on this host (Dovecot's "M<usec>P<pid>Q<n>" scheme); if one
@@ -114,9 +115,13 @@ static void close_keep_errno (int fd)
 }
 
  /* tmp/ and new/ are opened once, without following symlinks, and the
-    file is created, renamed and synced relative to these fds: no path
-    below the root is resolved twice. */
-int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where)
+    file is created, renamed or linked, and synced relative to these fds:
+    no path below the root is resolved twice.
+    oncename 0: a unique tmp/ name, closed, then renamed into new/.
+    Else (maildir_deliver_once): tmp/<oncename>, locked from its creation
+    (common/maildir-internal.h), and kept open, so locked, until it is
+    linked into new/ and new/ is fsynced; the tmp/ name stays. */
+static int deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, char const *oncename, stralloc *where)
 {
   char tmpname[MAILDIR_FOLDER_MAX + 1] ;
   char newname[MAILDIR_FOLDER_MAX + 1] ;
@@ -124,9 +129,11 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
   struct stat st ;
   uint64_t size ;
   int mdfd, tmpfd = -1, newfd = -1, fd = -1 ;
+  int published = 0 ;
   int e ;
 
   if (!*host || strchr(host, '/')) return (errno = EINVAL, 0) ;
+  if (oncename && (!maildir_oncename_is(oncename) || strlen(oncename) > MAILDIR_ONCENAME_MAX)) return (errno = EINVAL, 0) ;
    /* Room for the answer now, so that nothing can fail after the rename. */
   if (!stralloc_readyplus(where, strlen(maildir) + strlen(folder) + sizeof(newname) + 8)) return 0 ;
   if (!tv)
@@ -140,20 +147,35 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
   if (tmpfd == -1) goto err ;
   newfd = maildir_opendir_beneath(mdfd, "new") ;
   if (newfd == -1) goto err ;
-  fd = create_tmp(tmpfd, tv, host, tmpname) ;
-  if (fd == -1) goto err ;
+  if (oncename)
+  {
+    int r ;
+    if (fstat(msgfd, &st) == -1) goto err ;
+    r = maildir_once_create(tmpfd, newfd, oncename, (uint64_t)st.st_size + hdrlen, &fd) ;
+    if (!r) goto err ;
+    memcpy(tmpname, oncename, strlen(oncename) + 1) ;
+    if (r == 2) { published = 1 ; goto done ; }
+  }
+  else
+  {
+    fd = create_tmp(tmpfd, tv, host, tmpname) ;
+    if (fd == -1) goto err ;
+  }
 
   if (allwrite(fd, hdr, hdrlen) < hdrlen
    || !copy_message(fd, msgfd, &size)
    || fd_sync(fd) == -1
    || fstat(fd, &st) == -1) goto errtmp ;
-  e = close(fd) ;
-  fd = -1 ;
-  if (e == -1) goto errtmp ;   /* NFS reports write errors at close */
   size += hdrlen ;
+  if (!oncename)
+  {
+    e = close(fd) ;
+    fd = -1 ;
+    if (e == -1) goto errtmp ;   /* NFS reports write errors at close */
+  }
 
   if (!newname_fmt(newname, tv, &st, host, size)) { errno = ENAMETOOLONG ; goto errtmp ; }
-  if (renameat(tmpfd, tmpname, newfd, newname) == -1) goto errtmp ;
+  if ((oncename ? linkat(tmpfd, tmpname, newfd, newname, 0) : renameat(tmpfd, tmpname, newfd, newname)) == -1) goto errtmp ;
   if (fd_sync(newfd) == -1)
   {
      /* Not known to be durable, so not delivered: take it back, queued
@@ -161,8 +183,27 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
     e = errno ;
     unlinkat(newfd, newname, 0) ;
     errno = e ;
+    if (oncename) goto errtmp ;
     goto err ;
   }
+  if (oncename)
+  {
+     /* The lock goes with this close. Its error, after fsync, is not
+        expected; if it comes, the new/ link is taken back and the tmp/
+        name, no longer ours to remove, is left with one link: the retry
+        removes it and writes again. */
+    e = close(fd) ;
+    fd = -1 ;
+    if (e == -1)
+    {
+      e = errno ;
+      unlinkat(newfd, newname, 0) ;
+      errno = e ;
+      goto err ;
+    }
+  }
+
+ done:
   fd_close(newfd) ;
   fd_close(tmpfd) ;
   fd_close(mdfd) ;
@@ -173,19 +214,34 @@ int maildir_deliver (int rootfd, char const *maildir, char const *folder, char c
     stralloc_catb(where, "/.", 2) ;
     stralloc_cats(where, folder) ;
   }
-  stralloc_catb(where, "/new/", 5) ;
-  stralloc_cats(where, newname) ;
+  if (!published)
+  {
+    stralloc_catb(where, "/new/", 5) ;
+    stralloc_cats(where, newname) ;
+  }
   stralloc_0(where) ;
-  return 1 ;
+  return 1 + published ;
 
  errtmp:
+   /* Removed before the close: a oncename file is still locked, so
+      still ours. */
   e = errno ;
-  if (fd >= 0) fd_close(fd) ;
   unlinkat(tmpfd, tmpname, 0) ;
+  if (fd >= 0) fd_close(fd) ;
   errno = e ;
  err:
   if (newfd >= 0) close_keep_errno(newfd) ;
   if (tmpfd >= 0) close_keep_errno(tmpfd) ;
   close_keep_errno(mdfd) ;
   return 0 ;
+}
+
+int maildir_deliver (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, stralloc *where)
+{
+  return deliver(rootfd, maildir, folder, host, hdr, hdrlen, msgfd, tv, 0, where) ;
+}
+
+int maildir_deliver_once (int rootfd, char const *maildir, char const *folder, char const *host, char const *hdr, size_t hdrlen, int msgfd, struct timeval const *tv, char const *oncename, stralloc *where)
+{
+  return deliver(rootfd, maildir, folder, host, hdr, hdrlen, msgfd, tv, oncename, where) ;
 }
