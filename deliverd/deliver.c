@@ -1,7 +1,9 @@
 /* ISC license. */
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <skalibs/genalloc.h>
@@ -9,6 +11,7 @@
 #include <skalibs/types.h>
 
 #include "common/addr.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/maildir.h"
 #include "common/rcpt.h"
@@ -26,10 +29,26 @@
     permanently, D. Forwards (R lines) go only with K: a retry computes
     them again. */
 
+ /* Duplicate suppression (common/maildir.h, maildir_deliver_once): a
+    copy's tmp/ file is named after the queue id and hash of (requested
+    recipient, final address, folder), linked into new/ and kept for
+    PH_DEDUPE_WINDOW seconds, so a request queued sends again because
+    our K was lost (deliverd or queued killed between the fsync of new/
+    and the journal record) finds the copy and is answered K without a
+    second one. The window must exceed the longest gap between two
+    attempts of queued: PH_RETRY_MAX (1 h by default; a crash of queued
+    itself makes it send again at once). Only for queued: lmtpd (which
+    sets noforward, having no queue behind it) makes a fresh id per
+    transaction, so its ids never come back; it keeps the unique names
+    and rename(). 0 turns it off. */
+#define DEDUPE_WINDOW_DEFAULT 7200
+#define DEDUPE_WINDOW_MAX (30 * 86400)
+
 typedef struct tally_s tally ;
 struct tally_s
 {
   unsigned int delivered ;
+  unsigned int suppressed ;  /* of delivered: found written by an earlier attempt */
   unsigned int forwarded ;
   unsigned int permfail ;
   unsigned int tempfail ;
@@ -94,6 +113,52 @@ static int read_header (int msgfd, stralloc *sa)
   return 1 ;
 }
 
+static int dedupe_setup (deliverctx *ctx)
+{
+  uint64_t u ;
+  if (ctx->dedupe >= 0) return 1 ;
+  if (ctx->noforward)
+  {
+    ctx->dedupe = 0 ;
+    return 1 ;
+  }
+  if (!config_get_uint("PH_DEDUPE_WINDOW", DEDUPE_WINDOW_DEFAULT, &u) || u > DEDUPE_WINDOW_MAX) return 0 ;
+  ctx->dedupe_window = (unsigned int)u ;
+  ctx->dedupe = !!u ;
+  return 1 ;
+}
+
+ /* Delivers one copy, suppressing it when an earlier attempt of the same
+    request wrote it. 1 written, 2 found, 0 failed (errno). */
+static int write_copy (deliverctx *ctx, delivreq const *req, char const *addr, char const *maildir, char const *folder, int msgfd)
+{
+  char name[MAILDIR_ONCENAME_MAX + 1] ;
+  int r ;
+  if (ctx->dedupe <= 0)
+    return maildir_deliver(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, &ctx->where) ;
+  ctx->oncekey.len = 0 ;
+  if (!stralloc_cats(&ctx->oncekey, req->rcpt)
+   || !stralloc_0(&ctx->oncekey)
+   || !stralloc_cats(&ctx->oncekey, addr)
+   || !stralloc_0(&ctx->oncekey)
+   || !stralloc_cats(&ctx->oncekey, folder)) return 0 ;
+  if (!maildir_oncename(name, req->qid, ctx->oncekey.s, ctx->oncekey.len)) return (errno = EINVAL, 0) ;
+  r = maildir_deliver_once(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, name, &ctx->where) ;
+   /* Cleaning after ourselves comes after the copy is safe; its failure
+      costs disk space, not mail, so it is only logged. */
+  if (r && maildir_once_sweep(ctx->rootfd, maildir, folder, ctx->dedupe_window, time(0)) == -1)
+  {
+    logline l ;
+    log_begin(&l, "sweep_failed") ;
+    log_kv(&l, "qid", req->qid) ;
+    log_kv(&l, "maildir", maildir) ;
+    if (*folder) log_kv(&l, "folder", folder) ;
+    log_kv(&l, "reason", strerror(errno)) ;
+    log_commit(&l) ;
+  }
+  return r ;
+}
+
 static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const *d, int msgfd, tally *t)
 {
   char const *addr = ctx->storage.s + d->addr ;
@@ -133,8 +198,17 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
    || !stralloc_cats(&ctx->added, addr)
    || !stralloc_catb(&ctx->added, "\n", 1)) goto tempfail ;
 
-  if (!maildir_deliver(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, &ctx->where)) goto tempfail ;
-  log_outcome("delivered", req, addr, "maildir", ctx->where.s + wherepos, 0) ;
+  switch (write_copy(ctx, req, addr, maildir, folder, msgfd))
+  {
+    case 0 : goto tempfail ;
+    case 2 :
+      log_outcome("duplicate_suppressed", req, addr, "maildir", ctx->where.s + wherepos, "already delivered by an earlier attempt") ;
+      t->suppressed++ ;
+      break ;
+    default :
+      log_outcome("delivered", req, addr, "maildir", ctx->where.s + wherepos, 0) ;
+      break ;
+  }
   if (!t->delivered++) t->firstwhere = wherepos ;
   return ;
 
@@ -157,7 +231,7 @@ static int answer_k (deliverctx *ctx, delivreq const *req, tally const *t, stral
     log_outcome("forwarded", req, addr, 0, 0, 0) ;
   }
   if (t->delivered == 1 && !t->forwarded)
-    return reply_put(reply, 'K', "2.0.0 delivered maildir=", ctx->where.s + t->firstwhere) ;
+    return reply_put(reply, 'K', t->suppressed ? "2.0.0 already delivered maildir=" : "2.0.0 delivered maildir=", ctx->where.s + t->firstwhere) ;
   fmt1[uint_fmt(fmt1, t->delivered)] = 0 ;
   fmt2[uint_fmt(fmt2, t->forwarded)] = 0 ;
   return stralloc_cats(reply, "K2.0.0 delivered to ")
@@ -203,6 +277,12 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
     return reply_put(reply, 'D', "5.1.3 invalid recipient address", 0) ;
   }
   keylen = addr_key(&a, key) ;
+
+  if (!dedupe_setup(ctx))
+  {
+    log_outcome("deferred", req, key, 0, 0, "invalid PH_DEDUPE_WINDOW: seconds, at most 30 days, 0 for off") ;
+    return reply_put(reply, 'Z', "4.3.5 local delivery misconfigured: invalid PH_DEDUPE_WINDOW", 0) ;
+  }
 
    /* R lines are for alias targets only: a recipient outside our domains
       reached local delivery by mistake (queued routes remote ones
