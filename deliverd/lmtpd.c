@@ -23,53 +23,29 @@
  * the vmail uid: every mailbox's contents, read and write; not the queue,
  * the passwords or the keys. */
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
-#include <skalibs/djbunix.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
-#include <skalibs/tai.h>
 #include <skalibs/types.h>
 
 #include "common/config.h"
 #include "common/log.h"
 #include "common/maildir.h"
 #include "common/rcpt.h"
+#include "smtpd/smtp_start.h"
 #include "deliver.h"
 #include "lmtp.h"
 #include "uidlist.h"
 
 #define USAGE "lmtpd [ -v verbosity ]"
 #define dieusage() strerr_dieusage(100, USAGE)
-
-/* The MTA is waiting for a greeting: tell it to try later rather than
- * leave it hanging (RFC 5321 3.8), then die as usual. */
-static void tempfail_client (void)
-{
-  static char const msg[] = "421 4.3.5 service temporarily unavailable\r\n" ;
-  allwrite(1, msg, sizeof(msg) - 1) ;
-}
-
-static void dieconfig (char const *name)
-{
-  tempfail_client() ;
-  strerr_dief3x(100, "invalid value for ", name, " in the environment or PH_ENVFILE") ;
-}
-
-static unsigned int get_uint (char const *name, unsigned int def, unsigned int min, unsigned int max)
-{
-  uint64_t u ;
-  if (!config_get_uint(name, def, &u) || u < min || u > max) dieconfig(name) ;
-  return (unsigned int)u ;
-}
 
 /* Is peer listed in PH_LMTP_UIDS? 1 yes, 0 no, -1 the list is
  * malformed. */
@@ -108,17 +84,7 @@ int main (int argc, char const *const *argv)
   }
   if (argc) dieusage() ;
 
-  if (!config_init())
-  {
-    tempfail_client() ;
-    if (errno == EINVAL)
-    {
-      char fmt[UINT_FMT] ;
-      fmt[uint_fmt(fmt, config_error_line())] = 0 ;
-      strerr_dief2x(100, "syntax error in PH_ENVFILE at line ", fmt) ;
-    }
-    strerr_diefu1sys(111, "read PH_ENVFILE") ;
-  }
+  smtp_start_config() ;
 
   /* who is talking to us, for the logs and the uid check */
   if (getenv("TCPREMOTEIP"))
@@ -130,10 +96,7 @@ int main (int argc, char const *const *argv)
   else
   {
     if (!stralloc_cats(&peer, "uid:") || !stralloc_cats(&peer, euid ? euid : "unknown") || !stralloc_0(&peer))
-    {
-      tempfail_client() ;
-      strerr_diefu1sys(111, "allocate memory") ;
-    }
+      smtp_start_diesys("allocate memory", "") ;
     session.peer = peer.s ;
   }
   {
@@ -143,7 +106,7 @@ int main (int argc, char const *const *argv)
     if (list && !session.ip)
     {
       int r = uid_listed(list, euid) ;
-      if (r < 0) dieconfig("PH_LMTP_UIDS") ;
+      if (r < 0) smtp_start_dieconfig("PH_LMTP_UIDS") ;
       if (!r)
       {
         static char const msg[] = "421 4.7.0 access denied\r\n" ;
@@ -153,41 +116,34 @@ int main (int argc, char const *const *argv)
       }
     }
   }
-  if (!geteuid())
-  {
-    tempfail_client() ;
-    strerr_dief1x(100, "refusing to run as root: run under s6-ipcserver -U (or tcpd -U) as the Maildir owner") ;
-  }
+  if (!geteuid()) smtp_start_die("refusing to run as root: run under s6-ipcserver -U (or tcpd -U) as the Maildir owner", "") ;
 
   conf.hostname = config_hostname() ;
-  if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000, &conf.maxsize)) dieconfig("POSTFIX_MESSAGE_SIZE_LIMIT") ;
-  conf.maxrcpt = get_uint("PH_LMTP_MAX_RCPT", 1000, 1, 100000) ;
-  conf.maxerrors = get_uint("PH_LMTP_MAX_ERRORS", 20, 1, 100000) ;
+  conf.maxsize = smtp_start_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000) ;
+  conf.maxrcpt = smtp_start_uint("PH_LMTP_MAX_RCPT", 1000, 1, 100000) ;
+  conf.maxerrors = smtp_start_uint("PH_LMTP_MAX_ERRORS", 20, 1, 100000) ;
   /* RFC 5321 4.5.3.2 */
-  conf.tcommand = get_uint("PH_LMTP_TIMEOUT", 300, 1, 86400) ;
-  conf.tdatablock = get_uint("PH_LMTP_DATA_BLOCK_TIMEOUT", 180, 1, 86400) ;
-  conf.tdataterm = get_uint("PH_LMTP_DATA_TERM_TIMEOUT", 600, 1, 86400) ;
-  conf.tsession = get_uint("PH_LMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
-  if (!config_get_bool("PH_TAG_TO_FOLDER", 0, &dctx.tag_to_folder)) dieconfig("PH_TAG_TO_FOLDER") ;
+  conf.tcommand = smtp_start_uint("PH_LMTP_TIMEOUT", 300, 1, 86400) ;
+  conf.tdatablock = smtp_start_uint("PH_LMTP_DATA_BLOCK_TIMEOUT", 180, 1, 86400) ;
+  conf.tdataterm = smtp_start_uint("PH_LMTP_DATA_TERM_TIMEOUT", 600, 1, 86400) ;
+  conf.tsession = smtp_start_uint("PH_LMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
+  dctx.tag_to_folder = smtp_start_bool("PH_TAG_TO_FOLDER", 0) ;
   /* no queue behind us to forward through: deliverd.c's R lines */
   dctx.noforward = 1 ;
 
   mailroot = config_get("PH_MAILROOT") ;
   cdbdir = config_get("PH_CDB_DIR") ;
-  if (!mailroot) { tempfail_client() ; strerr_dienotset(100, "PH_MAILROOT") ; }
-  if (!cdbdir) { tempfail_client() ; strerr_dienotset(100, "PH_CDB_DIR") ; }
+  if (!mailroot) smtp_start_die("PH_MAILROOT", " not set") ;
+  if (!cdbdir) smtp_start_die("PH_CDB_DIR", " not set") ;
   dctx.rootfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (dctx.rootfd == -1) { tempfail_client() ; strerr_diefu2sys(111, "open ", mailroot) ; }
-  if (!rcptmaps_open(&dctx.maps, cdbdir)) { tempfail_client() ; strerr_diefu2sys(111, "open the recipient maps in ", cdbdir) ; }
-  if (!maildir_host_escape(config_hostname(), &host)) { tempfail_client() ; strerr_diefu1sys(111, "escape the host name") ; }
+  if (dctx.rootfd == -1) smtp_start_diesys("open ", mailroot) ;
+  if (!rcptmaps_open(&dctx.maps, cdbdir)) smtp_start_diesys("open the recipient maps in ", cdbdir) ;
+  if (!maildir_host_escape(config_hostname(), &host)) smtp_start_diesys("escape the host name", "") ;
   dctx.host = host.s ;
 
-  /* Deadlines only work on non-blocking fds. A client that goes away
-   * must give EPIPE, not a signal; a file size limit must show as EFBIG
-   * (mailbox full), not kill us. */
-  if (ndelay_on(0) < 0 || ndelay_on(1) < 0) { tempfail_client() ; strerr_diefu1sys(111, "set the client fds non-blocking") ; }
-  if (!sig_ignore(SIGPIPE) || !sig_ignore(SIGXFSZ)) { tempfail_client() ; strerr_diefu1sys(111, "ignore SIGPIPE and SIGXFSZ") ; }
-  tain_now_set_stopwatch_g() ;
+  /* A file size limit must show as EFBIG (mailbox full), not kill us. */
+  smtp_start_fds() ;
+  if (!sig_ignore(SIGXFSZ)) smtp_start_diesys("ignore SIGXFSZ", "") ;
 
   {
     char const *ip = session.ip ;
