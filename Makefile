@@ -31,7 +31,10 @@ endif
 OPT ?= -O2
 CFLAGS_ALL := -std=c11 -Wall -Wextra -Werror $(OPT) -g -D_GNU_SOURCE -I. $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
-LDLIBS_ALL := -lskarnet
+# skalibs linked statically: every program is exec'd per connection or
+# per message, and resolving libskarnet.so at each start cost about 15 %
+# of a short-lived program's CPU (docs/bench.md).
+LDLIBS_ALL := -l:libskarnet.a
 
 COMMON_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard common/*.c))
 LIB := $(B)/libposthaste.a
