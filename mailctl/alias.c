@@ -29,7 +29,7 @@ static void commit (mcctx *ctx)
 {
   mc_virtual_parse(&ctx->virtual) ;
   mc_file_write(&ctx->virtual, 0644) ;
-  mc_compile(&ctx->accounts, &ctx->virtual, ctx->cdbdir) ;
+  mc_compile(&ctx->accounts, &ctx->virtual, &ctx->quotas, ctx->cdbdir) ;
 }
 
 static void alias_add (mcctx *ctx, char const *alias, char const *target)

@@ -8,8 +8,11 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include <skalibs/uint64.h>
 
 #include "common/cdbwrite.h"
+#include "common/config.h"
 #include "mailctl.h"
 
 /* The maps and their modes are docs/internals.md's table. Each map is
@@ -81,17 +84,49 @@ static void compile_passwd (mcfile const *acc, char const *dir)
   stralloc_free(&v) ;
 }
 
-static void compile_users (mcfile const *acc, char const *dir)
+/* docker-mailserver's quotas: with ENABLE_QUOTAS (default 1), an
+ * account's line in dovecot-quotas.cf, else POSTFIX_MAILBOX_SIZE_LIMIT
+ * (bytes; docker-mailserver makes it Dovecot's default quota_rule), 0
+ * meaning no quota either way. Only a quota goes into the map, in bytes,
+ * so the daemons never parse units. */
+static void quota_settings (int *enabled, uint64_t *def)
+{
+  if (!config_get_bool("ENABLE_QUOTAS", 1, enabled))
+    strerr_dief1x(100, "invalid ENABLE_QUOTAS: use 0 or 1") ;
+  if (!config_get_size("POSTFIX_MAILBOX_SIZE_LIMIT", 0, def))
+    strerr_dief1x(100, "invalid POSTFIX_MAILBOX_SIZE_LIMIT: a size in bytes") ;
+}
+
+static void warn_stray_quotas (mcfile const *acc, mcfile const *quotas)
+{
+  size_t n = mc_nlines(quotas) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mcline const *l = genalloc_s(mcline, &quotas->lines) + i ;
+    char fmt[UINT_FMT] ;
+    if (!l->data || l->deleted) continue ;
+    if (mc_file_find(acc, mc_str(quotas, l->key), l->keylen, 0) >= 0) continue ;
+    fmt[uint_fmt(fmt, l->lineno)] = 0 ;
+    strerr_warnw6x(quotas->path, ":", fmt, ": no account ", mc_str(quotas, l->key), ": quota ignored") ;
+  }
+}
+
+static void compile_users (mcfile const *acc, mcfile const *quotas, char const *dir)
 {
   target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
   stralloc v = STRALLOC_ZERO ;
   size_t n = mc_nlines(acc) ;
+  int enabled, anyquota = 0 ;
+  uint64_t def ;
+  quota_settings(&enabled, &def) ;
+  if (enabled) warn_stray_quotas(acc, quotas) ;
   open_map(&t, dir, "users.cdb") ;
   for (size_t i = 0 ; i < n ; i++)
   {
     mcline const *l = genalloc_s(mcline, &acc->lines) + i ;
     char const *k = mc_str(acc, l->key) ;
     char const *at ;
+    uint64_t quota = def ;
     if (!l->data || l->deleted) continue ;
     at = strrchr(k, '@') ;
     /* maildir=<domain>/<user>, relative to PH_MAILROOT, as
@@ -102,10 +137,20 @@ static void compile_users (mcfile const *acc, char const *dir)
      || !stralloc_catb(&v, "/", 1)
      || !stralloc_catb(&v, k, at - k)
      || !stralloc_0(&v)) dienomem() ;
+    mc_quota_find(quotas, k, l->keylen, &quota) ;
+    if (enabled && quota)
+    {
+      char fmt[UINT64_FMT] ;
+      if (!stralloc_cats(&v, "quota=")
+       || !stralloc_catb(&v, fmt, uint64_fmt(fmt, quota))
+       || !stralloc_0(&v)) dienomem() ;
+      anyquota = 1 ;
+    }
     add(&t, k, l->keylen, v.s, v.len) ;
   }
   finish(&t, 0644, (gid_t)-1) ;
   stralloc_free(&v) ;
+  if (anyquota) mc_quota_statusdir() ;
 }
 
 static void compile_aliases (mcfile const *virt, char const *dir)
@@ -179,10 +224,10 @@ static void compile_domains (mcfile const *acc, mcfile const *virt, char const *
   genalloc_free(char const *, &list) ;
 }
 
-void mc_compile (mcfile const *accounts, mcfile const *virtual, char const *cdbdir)
+void mc_compile (mcfile const *accounts, mcfile const *virtual, mcfile const *quotas, char const *cdbdir)
 {
   compile_passwd(accounts, cdbdir) ;
-  compile_users(accounts, cdbdir) ;
+  compile_users(accounts, quotas, cdbdir) ;
   compile_aliases(virtual, cdbdir) ;
   compile_domains(accounts, virtual, cdbdir) ;
 }

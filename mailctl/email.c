@@ -48,7 +48,7 @@ static void commit (mcctx *ctx)
    * maps from it if the compilation below is interrupted. */
   mc_accounts_parse(&ctx->accounts) ;
   mc_file_write(&ctx->accounts, 0600) ;
-  mc_compile(&ctx->accounts, &ctx->virtual, ctx->cdbdir) ;
+  mc_compile(&ctx->accounts, &ctx->virtual, &ctx->quotas, ctx->cdbdir) ;
 }
 
 static void email_add (mcctx *ctx, char const *addr, char const *password)
@@ -105,6 +105,7 @@ static void email_del (mcctx *ctx, char const *addr)
   i = mc_file_find(&ctx->accounts, key, keylen, 0) ;
   if (i < 0) strerr_dief3x(1, "account ", key, " does not exist") ;
   mc_line(&ctx->accounts, i)->deleted = 1 ;
+  mc_quota_drop(ctx, key, keylen) ;
   commit(ctx) ;
 }
 

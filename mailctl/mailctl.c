@@ -6,7 +6,8 @@
  * PH_CDB_DIR). It trusts its command line, its environment and the text
  * files in PH_CONFIG_DIR, which are the admin's own; it still validates
  * every address, since what it writes is read by the daemons. It writes
- * postfix-accounts.cf and postfix-virtual.cf in PH_CONFIG_DIR and the
+ * postfix-accounts.cf, postfix-virtual.cf and dovecot-quotas.cf in
+ * PH_CONFIG_DIR, the directory $PH_STATE/quota (vmail's), and the
  * compiled maps in PH_CDB_DIR (passwd.cdb readable by group phauth only).
  * It is not setuid and no daemon runs it: a compromise of it is a
  * compromise of the admin account that ran it. */
@@ -23,7 +24,7 @@
 #include "mailctl-internal.h"
 #include "cmd_queue.h"
 
-#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static void path_in (stralloc *sa, char const *dir, char const *name)
@@ -54,6 +55,8 @@ void mc_load (mcctx *ctx)
   mc_accounts_parse(&ctx->accounts) ;
   mc_file_read(&ctx->virtual, ctx->virtpath.s) ;
   mc_virtual_parse(&ctx->virtual) ;
+  mc_file_read(&ctx->quotas, ctx->quotapath.s) ;
+  mc_quotas_parse(&ctx->quotas) ;
 }
 
 int main (int argc, char const *const *argv)
@@ -75,16 +78,18 @@ int main (int argc, char const *const *argv)
   if (!ctx.cdbdir) strerr_dienotset(100, "PH_CDB_DIR") ;
   path_in(&ctx.accpath, ctx.confdir, "postfix-accounts.cf") ;
   path_in(&ctx.virtpath, ctx.confdir, "postfix-virtual.cf") ;
+  path_in(&ctx.quotapath, ctx.confdir, "dovecot-quotas.cf") ;
 
   if (!strcmp(argv[1], "email")) mc_email(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "alias")) mc_alias(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "tls")) mc_tls(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "quota")) mc_quota(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "update"))
   {
     if (argc != 2) dieusage() ;
     mc_lock(&ctx) ;
     mc_load(&ctx) ;
-    mc_compile(&ctx.accounts, &ctx.virtual, ctx.cdbdir) ;
+    mc_compile(&ctx.accounts, &ctx.virtual, &ctx.quotas, ctx.cdbdir) ;
   }
   else dieusage() ;
   return 0 ;

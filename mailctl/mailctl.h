@@ -9,6 +9,7 @@
  * that turns them into the cdbs of docs/internals.md. */
 
 #include <stddef.h>
+#include <stdint.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 
@@ -72,8 +73,25 @@ extern int mc_targets_has (char const *list, size_t len, char const *t, size_t t
 extern long mc_file_find (mcfile const *f, char const *key, size_t keylen, size_t from) ;
 
 /* Recompiles domains.cdb, users.cdb, aliases.cdb and passwd.cdb in
- * cdbdir from the parsed files. Dies 111 on failure. */
-extern void mc_compile (mcfile const *accounts, mcfile const *virtual, char const *cdbdir) ;
+ * cdbdir from the parsed files (users.cdb's quota= from quotas, the
+ * parsed dovecot-quotas.cf). Dies 111 on failure, 100 on a bad
+ * ENABLE_QUOTAS or POSTFIX_MAILBOX_SIZE_LIMIT. */
+extern void mc_compile (mcfile const *accounts, mcfile const *virtual, mcfile const *quotas, char const *cdbdir) ;
+
+/* dovecot-quotas.cf (quota.c). The parser stores each line's quota in
+ * bytes, in decimal, as its val. */
+extern void mc_quotas_parse (mcfile *f) ;
+/* A Dovecot size: digits and an optional unit B, k, M, G, T (powers of
+ * 1024; any case unless strict; none: bytes). strict is docker-mailserver's
+ * `setup quota set` rule: a unit is required but for "0". Returns 1 with
+ * *bytes, 0 if it does not parse or overflows. */
+extern int mc_quota_size (char const *s, size_t len, int strict, uint64_t *bytes) ;
+/* The quota of an account in the parsed file: 1 and *bytes (the last
+ * line for it), or 0 if it has none. */
+extern int mc_quota_find (mcfile const *f, char const *key, size_t keylen, uint64_t *bytes) ;
+/* Makes $PH_STATE/quota (vmail's, 0755) for deliverd and smtpd; warns
+ * when it cannot. */
+extern void mc_quota_statusdir (void) ;
 
 #define mc_line(f, i) (genalloc_s(mcline, &(f)->lines) + (i))
 #define mc_nlines(f) genalloc_len(mcline, &(f)->lines)
