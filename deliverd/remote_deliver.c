@@ -26,12 +26,6 @@
     REQUIRETLS (remote_session.c); a host that cannot is a permanent
     failure (5.7.30), so the mail bounces when no host can. */
 
-static void deadline_in (tain *d, unsigned int secs)
-{
-  tain_now_g() ;
-  tain_addsec_g(d, secs) ;
-}
-
 static void fail_all (remote_ctx *x, char v, remote_fail const *f)
 {
   for (unsigned int i = 0 ; i < x->req->n ; i++)
@@ -65,7 +59,7 @@ static int transact (remote_ctx *x, remote_fail *f)
        /* a transaction before this one on the same connection */
       smtpc_reply rep ;
       tain deadline ;
-      deadline_in(&deadline, x->conf.t_command) ;
+      remote_deadline(&deadline, x->conf.t_command) ;
       if (!smtpc_send(&x->conn, "RSET\r\n", 6, &deadline) || !smtpc_read(&x->conn, &rep, &deadline) || rep.code / 100 != 2)
       {
         x->conn.broken = 1 ;
@@ -82,7 +76,7 @@ static void close_conn (remote_ctx *x)
 {
   tain deadline ;
   if (x->conn.fd < 0) return ;
-  deadline_in(&deadline, x->conf.t_quit) ;
+  remote_deadline(&deadline, x->conf.t_quit) ;
   smtpc_quit(&x->conn, &deadline) ;
 }
 

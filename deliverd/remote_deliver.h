@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <skalibs/tai.h>
+
 #include "common/cdbmap.h"
 #include "common/dns.h"
 #include "remote_conf.h"
@@ -86,5 +88,11 @@ extern void remote_fail_reply (remote_ctx *x, remote_fail *f, smtpc_reply const 
 extern void remote_fail_local (remote_ctx *x, remote_fail *f, char const *code, char const *what, char const *error) ;
 /* A plain text: "<code> <text>" */
 extern void remote_fail_text (remote_fail *f, char const *code, char const *text) ;
+/* An I/O error (errno) with the server, as a local failure "4.4.2 ...:
+ * <what went wrong> <when>"; returns 0. */
+extern int remote_fail_io (remote_ctx *x, remote_fail *f, char const *when) ;
+
+/* *d = now + secs. */
+extern void remote_deadline (tain *d, unsigned int secs) ;
 
 #endif

@@ -17,35 +17,6 @@
     we never link libssl), RFC 8689 4.2.1 (what REQUIRETLS mail needs of
     a server), RFC 4954 (AUTH to a smarthost, only over TLS). */
 
-static void deadline_in (tain *d, unsigned int secs)
-{
-  tain_now_g() ;
-  tain_addsec_g(d, secs) ;
-}
-
-static char const *io_error (void)
-{
-  if (errno == ETIMEDOUT) return "timeout" ;
-  if (errno == EPIPE) return "lost connection" ;
-  if (errno == EPROTO) return "malformed reply" ;
-  if (errno == ERANGE) return "reply line too long" ;
-  return strerror(errno) ;
-}
-
-static int io_fail (remote_ctx *x, remote_fail *f, char const *when)
-{
-  char what[64] ;
-  size_t n = strlen(io_error()) ;
-  size_t m = strlen(when) ;
-  if (n + m + 2 > sizeof(what)) m = sizeof(what) - n - 2 ;
-  memcpy(what, io_error(), n) ;
-  what[n] = ' ' ;
-  memcpy(what + n + 1, when, m) ;
-  what[n + 1 + m] = 0 ;
-  remote_fail_local(x, f, "4.4.2", what, 0) ;
-  return 0 ;
-}
-
 static int loopback (ip46 const *ip)
 {
   static char const lo6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } ;
@@ -83,7 +54,7 @@ static int auth (remote_ctx *x, remote_fail *f)
     remote_fail_local(x, f, "4.7.0", "the relay offers neither AUTH PLAIN nor AUTH LOGIN", 0) ;
     return 0 ;
   }
-  deadline_in(&deadline, x->conf.t_command) ;
+  remote_deadline(&deadline, x->conf.t_command) ;
   if (plain)
   {
     if (!stralloc_catb(&raw, "", 1) || !stralloc_catb(&raw, r->user, ul) || !stralloc_catb(&raw, "", 1)
@@ -115,7 +86,7 @@ static int auth (remote_ctx *x, remote_fail *f)
  io:
   wipe(&cmd) ;
   wipe(&raw) ;
-  return io_fail(x, f, "during AUTH") ;
+  return remote_fail_io(x, f, "during AUTH") ;
  nomem:
   wipe(&cmd) ;
   wipe(&raw) ;
@@ -135,8 +106,8 @@ static int hello (remote_ctx *x, remote_fail *f)
     remote_fail_local(x, f, "4.3.0", "out of memory", 0) ;
     goto end ;
   }
-  deadline_in(&deadline, x->conf.t_command) ;
-  if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { io_fail(x, f, "after EHLO") ; goto end ; }
+  remote_deadline(&deadline, x->conf.t_command) ;
+  if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { remote_fail_io(x, f, "after EHLO") ; goto end ; }
   if (rep.code / 100 == 2)
   {
     smtpc_ehlo_parse(&rep, &c->caps) ;
@@ -146,7 +117,7 @@ static int hello (remote_ctx *x, remote_fail *f)
   {
      /* RFC 5321 3.2: a server that does not know EHLO gets HELO */
     cmd.s[0] = 'H' ; cmd.s[1] = 'E' ;
-    if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { io_fail(x, f, "after HELO") ; goto end ; }
+    if (!smtpc_send(c, cmd.s, cmd.len, &deadline) || !smtpc_read(c, &rep, &deadline)) { remote_fail_io(x, f, "after HELO") ; goto end ; }
     if (rep.code / 100 != 2)
     {
       remote_fail_reply(x, f, &rep, "HELO") ;
@@ -289,14 +260,14 @@ static int starttls (remote_ctx *x, remote_fail *f, unsigned int need)
       return tls_refuse(x, f, "4.7.4", "TLS is required and the server does not offer STARTTLS", 0) ;
     return TLS_CLEAR ;
   }
-  deadline_in(&deadline, x->conf.t_command) ;
-  if (!smtpc_send(c, "STARTTLS\r\n", 10, &deadline) || !smtpc_read(c, &rep, &deadline)) return io_fail(x, f, "after STARTTLS") ;
+  remote_deadline(&deadline, x->conf.t_command) ;
+  if (!smtpc_send(c, "STARTTLS\r\n", 10, &deadline) || !smtpc_read(c, &rep, &deadline)) return remote_fail_io(x, f, "after STARTTLS") ;
   if (rep.code != 220)
   {
     if (need & TLS_VERIFIED) return tls_refuse(x, f, "4.7.4", "TLS is required and the server refused STARTTLS", 0) ;
     return TLS_CLEAR ;   /* RFC 3207 4: the session goes on as it was */
   }
-  deadline_in(&deadline, x->conf.t_command) ;
+  remote_deadline(&deadline, x->conf.t_command) ;
   if (!smtpc_starttls(c, name, (need & TLS_VERIFIED) ? UCSPITLS_CLIENT_VERIFY : 0, &deadline))
   {
     int e = errno ;
@@ -338,7 +309,7 @@ static int open_session (remote_ctx *x, remote_addr const *a, remote_fail *f, in
   int r ;
   char port[UINT16_FMT] ;
 
-  deadline_in(&deadline, x->conf.t_connect) ;
+  remote_deadline(&deadline, x->conf.t_connect) ;
   if (!smtpc_connect(c, a->host, &a->ip, a->port, &deadline))
   {
     remote_fail_local(x, f, "4.4.1", "connect failed", errno == ETIMEDOUT ? "timeout" : strerror(errno)) ;
@@ -367,8 +338,8 @@ static int open_session (remote_ctx *x, remote_addr const *a, remote_fail *f, in
     log_commit(&l) ;
   }
 
-  deadline_in(&deadline, x->conf.t_greeting) ;
-  if (!smtpc_read(c, &rep, &deadline)) return io_fail(x, f, "waiting for the greeting") ;
+  remote_deadline(&deadline, x->conf.t_greeting) ;
+  if (!smtpc_read(c, &rep, &deadline)) return remote_fail_io(x, f, "waiting for the greeting") ;
   if (rep.code / 100 != 2)
   {
      /* RFC 5321 3.1: a 554 greeting sends us to the next MX; if they

@@ -19,33 +19,6 @@
     per transaction keep that write and its replies well inside the
     socket buffers, so neither side can block the other. */
 
-static void deadline_in (tain *d, unsigned int secs)
-{
-  tain_now_g() ;
-  tain_addsec_g(d, secs) ;
-}
-
-static char const *io_error (void)
-{
-  if (errno == ETIMEDOUT) return "timeout" ;
-  if (errno == EPIPE) return "lost connection" ;
-  if (errno == EPROTO) return "malformed reply" ;
-  if (errno == ERANGE) return "reply line too long" ;
-  return strerror(errno) ;
-}
-
-static int io_fail (remote_ctx *x, remote_fail *f, char const *when)
-{
-  char what[96] ;
-  size_t w = 0 ;
-  char const *e = io_error() ;
-  while (*e && w + 1 < sizeof(what)) what[w++] = *e++ ;
-  while (*when && w + 1 < sizeof(what)) what[w++] = *when++ ;
-  what[w] = 0 ;
-  remote_fail_local(x, f, "4.4.2", what, 0) ;
-  return 0 ;
-}
-
 static int ascii (char const *s)
 {
   for (; *s ; s++) if ((unsigned char)*s >= 0x80) return 0 ;
@@ -171,12 +144,12 @@ static int send_data (remote_ctx *x, stralloc *sa)
     off += got ;
     sa->len = 0 ;
     if (!smtpc_encode(&e, buf, got, sa, 0)) return -1 ;
-    deadline_in(&deadline, x->conf.t_data_block) ;
+    remote_deadline(&deadline, x->conf.t_data_block) ;
     if (!smtpc_send(&x->conn, sa->s, sa->len, &deadline)) return 0 ;
   }
   sa->len = 0 ;
   if (!smtpc_encode_end(&e, sa, 0) || !stralloc_cats(sa, ".\r\n")) return -1 ;
-  deadline_in(&deadline, x->conf.t_data_block) ;
+  remote_deadline(&deadline, x->conf.t_data_block) ;
   return smtpc_send(&x->conn, sa->s, sa->len, &deadline) ;
 }
 
@@ -214,9 +187,9 @@ static int send_bdat (remote_ctx *x, stralloc *sa, smtpc_reply *rep)
     memcpy(hdr + hl, fmt, strlen(fmt)) ; hl += strlen(fmt) ;
     if (last) { memcpy(hdr + hl, " LAST", 5) ; hl += 5 ; }
     memcpy(hdr + hl, "\r\n", 2) ; hl += 2 ;
-    deadline_in(&deadline, x->conf.t_data_block) ;
+    remote_deadline(&deadline, x->conf.t_data_block) ;
     if (!smtpc_send(&x->conn, hdr, hl, &deadline) || !smtpc_send(&x->conn, sa->s, sa->len, &deadline)) return 0 ;
-    deadline_in(&deadline, last ? x->conf.t_data_done : x->conf.t_command) ;
+    remote_deadline(&deadline, last ? x->conf.t_data_done : x->conf.t_command) ;
     if (!smtpc_read(&x->conn, rep, &deadline)) return 0 ;
     if (rep->code / 100 != 2) return 1 ;
   }
@@ -268,15 +241,15 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   for (unsigned int i = 0 ; i < n ; i++) x->result[idx[i]].accepted = 0 ;
 
   if (!mail_cmd(x, utf8, &sa)) goto nomem ;
-  deadline_in(&deadline, x->conf.t_command) ;
+  remote_deadline(&deadline, x->conf.t_command) ;
   if (pipelining)
   {
     for (unsigned int i = 0 ; i < n ; i++)
       if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, &sa)) goto nomem ;
     if (!chunking && !stralloc_cats(&sa, "DATA\r\n")) goto nomem ;
   }
-  if (!smtpc_send(c, sa.s, sa.len, &deadline)) { io_fail(x, f, " sending MAIL FROM") ; goto end ; }
-  if (!smtpc_read(c, &rep, &deadline)) { io_fail(x, f, " after MAIL FROM") ; goto end ; }
+  if (!smtpc_send(c, sa.s, sa.len, &deadline)) { remote_fail_io(x, f, "sending MAIL FROM") ; goto end ; }
+  if (!smtpc_read(c, &rep, &deadline)) { remote_fail_io(x, f, "after MAIL FROM") ; goto end ; }
   if (rep.code / 100 != 2)
   {
     if (rep.code / 100 == 5)
@@ -307,10 +280,10 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
     {
       sa.len = 0 ;
       if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, &sa)) goto nomem ;
-      deadline_in(&deadline, x->conf.t_command) ;
-      if (!smtpc_send(c, sa.s, sa.len, &deadline)) { io_fail(x, f, " sending RCPT TO") ; goto end ; }
+      remote_deadline(&deadline, x->conf.t_command) ;
+      if (!smtpc_send(c, sa.s, sa.len, &deadline)) { remote_fail_io(x, f, "sending RCPT TO") ; goto end ; }
     }
-    if (!smtpc_read(c, &rep, &deadline)) { io_fail(x, f, " after RCPT TO") ; goto end ; }
+    if (!smtpc_read(c, &rep, &deadline)) { remote_fail_io(x, f, "after RCPT TO") ; goto end ; }
     if (rep.code / 100 == 2) { r->accepted = 1 ; accepted++ ; }
     else if (rep.code / 100 == 4 || rep.code / 100 == 5) remote_verdict_reply(x, r, &rep, "RCPT TO") ;
     else { c->broken = 1 ; remote_fail_reply(x, f, &rep, "RCPT TO") ; f->text[0] = '4' ; goto end ; }
@@ -322,7 +295,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
     if (!accepted) { ret = 1 ; goto end ; }
     k = send_bdat(x, &sa, &rep) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }
-    if (!k) { io_fail(x, f, " sending BDAT") ; goto end ; }
+    if (!k) { remote_fail_io(x, f, "sending BDAT") ; goto end ; }
     data_verdict(x, idx, n, &rep, "BDAT") ;
     ret = 1 ;
     goto end ;
@@ -331,11 +304,11 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   if (!pipelining)
   {
     if (!accepted) { ret = 1 ; goto end ; }
-    deadline_in(&deadline, x->conf.t_data_init) ;
-    if (!smtpc_send(c, "DATA\r\n", 6, &deadline)) { io_fail(x, f, " sending DATA") ; goto end ; }
+    remote_deadline(&deadline, x->conf.t_data_init) ;
+    if (!smtpc_send(c, "DATA\r\n", 6, &deadline)) { remote_fail_io(x, f, "sending DATA") ; goto end ; }
   }
-  else deadline_in(&deadline, x->conf.t_data_init) ;
-  if (!smtpc_read(c, &rep, &deadline)) { io_fail(x, f, " after DATA") ; goto end ; }
+  else remote_deadline(&deadline, x->conf.t_data_init) ;
+  if (!smtpc_read(c, &rep, &deadline)) { remote_fail_io(x, f, "after DATA") ; goto end ; }
   if (rep.code != 354)
   {
     if (rep.code / 100 == 4 || rep.code / 100 == 5) data_verdict(x, idx, n, &rep, "DATA") ;
@@ -347,7 +320,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   {
      /* RFC 2920 3.1: DATA went out with the RCPTs, all refused, and the
         server still said 354: end the empty message at once */
-    deadline_in(&deadline, x->conf.t_data_done) ;
+    remote_deadline(&deadline, x->conf.t_data_done) ;
     if (!smtpc_send(c, ".\r\n", 3, &deadline) || !smtpc_read(c, &rep, &deadline)) c->broken = 1 ;
     ret = 1 ;
     goto end ;
@@ -355,14 +328,14 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   {
     int k = send_data(x, &sa) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }
-    if (!k) { io_fail(x, f, " sending the message") ; goto end ; }
+    if (!k) { remote_fail_io(x, f, "sending the message") ; goto end ; }
   }
-  deadline_in(&deadline, x->conf.t_data_done) ;
+  remote_deadline(&deadline, x->conf.t_data_done) ;
   if (!smtpc_read(c, &rep, &deadline))
   {
      /* the server may have the message: the sender may get it twice
         (RFC 1047), but never zero times */
-    io_fail(x, f, " after the end of the message") ;
+    remote_fail_io(x, f, "after the end of the message") ;
     for (unsigned int i = 0 ; i < n ; i++)
       if (x->result[idx[i]].accepted) remote_verdict_fail(&x->result[idx[i]], 'Z', f) ;
     ret = 1 ;
