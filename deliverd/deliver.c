@@ -6,14 +6,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
+#include <skalibs/uint64.h>
 
 #include "common/addr.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/maildir.h"
+#include "common/maildirsize.h"
 #include "common/rcpt.h"
 #include "deliver.h"
 #include "delivreq.h"
@@ -53,6 +56,7 @@ struct tally_s
   unsigned int permfail ;
   unsigned int tempfail ;
   int temperrno ;            /* errno of the first temporary failure */
+  int overquota ;            /* ... which was the quota of the Maildir */
   char const *permtext ;     /* text of the first permanent failure */
   size_t firstwhere ;        /* in ctx->where: the first Maildir written */
 } ;
@@ -128,6 +132,41 @@ static int dedupe_setup (deliverctx *ctx)
   return 1 ;
 }
 
+ /* The tmp/ record name of this copy for duplicate suppression. */
+static int once_name (deliverctx *ctx, delivreq const *req, char const *addr, char const *folder, char *name)
+{
+  ctx->oncekey.len = 0 ;
+  if (!stralloc_cats(&ctx->oncekey, req->rcpt)
+   || !stralloc_0(&ctx->oncekey)
+   || !stralloc_cats(&ctx->oncekey, addr)
+   || !stralloc_0(&ctx->oncekey)
+   || !stralloc_cats(&ctx->oncekey, folder)) return 0 ;
+  if (!maildir_oncename(name, req->qid, ctx->oncekey.s, ctx->oncekey.len)) return (errno = EINVAL, 0) ;
+  return 1 ;
+}
+
+ /* Did an earlier attempt of this request write this copy (the record
+    maildir_deliver_once looks for: 2 links or more, the size this copy
+    would have)? Such a copy is already in the Maildir's usage: the
+    quota must not refuse it, or a retry after another destination's
+    failure would defer, then bounce, a message that was delivered. */
+static int written_before (deliverctx *ctx, delivreq const *req, char const *addr, char const *maildir, char const *folder, uint64_t size)
+{
+  char name[MAILDIR_ONCENAME_MAX + 1] ;
+  struct stat st ;
+  int fd, tmpfd, r ;
+  if (ctx->dedupe <= 0 || !once_name(ctx, req, addr, folder, name)) return 0 ;
+  fd = maildir_make(ctx->rootfd, maildir, folder) ;
+  if (fd == -1) return 0 ;
+  tmpfd = maildir_opendir_beneath(fd, "tmp") ;
+  fd_close(fd) ;
+  if (tmpfd == -1) return 0 ;
+  r = !fstatat(tmpfd, name, &st, AT_SYMLINK_NOFOLLOW)
+    && S_ISREG(st.st_mode) && st.st_nlink >= 2 && (uint64_t)st.st_size == size ;
+  fd_close(tmpfd) ;
+  return r ;
+}
+
  /* Delivers one copy, suppressing it when an earlier attempt of the same
     request wrote it. 1 written, 2 found, 0 failed (errno). */
 static int write_copy (deliverctx *ctx, delivreq const *req, char const *addr, char const *maildir, char const *folder, int msgfd)
@@ -136,13 +175,7 @@ static int write_copy (deliverctx *ctx, delivreq const *req, char const *addr, c
   int r ;
   if (ctx->dedupe <= 0)
     return maildir_deliver(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, &ctx->where) ;
-  ctx->oncekey.len = 0 ;
-  if (!stralloc_cats(&ctx->oncekey, req->rcpt)
-   || !stralloc_0(&ctx->oncekey)
-   || !stralloc_cats(&ctx->oncekey, addr)
-   || !stralloc_0(&ctx->oncekey)
-   || !stralloc_cats(&ctx->oncekey, folder)) return 0 ;
-  if (!maildir_oncename(name, req->qid, ctx->oncekey.s, ctx->oncekey.len)) return (errno = EINVAL, 0) ;
+  if (!once_name(ctx, req, addr, folder, name)) return 0 ;
   r = maildir_deliver_once(ctx->rootfd, maildir, folder, ctx->host, ctx->added.s, ctx->added.len, msgfd, 0, name, &ctx->where) ;
    /* Cleaning after ourselves comes after the copy is safe; its failure
       costs disk space, not mail, so it is only logged. */
@@ -159,13 +192,47 @@ static int write_copy (deliverctx *ctx, delivreq const *req, char const *addr, c
   return r ;
 }
 
-static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const *d, int msgfd, tally *t)
+static void log_quota (delivreq const *req, char const *to, char const *maildir, uint64_t usage, uint64_t size, uint64_t quota)
+{
+  char fu[UINT64_FMT], fs[UINT64_FMT], fq[UINT64_FMT] ;
+  logline l ;
+  fu[uint64_fmt(fu, usage)] = 0 ;
+  fs[uint64_fmt(fs, size)] = 0 ;
+  fq[uint64_fmt(fq, quota)] = 0 ;
+  log_begin(&l, "deferred") ;
+  log_kv(&l, "qid", req->qid) ;
+  log_kv(&l, "rcpt", req->rcpt) ;
+  log_kv(&l, "to", to) ;
+  log_kv(&l, "maildir", maildir) ;
+  log_kv(&l, "reason", "mailbox full") ;
+  log_kv(&l, "usage", fu) ;
+  log_kv(&l, "size", fs) ;
+  log_kv(&l, "quota", fq) ;
+  log_commit(&l) ;
+}
+
+ /* The quota status smtpd reads (common/maildirsize.h): a failure to
+    write it costs only the early 452 at RCPT, so it is logged and the
+    delivery goes on. */
+static void status_update (deliverctx *ctx, char const *maildir, uint64_t usage, uint64_t quota)
+{
+  int ok ;
+  if (ctx->quotafd < 0) return ;
+  ok = usage >= quota ? maildirsize_status_set(ctx->quotafd, maildir, usage, quota)
+                      : maildirsize_status_clear(ctx->quotafd, maildir) ;
+  if (!ok) log_event2("quota_status_error", "maildir", maildir, "reason", strerror(errno)) ;
+}
+
+static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const *d, int msgfd, uint64_t msgsize, tally *t)
 {
   char const *addr = ctx->storage.s + d->addr ;
   char const *maildir = ctx->storage.s + d->maildir ;
   char const *tag = ctx->storage.s + d->folder ;
   char const *folder = "" ;
   size_t wherepos = ctx->where.len ;
+  maildirsize usage = MAILDIRSIZE_ZERO ;
+  uint64_t size ;
+  int mdfd = -1 ;
 
   if (hdrscan_delivered_to(ctx->header.s, ctx->header.len, addr, strlen(addr)))
   {
@@ -197,6 +264,26 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
    || !stralloc_cats(&ctx->added, ">\nDelivered-To: ")
    || !stralloc_cats(&ctx->added, addr)
    || !stralloc_catb(&ctx->added, "\n", 1)) goto tempfail ;
+  size = msgsize + ctx->added.len ;   /* the ,S= of the file to be */
+
+   /* Maildir++ quota (common/maildirsize.h), for the whole Maildir
+      whatever the folder: a message that would take it over the quota
+      waits in the queue (RFC 3463 4.2.2, as Dovecot's LMTP answers), and
+      bounces when the queue lifetime ends. */
+  if (d->quota)
+  {
+    mdfd = maildir_make(ctx->rootfd, maildir, "") ;
+    if (mdfd == -1 || !maildirsize_usage(mdfd, d->quota, size, 0, &usage)) goto tempfail ;
+    if ((usage.bytes > d->quota || size > d->quota - usage.bytes)
+     && !written_before(ctx, req, addr, maildir, folder, size))
+    {
+      status_update(ctx, maildir, usage.bytes, d->quota) ;
+      fd_close(mdfd) ;
+      log_quota(req, addr, maildir, usage.bytes, size, d->quota) ;
+      if (!t->tempfail++) { t->temperrno = EDQUOT ; t->overquota = 1 ; }
+      return ;
+    }
+  }
 
   switch (write_copy(ctx, req, addr, maildir, folder, msgfd))
   {
@@ -204,15 +291,35 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
     case 2 :
       log_outcome("duplicate_suppressed", req, addr, "maildir", ctx->where.s + wherepos, "already delivered by an earlier attempt") ;
       t->suppressed++ ;
-      break ;
+      if (!t->delivered++) t->firstwhere = wherepos ;
+      if (mdfd >= 0) fd_close(mdfd) ;
+      return ;   /* counted when it was written */
     default :
       log_outcome("delivered", req, addr, "maildir", ctx->where.s + wherepos, 0) ;
       break ;
   }
   if (!t->delivered++) t->firstwhere = wherepos ;
+
+   /* README.maildirquota: one line per message, after the rename. A
+      Maildir without a quota is counted too when it has a maildirsize
+      (someone else keeps one: keep it true). Failing here loses nothing:
+      the file is removed and the next reader recalculates. */
+  if (mdfd == -1) mdfd = maildir_opendir_beneath(ctx->rootfd, maildir) ;
+  if (mdfd >= 0)
+  {
+    if (!maildirsize_append(mdfd, size > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)size, 1))
+      log_event2("quota_count_error", "maildir", maildir, "reason", strerror(errno)) ;
+    fd_close(mdfd) ;
+  }
+  if (d->quota) status_update(ctx, maildir, usage.bytes + size, d->quota) ;
   return ;
 
  tempfail:
+  {
+    int e = errno ;
+    if (mdfd >= 0) fd_close(mdfd) ;
+    errno = e ;
+  }
   ctx->where.len = wherepos ;
   log_outcome("deferred", req, addr, "maildir", maildir, strerror(errno)) ;
   if (!t->tempfail++) t->temperrno = errno ;
@@ -260,6 +367,7 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
   char key[ADDR_PATH_MAX + 3] ;
   size_t keylen ;
   tally t = { .delivered = 0 } ;
+  uint64_t msgsize ;
   rcptdest const *d ;
   size_t n ;
   int r ;
@@ -334,25 +442,40 @@ int deliver_request (deliverctx *ctx, delivreq const *req, int msgfd, stralloc *
         return reply_put(reply, 'D', "5.3.5 alias forwards outside the local domains: not deliverable here", 0) ;
       }
 
-  for (size_t i = 0 ; i < n ; i++)
   {
-    if (d[i].kind != RCPT_LOCAL) continue ;
-    if (!read_header(msgfd, &ctx->header))
+    struct stat st ;
+    if (!read_header(msgfd, &ctx->header) || fstat(msgfd, &st) == -1)
     {
       log_outcome("deferred", req, key, 0, 0, strerror(errno)) ;
       return reply_put(reply, 'Z', "4.3.0 cannot read the queued message: ", strerror(errno)) ;
     }
-    break ;
+    msgsize = (uint64_t)st.st_size ;
+  }
+
+   /* A loop through other hosts or forwarding aliases adds a Received or
+      a Delivered-To at each turn: past the limit it is refused for good,
+      forwards included (Postfix's hopcount_limit, qmail's "too many
+      hops"; RFC 3463 5.4.6 routing loop). */
+  {
+    unsigned int hops = hdrscan_hops(ctx->header.s, ctx->header.len, ctx->maxhops + 1) ;
+    if (hops > ctx->maxhops)
+    {
+      log_outcome("failed", req, key, 0, 0, "too many hops: more Received and Delivered-To fields than PH_MAX_HOPS") ;
+      return reply_put(reply, 'D', "5.4.6 too many hops", 0) ;
+    }
   }
 
   for (size_t i = 0 ; i < n ; i++)
   {
-    if (d[i].kind == RCPT_LOCAL) deliver_local(ctx, req, d + i, msgfd, &t) ;
+    if (d[i].kind == RCPT_LOCAL) deliver_local(ctx, req, d + i, msgfd, msgsize, &t) ;
     else t.forwarded++ ;
   }
 
   if (t.tempfail)
+  {
+    if (t.overquota) return reply_put(reply, 'Z', "4.2.2 mailbox full", 0) ;
     return reply_put(reply, 'Z', temp_code(t.temperrno), strerror(t.temperrno)) ;
+  }
   if (!t.delivered && !t.forwarded)
     return reply_put(reply, 'D', t.permtext, 0) ;
   return answer_k(ctx, req, &t, reply) ;

@@ -15,8 +15,10 @@
  * (absolute, "..", empty components). Requests are still checked: one
  * fd, a bounded text0 body (16 KiB, peeked before it is read), no control
  * bytes in the addresses that go into header lines, an idle deadline.
- * It writes only under PH_MAILROOT: tmp/ and new/ of Maildirs, the
- * directories of missing Maildirs and folders; no symlink below it is
+ * It writes only under PH_MAILROOT: tmp/ and new/ of Maildirs, their
+ * maildirsize files (Maildir++ quota), the directories of missing
+ * Maildirs and folders; and in $PH_STATE/quota the over-quota status of
+ * Maildirs for smtpd; no symlink below it is
  * followed (a mailbox owner could plant one). A compromise gives the
  * vmail uid: every mailbox's contents, read and write, but not the queue,
  * the passwords, the keys or the configuration. */
@@ -38,6 +40,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/maildir.h"
+#include "common/maildirsize.h"
 #include "common/rcpt.h"
 #include "deliver.h"
 #include "delivconn.h"
@@ -104,6 +107,12 @@ int main (int argc, char const *const *argv)
 
   if (!config_get_bool("PH_TAG_TO_FOLDER", 0, &ctx.tag_to_folder))
     strerr_dief(100, "invalid PH_TAG_TO_FOLDER: use 0 or 1") ;
+  {
+    uint64_t u ;
+    if (!config_get_uint("PH_MAX_HOPS", DELIVER_MAXHOPS, &u) || !u || u > 10000)
+      strerr_dief(100, "invalid PH_MAX_HOPS: 1 to 10000") ;
+    ctx.maxhops = (unsigned int)u ;
+  }
 
   if (!delivconn_peer(config_get("PH_DELIVER_UIDS"))) return 1 ;
   if (!geteuid()) strerr_dief(100, "refusing to run as root: run under s6-ipcserver -U as the Maildir owner") ;
@@ -118,6 +127,9 @@ int main (int argc, char const *const *argv)
   if (!rcptmaps_open(&ctx.maps, cdbdir)) strerr_diefusys(111, "open the recipient maps in ", cdbdir) ;
   if (!maildir_host_escape(config_hostname(), &host)) strerr_diefusys(111, "escape the host name") ;
   ctx.host = host.s ;
+   /* Missing (no account has a quota, or mailctl could not make it):
+      quotas still hold here, only smtpd's early 452 is lost. */
+  ctx.quotafd = maildirsize_status_open() ;
 
   if (!sig_altignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;
    /* a file size limit must show as EFBIG (mailbox full), not kill us */

@@ -87,3 +87,34 @@ int hdrscan_delivered_to (char const *s, size_t len, char const *addr, size_t ad
   }
   return 0 ;
 }
+
+ /* Is the field name s[0..n) (blanks before the colon allowed, RFC 5322
+    4.5) equal to name, ignoring case? */
+static int name_is (char const *s, size_t n, char const *name)
+{
+  size_t k = strlen(name) ;
+  while (n > k && (s[n-1] == ' ' || s[n-1] == '\t')) n-- ;
+  return n == k && !case_diffb(s, k, name) ;
+}
+
+unsigned int hdrscan_hops (char const *s, size_t len, unsigned int stop)
+{
+  size_t pos = 0 ;
+  unsigned int hops = 0 ;
+  while (pos < len && hops < stop)
+  {
+    size_t end, colon, next = line_at(s, len, pos, &end) ;
+    if (end == pos) break ;                        /* end of the header section */
+    if (s[pos] == ' ' || s[pos] == '\t')
+    {
+      if (!pos) break ;                            /* folded line with no field */
+      pos = next ;                                 /* the rest of a field */
+      continue ;
+    }
+    colon = byte_chr(s + pos, end - pos, ':') ;
+    if (colon == end - pos || !field_name_ok(s + pos, colon)) break ;
+    if (name_is(s + pos, colon, "received") || name_is(s + pos, colon, "delivered-to")) hops++ ;
+    pos = next ;
+  }
+  return hops ;
+}

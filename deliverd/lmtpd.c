@@ -17,8 +17,9 @@
  * (held in an anonymous memory file), every wait by a deadline, and bad
  * input gets a protocol error. It trusts the recipient maps written by
  * mailctl, but never a Maildir path that leaves PH_MAILROOT. It writes
- * only below PH_MAILROOT (tmp/ and new/ of Maildirs, missing Maildirs and
- * folders), never following a symlink there. It relays nothing: a
+ * only below PH_MAILROOT (tmp/ and new/ of Maildirs, their maildirsize
+ * files, missing Maildirs and folders), never following a symlink there,
+ * and the over-quota status of Maildirs in $PH_STATE/quota. It relays nothing: a
  * recipient that is not a local mailbox is refused. A compromise gives
  * the vmail uid: every mailbox's contents, read and write; not the queue,
  * the passwords or the keys. */
@@ -38,6 +39,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/maildir.h"
+#include "common/maildirsize.h"
 #include "common/rcpt.h"
 #include "smtpd/smtp_start.h"
 #include "deliver.h"
@@ -128,6 +130,7 @@ int main (int argc, char const *const *argv)
   conf.tdataterm = smtp_start_uint("PH_LMTP_DATA_TERM_TIMEOUT", 600, 1, 86400) ;
   conf.tsession = smtp_start_uint("PH_LMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
   dctx.tag_to_folder = smtp_start_bool("PH_TAG_TO_FOLDER", 0) ;
+  dctx.maxhops = smtp_start_uint("PH_MAX_HOPS", DELIVER_MAXHOPS, 1, 10000) ;
   /* no queue behind us to forward through: deliverd.c's R lines */
   dctx.noforward = 1 ;
 
@@ -140,6 +143,7 @@ int main (int argc, char const *const *argv)
   if (!rcptmaps_open(&dctx.maps, cdbdir)) smtp_start_diesys("open the recipient maps in ", cdbdir) ;
   if (!maildir_host_escape(config_hostname(), &host)) smtp_start_diesys("escape the host name", "") ;
   dctx.host = host.s ;
+  dctx.quotafd = maildirsize_status_open() ;
 
   /* A file size limit must show as EFBIG (mailbox full), not kill us. */
   smtp_start_fds() ;
