@@ -32,6 +32,7 @@ import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import phtest  # noqa: E402
+import privpostfix  # noqa: E402
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(os.environ.get("PH_TEST_BIN") or "build/bin")
@@ -506,25 +507,31 @@ def bad_configuration_exits_100():
 # ---------------------------------------------------------------- (b)
 
 class PostfixInterop:
-    """A private Postfix instance whose smtpd asks authd (under
-    s6-ipcserver, as phauth) through smtpd_sasl_type = dovecot."""
+    """A private Postfix instance (privpostfix, in TMP/postfix, kept with
+    TMP when a case fails) whose smtpd asks authd (under s6-ipcserver,
+    as phauth) through smtpd_sasl_type = dovecot."""
 
     def __init__(self):
-        self.dir = TMP / "postfix"
-        self.etc = self.dir / "etc"
         self.sock = TMP / "run" / "auth.sock"
         self.port = free_port()
         self.ipc = None
-        self.started = False
+        self.pf = privpostfix.Postfix(dir=TMP / "postfix", main={
+            "myhostname": "mx.posthaste.test",
+            "inet_interfaces": "127.0.0.1",
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "dovecot",
+            "smtpd_sasl_path": self.sock,
+            "smtpd_relay_restrictions": "permit_sasl_authenticated, reject",
+        }, master=["127.0.0.1:%d inet n - n - - smtpd" % self.port])
+
+    @property
+    def started(self):
+        return self.pf.started
 
     def start(self):
         subprocess.run([str(TOP / "package" / "mkusers")], check=True, stdout=subprocess.DEVNULL)
         (TMP / "run").mkdir(exist_ok=True)
         os.chmod(TMP / "run", 0o755)
-        for d in (self.etc, self.dir / "queue", self.dir / "data"):
-            d.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.dir, 0o755)
-        shutil.chown(self.dir / "data", "postfix")
         self.authlog = open(TMP / "authd-ipc.log", "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PH_")}
         env.update({"PH_CDB_DIR": str(CDB), "PH_AUTH_FAIL_DELAY": str(int(DELAY))})
@@ -535,67 +542,10 @@ class PostfixInterop:
         ready = self.ipc.stdout.readline()
         if ready != b"\n":
             raise AssertionError("s6-ipcserver not ready: %r" % ready)
-        main_cf = {
-            "compatibility_level": "3.6",
-            "queue_directory": self.dir / "queue",
-            "data_directory": self.dir / "data",
-            "meta_directory": "/etc/postfix",
-            "mail_owner": "postfix",
-            "setgid_group": "postdrop",
-            "myhostname": "mx.posthaste.test",
-            "mydestination": "",
-            "relay_domains": "",
-            "local_recipient_maps": "",
-            "alias_maps": "",
-            "alias_database": "",
-            "inet_interfaces": "127.0.0.1",
-            "inet_protocols": "ipv4",
-            "maillog_file": self.dir / "maillog",
-            "maillog_file_prefixes": self.dir,
-            "smtpd_tls_security_level": "none",
-            "smtpd_sasl_auth_enable": "yes",
-            "smtpd_sasl_type": "dovecot",
-            "smtpd_sasl_path": self.sock,
-            "smtpd_relay_restrictions": "permit_sasl_authenticated, reject",
-        }
-        (self.etc / "main.cf").write_text("".join("%s = %s\n" % kv for kv in main_cf.items()))
-        services = [
-            "127.0.0.1:%d inet n - n - - smtpd" % self.port,
-            "cleanup unix n - n - 0 cleanup",
-            "qmgr unix n - n 300 1 qmgr",
-            "pickup unix n - n 60 1 pickup",
-            "rewrite unix - - n - - trivial-rewrite",
-            "bounce unix - - n - 0 bounce",
-            "defer unix - - n - 0 bounce",
-            "trace unix - - n - 0 bounce",
-            "verify unix - - n - 1 verify",
-            "flush unix n - n 1000 0 flush",
-            "proxymap unix - - n - - proxymap",
-            "anvil unix - - n - 1 anvil",
-            "scache unix - - n - 1 scache",
-            "postlog unix-dgram n - n - 1 postlogd",
-        ]
-        (self.etc / "master.cf").write_text("\n".join(services) + "\n")
-        r = subprocess.run(["postfix", "-c", str(self.etc), "start"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=60)
-        if r.returncode != 0:
-            raise AssertionError("postfix start failed: %s %s" % (r.stdout, self.maillog()[-2000:]))
-        self.started = True
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("postfix smtpd not listening: %s" % self.maillog()[-2000:])
-                time.sleep(0.2)
+        self.pf.start(wait=("127.0.0.1", self.port), timeout=20)
 
     def stop(self):
-        if self.started:
-            subprocess.run(["postfix", "-c", str(self.etc), "stop"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
-            self.started = False
+        self.pf.stop()
         if self.ipc is not None:
             self.ipc.send_signal(signal.SIGTERM)
             try:
@@ -607,10 +557,7 @@ class PostfixInterop:
             self.authlog.close()
 
     def maillog(self):
-        try:
-            return (self.dir / "maillog").read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return self.pf.maillog()
 
     def authd_log(self):
         return (TMP / "authd-ipc.log").read_text(errors="replace")

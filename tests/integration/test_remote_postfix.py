@@ -6,16 +6,12 @@ Received header), through Postfix's PIPELINING, CHUNKING, 8BITMIME and
 SMTPUTF8, and Postfix's refusals must come back as verdicts."""
 
 import os
-import pathlib
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 
 import dnsserver
 import phtest
+import privpostfix
 import remoteclient
 
 PF_IP = "127.0.0.20"
@@ -29,36 +25,20 @@ TRICKY = (HDRS + b"From: demo@example.test\nSubject: dots\n\n"
           b".\n..two\nmid.dot\nbare\rcr\ncrlf already\r\n\n.last line without newline")
 
 
-class Postfix:
-    def __init__(self, port):
-        self.port = port
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="phremote-postfix.", dir="/tmp"))
-        os.chmod(self.dir, 0o755)
-        self.etc = self.dir / "etc"
-        self.base = self.dir / "vmail"
-        self.started = False
+class Postfix(privpostfix.Postfix):
+    """The receiving MTA: PF_IP:port, u@pf.test into a Maildir under
+    self.base with virtual(8)."""
 
-    def start(self):
-        for d in (self.etc, self.dir / "queue", self.dir / "data", self.base):
-            d.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.dir / "data", "postfix")
-        os.chown(self.base, VMAIL, VMAIL)
-        main = {
-            "compatibility_level": "3.6",
-            "queue_directory": self.dir / "queue",
-            "data_directory": self.dir / "data",
-            "meta_directory": "/etc/postfix",
-            "mail_owner": "postfix",
-            "setgid_group": "postdrop",
+    def __init__(self, port):
+        super().__init__(prefix="phremote-postfix.", master=[
+            "%s:%d inet n - n - - smtpd" % (PF_IP, port),
+            "virtual unix - n n - - virtual",
+        ])
+        self.port = port
+        self.base = self.dir / "vmail"
+        self.main_extra.update({
             "myhostname": "mx.pf.test",
-            "mydestination": "",
-            "local_recipient_maps": "",
-            "alias_maps": "",
-            "alias_database": "",
-            "relay_domains": "",
             "inet_interfaces": "loopback-only",   # 127.0.0.20 is no interface address; master.cf binds it
-            "inet_protocols": "ipv4",
-            "mynetworks": "127.0.0.0/8",
             "smtputf8_enable": "yes",
             "virtual_mailbox_domains": "pf.test",
             "virtual_mailbox_maps": "texthash:%s" % (self.etc / "vmailbox"),
@@ -66,81 +46,14 @@ class Postfix:
             "virtual_uid_maps": "static:%d" % VMAIL,
             "virtual_gid_maps": "static:%d" % VMAIL,
             "message_size_limit": "200000",
-            "smtpd_tls_security_level": "none",
-            "maillog_file": self.dir / "maillog",
-            "maillog_file_prefixes": self.dir,
-        }
-        (self.etc / "main.cf").write_text("".join("%s = %s\n" % kv for kv in main.items()))
-        (self.etc / "master.cf").write_text("\n".join([
-            "%s:%d inet n - n - - smtpd" % (PF_IP, self.port),
-            "pickup unix n - n 60 1 pickup",
-            "cleanup unix n - n - 0 cleanup",
-            "qmgr unix n - n 300 1 qmgr",
-            "rewrite unix - - n - - trivial-rewrite",
-            "bounce unix - - n - 0 bounce",
-            "defer unix - - n - 0 bounce",
-            "trace unix - - n - 0 bounce",
-            "verify unix - - n - 1 verify",
-            "proxymap unix - - n - - proxymap",
-            "anvil unix - - n - 1 anvil",
-            "scache unix - - n - 1 scache",
-            "error unix - - n - - error",
-            "retry unix - - n - - error",
-            "discard unix - - n - - discard",
-            "virtual unix - n n - - virtual",
-            "postlog unix-dgram n - n - 1 postlogd",
-        ]) + "\n")
+        })
+
+    def start(self):
+        for d in (self.etc, self.base):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chown(self.base, VMAIL, VMAIL)
         (self.etc / "vmailbox").write_text("u@pf.test pf.test/u/\n")
-        r = subprocess.run(["postfix", "-c", str(self.etc), "start"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("postfix start: %s %s" % (r.stdout, self.maillog()[-2000:]))
-        self.started = True
-        import socket
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection((PF_IP, self.port), timeout=2) as c:
-                    if c.recv(512).startswith(b"220"):
-                        return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("postfix not listening: %s" % self.maillog()[-2000:])
-            time.sleep(0.1)
-
-    def stop(self):
-        marker = b"MAIL_CONFIG=" + str(self.etc).encode() + b"\0"
-        if self.started:
-            subprocess.run(["postfix", "-c", str(self.etc), "stop"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
-            self.started = False
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            left = []
-            for p in pathlib.Path("/proc").iterdir():
-                if p.name.isdigit():
-                    try:
-                        if marker in (p / "environ").read_bytes():
-                            left.append(int(p.name))
-                    except OSError:
-                        pass
-            if not left:
-                break
-            if time.monotonic() > deadline - 5:
-                for pid in left:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-            time.sleep(0.2)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def maillog(self):
-        try:
-            return (self.dir / "maillog").read_text(errors="replace")
-        except OSError:
-            return ""
+        return super().start(wait=(PF_IP, self.port))
 
     def delivered(self):
         d = self.base / "pf.test" / "u" / "new"

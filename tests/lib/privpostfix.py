@@ -14,8 +14,10 @@ by pid.
     ...
     pf.stop()
 
-tests/integration/test_remote_postfix.py, test_auth.py and the benchmark
-have their own copies of this (written before it existed).
+Used by the interop tests (test_lmtp, test_remote_postfix, test_auth,
+test_interop_postfix) and the benchmark (tests/bench/pfinstance.py).
+With dir=PATH the instance lives in that directory, which the caller
+owns: stop() then leaves it in place (with its maillog).
 """
 
 import os
@@ -48,8 +50,13 @@ BASE_MASTER = [
 
 
 class Postfix:
-    def __init__(self, main=None, master=None, prefix="privpostfix."):
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    def __init__(self, main=None, master=None, prefix="privpostfix.", dir=None):
+        self.owned = dir is None
+        if self.owned:
+            self.dir = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+        else:
+            self.dir = pathlib.Path(dir)
+            self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o755)
         self.etc = self.dir / "etc"
         self.main_extra = dict(main or {})
@@ -83,12 +90,17 @@ class Postfix:
         base.update(self.main_extra)
         return base
 
-    def start(self, wait=None, timeout=30):
+    def configure(self):
+        """Writes the directories, main.cf and master.cf (start() calls
+        it; a subclass may add its own files, maps to postmap, ...)."""
         for d in (self.etc, self.dir / "queue", self.dir / "data"):
             d.mkdir(parents=True, exist_ok=True)
         shutil.chown(self.dir / "data", "postfix")
         (self.etc / "main.cf").write_text("".join("%s = %s\n" % kv for kv in self.main_cf().items()))
         (self.etc / "master.cf").write_text("\n".join(self.master_extra + BASE_MASTER) + "\n")
+
+    def start(self, wait=None, timeout=30):
+        self.configure()
         r = subprocess.run(["postfix", "-c", str(self.etc), "start"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=60)
         if r.returncode != 0:
@@ -112,22 +124,44 @@ class Postfix:
         subprocess.run(["postqueue", "-c", str(self.etc), "-f"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30)
 
-    def stop(self):
+    def master_pid(self):
+        try:
+            return int((self.dir / "queue" / "pid" / "master.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def pids(self):
+        """Every process of this instance: master(8) and its children all
+        carry MAIL_CONFIG=<our etc> in their environment."""
         marker = b"MAIL_CONFIG=" + str(self.etc).encode() + b"\0"
+        found = []
+        for p in pathlib.Path("/proc").iterdir():
+            if p.name.isdigit():
+                try:
+                    if marker in (p / "environ").read_bytes():
+                        found.append(int(p.name))
+                except OSError:
+                    pass
+        mp = self.master_pid()
+        if mp and mp not in found:
+            # a pid file outlives its process: only a live master(8)
+            try:
+                if pathlib.Path("/proc/%d/comm" % mp).read_text().strip() == "master":
+                    found.append(mp)
+            except OSError:
+                pass
+        return found
+
+    def stop(self, remove=True):
+        """Stops every process; then removes the directory if this
+        instance made it and remove is true."""
         if self.started:
             subprocess.run(["postfix", "-c", str(self.etc), "stop"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=60)
             self.started = False
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            left = []
-            for p in pathlib.Path("/proc").iterdir():
-                if p.name.isdigit():
-                    try:
-                        if marker in (p / "environ").read_bytes():
-                            left.append(int(p.name))
-                    except OSError:
-                        pass
+            left = self.pids()
             if not left:
                 break
             if time.monotonic() > deadline - 5:
@@ -137,6 +171,10 @@ class Postfix:
                     except ProcessLookupError:
                         pass
             time.sleep(0.2)
+        if remove and self.owned:
+            self.remove()
+
+    def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def maillog(self):
