@@ -4,76 +4,16 @@ line discipline, SMTP smuggling, limits and deadlines. Uses raw sockets
 (to control every byte), python's smtplib and swaks."""
 
 import atexit
-import ssl
 import os
 import re
 import smtplib
-import socket
 import subprocess
 import time
 
 import phtest
+from smtpraw import Raw, message_with, queued_as, tls_context
 
 DEMO = "demo@example.test"
-
-
-class Raw:
-    """A byte-exact SMTP client."""
-
-    def __init__(self, s, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", s.port("smtp")), timeout=timeout)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.sock.recv(65536)
-            if not d:
-                raise EOFError("connection closed, unterminated %r" % self.buf)
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln.decode("latin-1")
-
-    def reply(self):
-        """The lines of one (possibly multi-line) reply."""
-        lines = []
-        while True:
-            ln = self.line()
-            lines.append(ln)
-            assert re.match(r"[2-5]\d\d[ -]", ln), "malformed reply line %r" % ln
-            if ln[3] == " ":
-                return lines
-
-    def last(self):
-        return self.reply()[-1]
-
-    def cmd(self, text):
-        self.send(text.encode("latin-1") + b"\r\n")
-        return self.last()
-
-    def expect(self, text, prefix):
-        r = self.cmd(text)
-        assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
-        return r
-
-    def closed(self, timeout=10):
-        """True if the server closes the connection (after what it sent)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    return True
-                self.buf += d
-        except (socket.timeout, TimeoutError):
-            return False
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.sock.close()
 
 
 def greeted(s, helo="client.test"):
@@ -140,23 +80,6 @@ def queued_envelope(s, qid, timeout=10):
     env = s.wait_for(find, timeout)
     assert env, "no envelope for %s in the queue" % qid
     return env
-
-
-def queued_as(reply):
-    m = re.match(r"250 2\.0\.0 Ok: queued as ([0-9A-Za-z]{12,24})$", reply)
-    assert m, reply
-    return m.group(1)
-
-
-def message_with(s, marker, address=DEMO, timeout=10):
-    """The delivered message (bytes) holding marker, waiting for it."""
-    def find():
-        got = [p.read_bytes() for p in s.messages(address)]
-        got = [t for t in got if marker in t]
-        return got[0] if got else None
-    m = s.wait_for(find, timeout)
-    assert m, "no message with %r delivered to %s" % (marker, address)
-    return m
 
 
 # ---- greeting and EHLO
@@ -696,34 +619,15 @@ def bdat_bad_syntax_closes(s):
 
 # ---- STARTTLS (RFC 3207) through tlsd
 
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE   # the demo's self-signed certificate
-    return ctx
-
-
-def starttls(c):
-    """Turns a Raw client into a TLS one after the 220."""
-    assert c.buf == b"", c.buf
-    c.sock = tls_context().wrap_socket(c.sock, server_hostname="mail.example.test")
-    return c
-
-
-def ehlo_keywords(c, name="client.test"):
-    c.send(b"EHLO " + name.encode() + b"\r\n")
-    return [ln[4:] for ln in c.reply()[1:]]
-
-
 @phtest.case
 def starttls_esmtps_received_and_requiretls(s):
     c = greeted(s)
     c.expect("MAIL FROM:<before@sender.test>", "250")
     c.expect("STARTTLS", "220 2.0.0")
-    starttls(c)
+    c.tls()
     # RFC 3207 4.2: the session starts over: EHLO first, no transaction
     c.expect("MAIL FROM:<a@sender.test>", "503 5.5.1")
-    kw = ehlo_keywords(c)
+    kw = c.ehlo()
     assert "REQUIRETLS" in kw and "STARTTLS" not in kw, kw
     c.expect("STARTTLS", "503 5.5.1")   # already on
     c.expect("MAIL FROM:<a@sender.test> REQUIRETLS", "250 2.1.0")
@@ -765,7 +669,7 @@ def starttls_pipelined_plaintext_discarded(s):
     c = greeted(s)
     c.send(b"STARTTLS\r\nHELP\r\nMAIL FROM:<injected@sender.test>\r\n")
     assert c.last().startswith("220 2.0.0")
-    starttls(c)
+    c.tls()
     c.expect("NOOP", "250 2.0.0")       # HELP would have said 214 first
     c.expect("EHLO client.test", "250")
     c.expect("RCPT TO:<demo@example.test>", "503 5.5.1")   # no MAIL was run
@@ -780,7 +684,7 @@ def processes_under_their_uids(s):
     import pwd
     c = greeted(s)
     c.expect("STARTTLS", "220")
-    starttls(c)
+    c.tls()
     c.expect("EHLO client.test", "250")
     seen = {}
     for pid in os.listdir("/proc"):
@@ -993,7 +897,7 @@ def requiretls_recorded_in_envelope(s):
     t = small()
     c = greeted(t)
     c.expect("STARTTLS", "220")
-    starttls(c)
+    c.tls()
     c.expect("EHLO client.test", "250")
     c.expect("MAIL FROM:<a@sender.test> REQUIRETLS SMTPUTF8", "250")
     c.expect("RCPT TO:<x@elsewhere.test>", "250")
