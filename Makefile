@@ -41,7 +41,7 @@ LIB := $(B)/libposthaste.a
 BINS := $(addprefix $(B)/bin/,$(notdir $(BIN_TARGETS)))
 UNIT_BINS := $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
-.PHONY: all asan check run stop install deps deps-check fuzz bench clean unit
+.PHONY: all asan check check-crash run stop install deps deps-check fuzz bench clean unit
 .DELETE_ON_ERROR:
 
 all: $(BINS)
@@ -87,6 +87,14 @@ check: deps-check
 	$(MAKE) SAN=1 all unit
 	$(MAKE) fuzz-build
 	/usr/bin/python3 tests/run
+
+# The long crash test (tests/integration/test_crash.py): 20000 messages
+# over 20 sessions while a daemon is SIGKILLed every 100-500 ms; run
+# directly, so that its "# crash:" report line shows.
+check-crash: deps-check
+	$(MAKE) all
+	PH_CRASH_MESSAGES=20000 PH_CRASH_SESSIONS=20 PH_CRASH_KILL_MIN_MS=100 PH_CRASH_KILL_MAX_MS=500 \
+	  PYTHONPATH=tests/lib /usr/bin/python3 tests/integration/test_crash.py
 
 run: deps
 	$(MAKE) all
