@@ -8,18 +8,19 @@ as a real MTA would, each attempt with its own token.
 Checked: every attempt answered 250 is in the Maildir, byte for byte
 what was sent (after the trace fields Return-Path, Delivered-To and
 Received; LF line ends, dots unstuffed). Counted and reported on one
-line: lost (must be 0), duplicates of one attempt (a delivery done twice:
-deliverd's duplicate suppression keeps them near 0; at most
-PH_CRASH_MAX_DUP_PERCENT), and attempts delivered without a 250 seen (the client sent the
-final dot, lost the connection before the reply and sent the message
-again: a second copy at the SMTP level, which no server can suppress).
+line: lost (must be 0); duplicates of one attempt (a delivery done
+twice, which deliverd's duplicate suppression keeps near 0; at most
+PH_CRASH_MAX_DUP_PERCENT); and attempts delivered without a 250 seen
+(the client sent the final dot, lost the connection before the reply
+and sent the message again: a second copy at the SMTP level, RFC 1047,
+a new message as far as the queue can tell).
 
 Knobs: PH_CRASH_MESSAGES (default 2000), PH_CRASH_SESSIONS (10),
-PH_CRASH_KILL_MIN_MS (200), PH_CRASH_KILL_MAX_MS (500), PH_CRASH_VICTIMS
-(smtpd,queued,inject,deliverd), PH_CRASH_SEED (random), PH_CRASH_MAX_DUP_PERCENT (0.1: the most duplicates allowed),
-PH_DEDUPE_WINDOW (passed to deliverd; 0 turns the suppression off).
-`make check-crash` runs 20000 messages at 20 sessions, kills every
-100-500 ms.
+PH_CRASH_KILL_MIN_MS (200), PH_CRASH_KILL_MAX_MS (500),
+PH_CRASH_VICTIMS (smtpd,queued,inject,deliverd), PH_CRASH_SEED (random),
+PH_CRASH_MAX_DUP_PERCENT (0.1), PH_DEDUPE_WINDOW (passed to deliverd;
+0 turns the suppression off, to see what it saves). `make check-crash`
+runs 20000 messages at 20 sessions, kills every 100-500 ms.
 """
 
 import concurrent.futures
