@@ -25,8 +25,9 @@
  /* Outcome of a request with several destinations (an alias with several
     targets): a temporary failure anywhere makes the whole answer Z, so
     queued retries the recipient and every destination is tried again:
-    the copies already written are written again (at-least-once; the log
-    has an event=delivered line for each copy made). Otherwise, if any
+    the copies already written are found by their tmp/ record and not
+    written again (write_copy; with PH_DEDUPE_WINDOW=0, and in lmtpd,
+    they are: at-least-once, an event=delivered line for each copy). Otherwise, if any
     destination got the message (or is forwarded), the answer is K and
     the permanent failures (mail loops) are only logged; if all failed
     permanently, D. Forwards (R lines) go only with K: a retry computes
@@ -192,6 +193,22 @@ static int write_copy (deliverctx *ctx, delivreq const *req, char const *addr, c
   return r ;
 }
 
+ /* Dovecot's rule with its quota_grace (docker-mailserver: 10%): a
+    message fits if it stays within the quota, or if the Maildir is under
+    its quota and the message takes it over by no more than the grace.
+    So the last message that arrives in time goes in whole, the Maildir
+    is then over quota, and from then on smtpd refuses at RCPT (Postfix
+    with Dovecot's quota-status service does the same), rather than
+    every message after the first one that does not fit waiting in the
+    queue until it bounces. PH_QUOTA_GRACE=0 makes the quota strict. */
+static int quota_fits (uint64_t usage, uint64_t size, uint64_t quota, unsigned int gracepct)
+{
+  uint64_t grace = quota / 100 * gracepct + quota % 100 * gracepct / 100 ;
+  if (usage <= quota && size <= quota - usage) return 1 ;
+  if (usage >= quota) return 0 ;
+  return size - (quota - usage) <= grace ;
+}
+
 static void log_quota (delivreq const *req, char const *to, char const *maildir, uint64_t usage, uint64_t size, uint64_t quota)
 {
   char fu[UINT64_FMT], fs[UINT64_FMT], fq[UINT64_FMT] ;
@@ -274,7 +291,7 @@ static void deliver_local (deliverctx *ctx, delivreq const *req, rcptdest const 
   {
     mdfd = maildir_make(ctx->rootfd, maildir, "") ;
     if (mdfd == -1 || !maildirsize_usage(mdfd, d->quota, size, 0, &usage)) goto tempfail ;
-    if ((usage.bytes > d->quota || size > d->quota - usage.bytes)
+    if (!quota_fits(usage.bytes, size, d->quota, ctx->quotagrace)
      && !written_before(ctx, req, addr, maildir, folder, size))
     {
       status_update(ctx, maildir, usage.bytes, d->quota) ;

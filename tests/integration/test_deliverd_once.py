@@ -6,6 +6,7 @@ second copy; lmtpd keeps unique tmp/ names and rename(). PH_DEDUPE_WINDOW
 is 8 s here so that the sweep of old records can be seen."""
 
 import os
+import pwd
 import re
 import secrets
 import smtplib
@@ -161,6 +162,34 @@ def old_records_are_swept(s):
     # past the window the record is gone, and a repeat would write again
     r = request(s, old, "demo@example.test")
     assert r and r[-1].startswith(b"K2.0.0 delivered maildir=example.test/demo/new/"), r
+
+
+@phtest.case
+def alias_retry_after_a_partial_failure_writes_no_second_copy(s):
+    vmail = pwd.getpwnam("vmail")
+    s.mailctl("email", "add", "stuck@example.test", "stuck-password-1")
+    for t in ("demo@example.test", "stuck@example.test"):
+        s.mailctl("alias", "add", "pair@example.test", t)
+    stuck = s.state / "mail/example.test/stuck"
+    for sub in ("", "cur", "new", "tmp"):
+        (stuck / sub).mkdir(parents=True, exist_ok=True)
+        os.chown(stuck / sub, vmail.pw_uid, vmail.pw_gid)
+    os.chown(stuck / "new", 0, 0)   # vmail cannot publish there
+    os.chmod(stuck / "new", 0o755)
+    q = new_qid()
+    before = set(entries(md(s, "new")))
+    try:
+        r = request(s, q, "pair@example.test")
+        assert r and r[-1].startswith(b"Z4.3.0"), r
+        assert len([p for p in entries(md(s, "new")) if p not in before]) == 1
+    finally:
+        os.chown(stuck / "new", vmail.pw_uid, vmail.pw_gid)
+        os.chmod(stuck / "new", 0o700)
+    r = request(s, q, "pair@example.test")
+    assert r and r[-1].startswith(b"K2.0.0 delivered to 2 mailbox(es)"), r
+    assert len([p for p in entries(md(s, "new")) if p not in before]) == 1, "demo got a second copy"
+    assert len(entries(stuck / "new")) == 1
+    assert log_has(s, r"event=duplicate_suppressed qid=%s rcpt=pair@example.test to=demo@example.test" % q)
 
 
 @phtest.case
