@@ -112,6 +112,9 @@ int main (int argc, char const *const *argv)
     if (!config_get_uint("PH_MAX_HOPS", DELIVER_MAXHOPS, &u) || !u || u > 10000)
       strerr_dief(100, "invalid PH_MAX_HOPS: 1 to 10000") ;
     ctx.maxhops = (unsigned int)u ;
+    if (!config_get_uint("PH_QUOTA_GRACE", DELIVER_QUOTA_GRACE, &u) || u > 100)
+      strerr_dief(100, "invalid PH_QUOTA_GRACE: a percentage, 0 to 100") ;
+    ctx.quotagrace = (unsigned int)u ;
   }
 
   if (!delivconn_peer(config_get("PH_DELIVER_UIDS"))) return 1 ;

@@ -131,6 +131,7 @@ int main (int argc, char const *const *argv)
   conf.tsession = smtp_start_uint("PH_LMTP_SESSION_TIMEOUT", 3600, 1, 7 * 86400) ;
   dctx.tag_to_folder = smtp_start_bool("PH_TAG_TO_FOLDER", 0) ;
   dctx.maxhops = smtp_start_uint("PH_MAX_HOPS", DELIVER_MAXHOPS, 1, 10000) ;
+  dctx.quotagrace = smtp_start_uint("PH_QUOTA_GRACE", DELIVER_QUOTA_GRACE, 0, 100) ;
   /* no queue behind us to forward through: deliverd.c's R lines */
   dctx.noforward = 1 ;
 
