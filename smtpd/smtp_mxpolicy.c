@@ -1,9 +1,14 @@
 /* ISC license. */
 
 #include <string.h>
+#include <time.h>
+
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/maildirsize.h"
 #include "common/rcpt.h"
 #include "smtp_mxpolicy.h"
 #include "smtp_session.h"
@@ -57,6 +62,36 @@ static int classify_postmaster (smtp_mxpolicy *p, char *key)
   return RCPT_UNKNOWN ;
 }
 
+/* Is every destination of the local recipient key a Maildir over its
+ * quota? smtpd (phsmtpd) cannot read a Maildir: deliverd (vmail) leaves
+ * a status file in $PH_STATE/quota for each Maildir it found full
+ * (common/maildirsize.h, docs/internals.md "Quotas"); a recipient whose
+ * every copy would land in a full Maildir gets 452 4.2.2, as Postfix
+ * does with Dovecot's quota-status service, so the mail stays with the
+ * sender instead of waiting in our queue. One that also forwards, or
+ * reaches a Maildir with room, is accepted. Any failure here (no status
+ * directory, a lookup error) accepts: deliverd still enforces the quota. */
+static int quota_full (smtp_mxpolicy *p, char const *key)
+{
+  static genalloc dests = GENALLOC_ZERO ;   /* rcptdest */
+  static stralloc storage = STRALLOC_ZERO ;
+  static int dirfd = -2 ;                   /* -2: not opened yet */
+  rcptdest const *d ;
+  size_t n ;
+  time_t now = time(0) ;
+  if (dirfd == -2) dirfd = maildirsize_status_open() ;
+  if (dirfd < 0) return 0 ;
+  genalloc_setlen(rcptdest, &dests, 0) ;
+  storage.len = 0 ;
+  if (rcpt_expand(&p->maps, key, strlen(key), &dests, &storage) <= 0) return 0 ;
+  d = genalloc_s(rcptdest, &dests) ;
+  n = genalloc_len(rcptdest, &dests) ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (d[i].kind != RCPT_LOCAL || !d[i].quota
+     || maildirsize_status_over(dirfd, storage.s + d[i].maildir, d[i].quota, now) != 1) return 0 ;
+  return 1 ;
+}
+
 void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, smtp_verdict *v)
 {
   smtp_mxpolicy *p = s->engine->policy ;
@@ -76,6 +111,12 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
   switch (r)
   {
     case RCPT_LOCAL :
+      if (quota_full(p, key))
+      {
+        /* RFC 3463 X.2.2 mailbox full; 452 as RFC 5321 4.2.2 reads it */
+        *v = (smtp_verdict){ .code = 452, .enh = "4.2.2", .text = "Mailbox full", .reason = "mailbox_full" } ;
+        break ;
+      }
       /* the maps are keyed in lower case, and so is the envelope */
       memcpy(rcpt, key, strlen(key) + 1) ;
       *v = (smtp_verdict){ .code = 250, .enh = "2.1.5", .text = "Ok", .reason = 0 } ;
