@@ -10,9 +10,10 @@
  * the name still names that file. So while a writer holds its lock, the
  * name is its own, and link(tmp name, new name) publishes its file and no
  * other. A writer that dies drops its lock with its last fd. flock and
- * not fcntl locks: these are kept per open file, so a read-only fd of
- * the examiner can hold one, and closing another fd on the same file
- * does not drop them. */
+ * not POSIX fcntl locks: flock locks belong to the open file, so closing
+ * another fd on the same file does not drop them. Examiners open the
+ * file O_RDWR (and write nothing): on NFS, flock is emulated with an
+ * fcntl lock, whose exclusive form needs a writable fd. */
 
 #include <stdint.h>
 #include <sys/stat.h>

@@ -23,9 +23,10 @@ static int examine (int tmpfd, int newfd, char const *name, uint64_t size)
 {
   struct stat st ;
   int r ;
-   /* O_RDONLY: flock needs no write access; O_NONBLOCK: a FIFO put there
-      must not block the open. */
-  int fd = openat(tmpfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
+   /* O_RDWR: on NFS, flock is a whole-file fcntl lock, and an exclusive
+      one needs a writable fd (nothing is written); O_NONBLOCK: a FIFO
+      put there must not block the open. */
+  int fd = openat(tmpfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
   if (fd == -1)
   {
     if (errno == ENOENT) return 1 ;   /* gone meanwhile */

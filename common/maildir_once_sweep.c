@@ -40,7 +40,8 @@ static int remove_old (int tmpfd, char const *name, unsigned int window, time_t 
 {
   struct stat st ;
   int r ;
-  int fd = openat(tmpfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
+   /* O_RDWR for the lock, as in maildir_once_create */
+  int fd = openat(tmpfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
   if (fd == -1) return errno == ENOENT || errno == ELOOP ? 0 : -1 ;
   r = maildir_once_lock(tmpfd, name, fd, &st) ;
   if (r == 1 && !old(&st, window, now)) r = 0 ;
@@ -133,7 +134,7 @@ int maildir_once_sweep (int rootfd, char const *maildir, char const *folder, uns
     fd_close(tmpfd) ;
     return 0 ;
   }
-  sfd = openat(tmpfd, MAILDIR_SWEEP_STAMP, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600) ;
+  sfd = openat(tmpfd, MAILDIR_SWEEP_STAMP, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600) ;
   if (sfd == -1) goto err ;
    /* one sweeper at a time; the others go on delivering */
   if (flock(sfd, LOCK_EX | LOCK_NB) == -1)
