@@ -8,58 +8,27 @@ import os
 import pathlib
 import pwd
 import re
-import secrets
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 
 import phtest
+import unixmsgclient
 
 IDLE = 3
 
 
-def qid():
-    return secrets.token_hex(8)
+qid = unixmsgclient.qid
 
 
-class Client:
+class Client(unixmsgclient.Client):
     def __init__(self, s):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(20)
-        self.sock.connect(s.env["PH_RUN_DIR"] + "/deliverd.sock")
-
-    def send(self, fields, fds=(), length=None):
-        body = b"".join(f + b"\0" for f in fields)
-        hdr = struct.pack(">IH", len(body) if length is None else length, len(fds))
-        data = hdr + body
-        if fds:
-            n = socket.send_fds(self.sock, [data], list(fds))
-            self.sock.sendall(data[n:])
-        else:
-            self.sock.sendall(data)
-
-    def _exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
+        super().__init__(s.env["PH_RUN_DIR"] + "/deliverd.sock", 20)
 
     def reply(self):
-        """The reply's text0 fields, or None if the server closed."""
-        hdr = self._exact(6)
-        if hdr is None:
-            return None
-        length, nfds = struct.unpack(">IH", hdr)
-        assert nfds == 0, "reply carries %d fds" % nfds
-        body = self._exact(length)
-        assert body is not None and body.endswith(b"\0"), body
-        return body[:-1].split(b"\0")
+        return self.fields()
 
     def deliver(self, sender, rcpt, message, extra=()):
         fd = message_fd(message)
@@ -69,26 +38,11 @@ class Client:
             os.close(fd)
         return self.reply()
 
-    def closed(self):
-        try:
-            return self.sock.recv(1) == b""
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.sock.close()
-
 
 def message_fd(message):
     """A read-only fd on an unlinked file holding message, positioned at
     its end: deliverd must read from offset 0 with pread."""
-    fd, path = tempfile.mkstemp(prefix="deliverd-msg.")
-    os.write(fd, message)
-    os.close(fd)
-    rfd = os.open(path, os.O_RDONLY)
-    os.unlink(path)
-    os.lseek(rfd, 0, os.SEEK_END)
-    return rfd
+    return unixmsgclient.message_fd(message, prefix="deliverd-msg.")
 
 
 def deliver(s, sender, rcpt, message, extra=()):

@@ -5,9 +5,8 @@
                              extra=["XRET=HDRS"], rcpt_extra={"u@remote.test": ["XNOTIFY=SUCCESS"]})
     r[0]["v"], r[0]["text"], r[0]["x"]["XDIAG"]
 
-The framing is skalibs' unixmessage: a 6-byte header (uint32 body
-length, uint16 fd count, big endian) then the body; the queue file's fd
-rides SCM_RIGHTS (docs/internals.md, "Routing and remote.sock").
+The framing is skalibs' unixmessage (unixmsgclient.py); the queue file's
+fd rides SCM_RIGHTS (docs/internals.md, "Routing and remote.sock").
 
 Client(s)                 connect to $PH_RUN_DIR/remote.sock of a phtest Suite
   .deliver(sender, rcpts, message, extra=(), rcpt_extra=None)
@@ -26,60 +25,27 @@ qid()                     a fresh valid queue id
 """
 
 import os
-import secrets
 import socket
-import struct
-import tempfile
 
+import unixmsgclient
 
-def qid():
-    return secrets.token_hex(8)
+qid = unixmsgclient.qid
 
 
 def message_fd(message):
-    fd, path = tempfile.mkstemp(prefix="remote-msg.")
-    os.write(fd, message)
-    os.close(fd)
-    rfd = os.open(path, os.O_RDONLY)
-    os.unlink(path)
-    os.lseek(rfd, 0, os.SEEK_END)
-    return rfd
+    return unixmsgclient.message_fd(message, prefix="remote-msg.")
 
 
-class Client:
+class Client(unixmsgclient.Client):
     def __init__(self, s, timeout=60):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(s.env["PH_RUN_DIR"] + "/remote.sock")
-
-    def send(self, fields, fds=()):
-        body = b"".join(f + b"\0" for f in fields)
-        data = struct.pack(">IH", len(body), len(fds)) + body
-        if fds:
-            n = socket.send_fds(self.sock, [data], list(fds))
-            self.sock.sendall(data[n:])
-        else:
-            self.sock.sendall(data)
-
-    def _exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
+        super().__init__(s.env["PH_RUN_DIR"] + "/remote.sock", timeout)
 
     def reply(self):
-        hdr = self._exact(6)
-        if hdr is None:
+        fields = self.fields()
+        if fields is None:
             return None
-        length, nfds = struct.unpack(">IH", hdr)
-        assert nfds == 0, "reply carries fds"
-        body = self._exact(length)
-        assert body is not None and body.endswith(b"\0"), body
         out, x = [], {}
-        for f in body[:-1].split(b"\0"):
+        for f in fields:
             f = f.decode()
             if f[0] == "X":
                 k, _, v = f.partition("=")
@@ -107,12 +73,9 @@ class Client:
 
     def closed(self):
         try:
-            return self.sock.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
+            return super().closed()
+        except socket.timeout:
             return True
-
-    def close(self):
-        self.sock.close()
 
 
 def deliver(s, sender, rcpts, message, **kw):
