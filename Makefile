@@ -35,6 +35,10 @@ LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 # per message, and resolving libskarnet.so at each start cost about 15 %
 # of a short-lived program's CPU (docs/bench.md).
 LDLIBS_ALL := -l:libskarnet.a
+# A program exec'd for every connection may list -static-pie in its
+# deps-exe: no dynamic loader at each start (docs/bench.md). Dropped for
+# the sanitizer build, whose runtime is a shared library.
+LINK_STATIC := $(if $(filter 1,$(SAN)),,-static-pie)
 
 COMMON_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard common/*.c))
 LIB := $(B)/libposthaste.a
@@ -60,7 +64,7 @@ $(LIB): $(COMMON_OBJS)
 define bin_rule
 $(B)/bin/$(notdir $(1)): $(patsubst $(CURDIR)/%,%,$(abspath $(addprefix $(B)/$(dir $(1)),$(filter %.o,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null))))) $(LIB) $(dir $(1))deps-exe/$(notdir $(1))
 	@mkdir -p $(B)/bin
-	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l%,$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null)) $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) $(filter -l% $(LINK_STATIC),$(shell cat $(dir $(1))deps-exe/$(notdir $(1)) 2>/dev/null)) $(LDLIBS_ALL)
 endef
 $(foreach t,$(BIN_TARGETS),$(eval $(call bin_rule,$(t))))
 
