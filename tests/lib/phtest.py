@@ -54,7 +54,11 @@ def free_port():
 class Suite:
     """One running posthaste suite with its own state directory."""
 
-    def __init__(self, extra_env=None, services=None, bin_dir=None):
+    def __init__(self, extra_env=None, services=None, bin_dir=None, before_start=None):
+        # before_start(suite): called once the state directory is laid out
+        # and before any service starts (to mount a filesystem over
+        # $STATE/queue, say).
+        self.before_start = before_start
         self.extra_env = dict(extra_env or {})
         self.services = services
         self.bin_src = (pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN).resolve()
@@ -97,6 +101,8 @@ class Suite:
         if r.returncode != 0:
             raise RuntimeError("mkruntime failed:\n" + r.stdout)
         self.env = self._read_env()
+        if self.before_start:
+            self.before_start(self)
         self.svscan = subprocess.Popen(["s6-svscan", str(self.state / "service")],
                                        start_new_session=True,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
