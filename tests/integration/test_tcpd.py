@@ -15,30 +15,18 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
-BIN = pathlib.Path(os.environ.get("PH_TEST_BIN") or os.environ.get("PH_BIN") or "build/bin")
-if not BIN.is_absolute():
-    BIN = TOP / BIN
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import caserun  # noqa: E402
+
+TOP = caserun.TOP
+BIN = caserun.bin_dir()
 TCPD = str(BIN / "tcpd")
-TMP = pathlib.Path(tempfile.mkdtemp(prefix="test_tcpd."))
-os.chmod(TMP, 0o755)
+TMP = caserun.tmpdir("test_tcpd.")
 
-_cases = []
-
-
-def case(fn):
-    _cases.append(fn)
-    return fn
-
-
-def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+case = caserun.Cases()
+free_port = caserun.free_port
 
 
 def have_ipv6():
@@ -525,32 +513,10 @@ def accept_failure_backs_off():
 
 
 def main():
-    only = set(sys.argv[1:])
-    passed = failed = 0
     if not os.access(TCPD, os.X_OK):
-        print("FAIL tcpd_built: %s is missing (make %s)" % (TCPD, os.path.relpath(TCPD, TOP)))
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    for fn in _cases:
-        if only and fn.__name__ not in only:
-            continue
-        t0 = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - any exception fails the case
-            failed += 1
-            tb = traceback.extract_tb(e.__traceback__)
-            where = "%s:%d" % (pathlib.Path(tb[-1].filename).name, tb[-1].lineno) if tb else "?"
-            print("FAIL %s: %s: %s (%s)" % (fn.__name__, type(e).__name__,
-                                           str(e).replace("\n", " | ")[:800], where), flush=True)
-    if failed == 0:
-        subprocess.run(["rm", "-rf", str(TMP)])
-    else:
-        print("# logs kept in %s" % TMP)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    sys.exit(1 if failed else 0)
+        caserun.setup_failed("%s is missing (make %s)" % (TCPD, os.path.relpath(TCPD, TOP)), name="tcpd_built")
+    passed, failed = caserun.run_cases(case)
+    caserun.finish(passed, failed, TMP)
 
 
 if __name__ == "__main__":

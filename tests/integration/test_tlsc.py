@@ -26,36 +26,25 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 import warnings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)   # ssl.TLSVersion.TLSv1_1: on purpose
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
-BIN = pathlib.Path(os.environ.get("PH_TEST_BIN") or os.environ.get("PH_BIN") or "build/bin")
-if not BIN.is_absolute():
-    BIN = TOP / BIN
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import caserun  # noqa: E402
+
+TOP = caserun.TOP
+BIN = caserun.bin_dir()
 DRIVER_SRC = BIN.parent / "tests" / "test_ucspitls_client"
-TMP = pathlib.Path(tempfile.mkdtemp(prefix="test_tlsc."))
-os.chmod(TMP, 0o755)
+TMP = caserun.tmpdir("test_tlsc.")
 MX = "mx.example.test"
 
-_cases = []
+case = caserun.Cases()
 
 
-def case(fn):
-    _cases.append(fn)
-    return fn
-
-
-def run(argv, **kw):
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    if r.returncode:
-        raise AssertionError("%s exited %d: %s" % (" ".join(argv), r.returncode, r.stderr.decode(errors="replace")[-1500:]))
-    return r
+run = caserun.checked
 
 
 # ------------------------------------------------------------ certificates
@@ -562,36 +551,16 @@ def usage_errors():
 
 def main():
     global F
-    only = set(sys.argv[1:])
-    passed = failed = 0
     missing = [p for p in (BIN / "tlsc", DRIVER_SRC) if not os.access(p, os.X_OK)]
     if missing or os.geteuid() != 0:
-        print("FAIL setup: need root and %s (make all unit)" % ", ".join(map(str, missing)))
-        print("0 passed, 1 failed")
-        sys.exit(1)
+        caserun.setup_failed("need root and %s (make all unit)" % ", ".join(map(str, missing)))
     try:
         subprocess.run([str(TOP / "package" / "mkusers")], check=True)
         F = Fixtures()
     except Exception as e:  # noqa: BLE001
-        print("FAIL setup: %s: %s" % (type(e).__name__, e))
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    for fn in _cases:
-        if only and fn.__name__ not in only:
-            continue
-        t0 = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - any exception fails the case
-            failed += 1
-            msg = "%s: %s" % (type(e).__name__, e)
-            print("FAIL %s: %s" % (fn.__name__, msg.replace("\n", " | ")[:1500]), flush=True)
-            traceback.print_exc(file=sys.stdout)
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+        caserun.setup_failed("%s: %s" % (type(e).__name__, e))
+    passed, failed = caserun.run_cases(case, width=1500, full_traceback=True)
+    caserun.finish(passed, failed, TMP, keep_on_failure=False)
 
 
 if __name__ == "__main__":

@@ -25,33 +25,21 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
-TOP = pathlib.Path(__file__).resolve().parents[2]
-BIN = pathlib.Path(os.environ.get("PH_TEST_BIN") or os.environ.get("PH_BIN") or "build/bin")
-if not BIN.is_absolute():
-    BIN = TOP / BIN
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import caserun  # noqa: E402
+
+TOP = caserun.TOP
+BIN = caserun.bin_dir()
 APP_SRC = BIN.parent / "tests" / "test_ucspitls"
-TMP = pathlib.Path(tempfile.mkdtemp(prefix="test_tlsd."))
-os.chmod(TMP, 0o755)
+TMP = caserun.tmpdir("test_tlsd.")
 FQDN = "mail.example.test"
 OTHER = "other.example.test"
 
-_cases = []
-
-
-def case(fn):
-    _cases.append(fn)
-    return fn
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+case = caserun.Cases()
+free_port = caserun.free_port
 
 
 def ids(user):
@@ -67,11 +55,7 @@ def gidlist(user):
 
 # ------------------------------------------------------------ fixtures
 
-def run(argv, **kw):
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    if r.returncode:
-        raise AssertionError("%s exited %d: %s" % (" ".join(argv), r.returncode, r.stderr.decode(errors="replace")[-1500:]))
-    return r
+run = caserun.checked
 
 
 def make_key(path, kind):
@@ -1014,46 +998,22 @@ def engine_refuses_root():
 
 def main():
     global F
-    only = set(sys.argv[1:])
-    passed = failed = 0
     missing = [p for p in (BIN / "tcpd", BIN / "tlsd", BIN / "tlsd-io", APP_SRC) if not os.access(p, os.X_OK)]
     if missing or os.geteuid() != 0:
-        print("FAIL setup: need root and %s (make all unit)" % ", ".join(map(str, missing)))
-        print("0 passed, 1 failed")
-        sys.exit(1)
+        caserun.setup_failed("need root and %s (make all unit)" % ", ".join(map(str, missing)))
     try:
         subprocess.run([str(TOP / "package" / "mkusers")], check=True)
         F = Fixtures()
     except Exception as e:  # noqa: BLE001
-        print("FAIL setup: %s: %s" % (type(e).__name__, e))
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    for fn in _cases:
-        if only and fn.__name__ not in only:
-            continue
-        t0 = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - any exception fails the case
-            failed += 1
-            tb = traceback.extract_tb(e.__traceback__)
-            where = "%s:%d" % (pathlib.Path(tb[-1].filename).name, tb[-1].lineno) if tb else "?"
-            print("FAIL %s: %s: %s (%s)" % (fn.__name__, type(e).__name__,
-                                           str(e).replace("\n", " | ")[:800], where), flush=True)
+        caserun.setup_failed("%s: %s" % (type(e).__name__, e))
+    passed, failed = caserun.run_cases(case)
     for name, srv in _servers.items():
         try:
             srv.stop()
         except AssertionError as e:
             failed += 1
             print("FAIL sanitizer_%s: %s" % (name, str(e)[:800]), flush=True)
-    if failed == 0:
-        subprocess.run(["rm", "-rf", str(TMP)])
-    else:
-        print("# logs kept in %s" % TMP)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    sys.exit(1 if failed else 0)
+    caserun.finish(passed, failed, TMP)
 
 
 if __name__ == "__main__":
