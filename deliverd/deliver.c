@@ -154,13 +154,21 @@ static int once_name (deliverctx *ctx, delivreq const *req, char const *addr, ch
 static int written_before (deliverctx *ctx, delivreq const *req, char const *addr, char const *maildir, char const *folder, uint64_t size)
 {
   char name[MAILDIR_ONCENAME_MAX + 1] ;
+  char path[MAILDIR_PATH_MAX + MAILDIR_FOLDER_MAX + 8] ;
+  size_t mlen = strlen(maildir), flen = strlen(folder), n = 0 ;
   struct stat st ;
-  int fd, tmpfd, r ;
+  int tmpfd, r ;
   if (ctx->dedupe <= 0 || !once_name(ctx, req, addr, folder, name)) return 0 ;
-  fd = maildir_make(ctx->rootfd, maildir, folder) ;
-  if (fd == -1) return 0 ;
-  tmpfd = maildir_opendir_beneath(fd, "tmp") ;
-  fd_close(fd) ;
+  if (mlen > MAILDIR_PATH_MAX || flen > MAILDIR_FOLDER_MAX) return 0 ;
+   /* looked at, not made: a refused message creates no folder */
+  memcpy(path, maildir, mlen) ; n = mlen ;
+  if (flen)
+  {
+    memcpy(path + n, "/.", 2) ; n += 2 ;
+    memcpy(path + n, folder, flen) ; n += flen ;
+  }
+  memcpy(path + n, "/tmp", 5) ;
+  tmpfd = maildir_opendir_beneath(ctx->rootfd, path) ;
   if (tmpfd == -1) return 0 ;
   r = !fstatat(tmpfd, name, &st, AT_SYMLINK_NOFOLLOW)
     && S_ISREG(st.st_mode) && st.st_nlink >= 2 && (uint64_t)st.st_size == size ;

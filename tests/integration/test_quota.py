@@ -12,8 +12,8 @@ import stat
 import time
 
 import phtest
-from quotalib import (cdb_value, deliver, lf, log_lines, maildir_sum, maildirsize, make_message,
-                      parse, rcpt_reply, send)
+from quotalib import (Deliverd, cdb_value, deliver, lf, log_lines, maildir_sum, maildirsize, make_message,
+                      parse, qid, rcpt_reply, send)
 
 LIFETIME = 25
 SENDER = "sender@example.test"
@@ -231,6 +231,54 @@ def over_quota_deferred_then_bounced_at_expiry(s):
     assert status["Action"] == "failed", dict(status)
     assert "4.2.2 mailbox full" in str(bounce), str(bounce)[:3000]
     assert "qb@example.test" not in s.mailctl("queue", "list").stdout
+
+
+@phtest.case
+def retry_of_an_alias_does_not_refuse_the_copy_already_written(s):
+    """An alias with a full Maildir and one that fails: the retry finds
+    the copy its first attempt wrote (duplicate suppression) and must not
+    refuse it for the quota that copy itself filled."""
+    account(s, SENDER)
+    account(s, "qg@example.test", "10k")
+    account(s, "qh@example.test")
+    s.mailctl("alias", "add", "pair@example.test", "qg@example.test")
+    s.mailctl("alias", "add", "pair@example.test", "qh@example.test")
+    qh = s.maildir("qh@example.test")
+    try:
+        r = deliver(s, SENDER, "qg@example.test", lf(make_message("fill qg", 9000)))
+        assert r and r[0].startswith("K2.0.0"), r
+        # qh's tmp/ a symlink: its delivery fails, temporarily
+        vmail = pwd.getpwnam("vmail")
+        for d in ("", "/cur", "/new"):
+            os.makedirs(str(qh) + d, exist_ok=True)
+            os.chown(str(qh) + d, vmail.pw_uid, vmail.pw_gid)
+        os.symlink("/tmp", qh / "tmp")
+        q = qid()
+        c = Deliverd(s)
+        try:
+            msg = lf(make_message("to the pair", 1500))
+            r = c.deliver(SENDER, "pair@example.test", msg, q)
+            assert r and r[0].startswith("Z4.3.0"), r
+            assert len(s.messages("qg@example.test")) == 2, "qg got its copy (within the grace)"
+            assert maildir_sum(s.maildir("qg@example.test"))[0] > 10240
+            r = c.deliver(SENDER, "pair@example.test", msg, q)
+            assert r and r[0].startswith("Z4.3.0"), "qh still fails, qg not refused for its quota: %r" % r
+            (qh / "tmp").unlink()
+            (qh / "tmp").mkdir()
+            os.chown(qh / "tmp", vmail.pw_uid, vmail.pw_gid)
+            r = c.deliver(SENDER, "pair@example.test", msg, q)
+            assert r and r[0].startswith("K2.0.0"), r
+        finally:
+            c.close()
+        assert len(s.messages("qg@example.test")) == 2, "no second copy in qg"
+        assert len(s.messages("qh@example.test")) == 1
+        assert log_lines(s, "deliverd", "event=duplicate_suppressed", "to=qg@example.test")
+        # a new message for qg alone is refused: it is over quota
+        r = deliver(s, SENDER, "qg@example.test", lf(make_message("one more", 100)))
+        assert r == ["Z4.2.2 mailbox full"], r
+    finally:
+        s.mailctl("alias", "del", "pair@example.test", "qg@example.test")
+        s.mailctl("alias", "del", "pair@example.test", "qh@example.test")
 
 
 @phtest.case
