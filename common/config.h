@@ -17,6 +17,10 @@
 extern int config_init (void) ;
 extern unsigned int config_error_line (void) ;
 
+/* config_init for a daemon: on failure, dies with "syntax error in
+ * $PH_ENVFILE line N" (100) or "unable to read $PH_ENVFILE" (111). */
+extern void config_load (void) ;
+
 /* The value of name, or 0 if unset. An empty value counts as unset, as in
  * docker-mailserver. */
 extern char const *config_get (char const *name) ;

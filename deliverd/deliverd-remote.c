@@ -194,16 +194,7 @@ int main (int argc, char const *const *argv)
     argc -= l.ind ; argv += l.ind ;
   }
 
-  if (!config_init())
-  {
-    if (errno == EINVAL)
-    {
-      char fmt[UINT_FMT] ;
-      fmt[uint_fmt(fmt, config_error_line())] = 0 ;
-      strerr_dief(100, "syntax error in $PH_ENVFILE line ", fmt) ;
-    }
-    strerr_diefusys(111, "read $PH_ENVFILE") ;
-  }
+  config_load() ;
   if (!remote_conf_read(&ctx.conf, &bad)) strerr_dief(100, "invalid ", bad) ;
   if (idle) ctx.conf.idle = idle ;
 

@@ -23,7 +23,6 @@
  * vmail uid: every mailbox's contents, read and write, but not the queue,
  * the passwords, the keys or the configuration. */
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -87,16 +86,7 @@ int main (int argc, char const *const *argv)
     argc -= l.ind ; argv += l.ind ;
   }
 
-  if (!config_init())
-  {
-    if (errno == EINVAL)
-    {
-      char fmt[UINT_FMT] ;
-      fmt[uint_fmt(fmt, config_error_line())] = 0 ;
-      strerr_dief(100, "syntax error in $PH_ENVFILE line ", fmt) ;
-    }
-    strerr_diefusys(111, "read $PH_ENVFILE") ;
-  }
+  config_load() ;
   if (!idle)
   {
     uint64_t u ;
