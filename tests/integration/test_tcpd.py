@@ -122,21 +122,7 @@ class Tcpd:
         return s
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        try:  # handlers are in tcpd's session (start_new_session)
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        log = self.log()
-        for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
-            if marker in log:
-                raise AssertionError("sanitizer report in tcpd's log: %s" % log)
+        caserun.stop_server(self.proc, self.log, "tcpd's log")
 
     def __enter__(self):
         return self

@@ -223,21 +223,7 @@ class Server:
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        log = self.log()
-        for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
-            if marker in log:
-                raise AssertionError("sanitizer report in the log: %s" % log)
+        caserun.stop_server(self.proc, self.log)
 
     def __enter__(self):
         return self

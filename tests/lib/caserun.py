@@ -21,6 +21,7 @@ top of the checkout, e.g. build-asan/bin), default build/bin.
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +57,28 @@ def checked(argv, **kw):
     if r.returncode:
         raise AssertionError("%s exited %d: %s" % (" ".join(argv), r.returncode, r.stderr.decode(errors="replace")[-1500:]))
     return r
+
+
+def stop_server(proc, log, who="the log"):
+    """Stops a server started with start_new_session: SIGTERM, SIGKILL
+    after 5 s, then SIGKILL to what is left of its session (the handlers
+    it ran); log() is then read for sanitizer reports, which raise
+    AssertionError."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    text = log()
+    for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+        if marker in text:
+            raise AssertionError("sanitizer report in %s: %s" % (who, text))
 
 
 class Cases(list):
