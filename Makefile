@@ -6,6 +6,7 @@
 #   make            build every program into build/bin
 #   make check      install test dependencies, build normally and with
 #                   ASan+UBSan, run every test (tests/run)
+#   make check-tls  testssl.sh against the demo's TLS ports (tests/tls/run)
 #   make run        build and start the demo suite in the foreground
 #   make stop       stop a running demo suite
 #   make install    DESTDIR=... PREFIX=... (default /usr/local)
@@ -45,7 +46,7 @@ LIB := $(B)/libposthaste.a
 BINS := $(addprefix $(B)/bin/,$(notdir $(BIN_TARGETS)))
 UNIT_BINS := $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
-.PHONY: all asan check check-crash run stop install deps deps-check fuzz bench clean unit
+.PHONY: all asan check check-crash check-tls run stop install deps deps-check fuzz bench clean unit
 .DELETE_ON_ERROR:
 
 all: $(BINS)
@@ -99,6 +100,12 @@ check-crash: deps-check
 	$(MAKE) all
 	PH_CRASH_MESSAGES=20000 PH_CRASH_SESSIONS=20 PH_CRASH_KILL_MIN_MS=100 PH_CRASH_KILL_MAX_MS=500 \
 	  PYTHONPATH=tests/lib /usr/bin/python3 tests/integration/test_crash.py
+
+# testssl.sh against the demo's 465, 587 and 25 (tests/tls/run); make
+# check scans 465 and 587 when testssl is installed.
+check-tls: deps-check
+	$(MAKE) all
+	PH_TESTSSL_PORTS="submissions submission smtp" /usr/bin/python3 tests/tls/run
 
 run: deps
 	$(MAKE) all
