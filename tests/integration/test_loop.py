@@ -25,7 +25,7 @@ def hop_limit_at_deliverd(s):
     assert r and r[0].startswith("K2.0.0"), "50 hops are allowed: %r" % r
     r = deliver(s, SENDER, DEMO, lf(make_message("fifty-one", 300, received=51)))
     assert r == ["D5.4.6 too many hops"], r
-    assert log_lines(s, "deliverd", "event=failed", "too many hops"), s.log("deliverd")[-2000:]
+    assert s.wait_for(lambda: log_lines(s, "deliverd", "event=failed", "too many hops"), 10), s.log("deliverd")[-2000:]
     # Delivered-To fields count too, together with Received
     r = deliver(s, SENDER, DEMO, lf(make_message("mixed", 300, received=30,
                                                   delivered_to=["a%d@elsewhere.test" % i for i in range(21)])))

@@ -159,12 +159,14 @@ def grace_then_refused_at_rcpt(s):
     assert ans[0] == 250, ans
     wait_messages(s, "qc@example.test", 2)
     assert 10240 < maildir_sum(md)[0] <= 10240 + 1024, maildir_sum(md)
-    # the Maildir is over its quota: smtpd refuses at RCPT
-    name = [p.name for p in (s.state / "quota").iterdir()]
-    assert len(name) == 1 and len(name[0]) == 64, name
+    # the Maildir is over its quota: smtpd refuses at RCPT (deliverd
+    # writes the status just after the message)
+    name = s.wait_for(lambda: [p.name for p in (s.state / "quota").iterdir()], 10)
+    assert name and len(name) == 1 and len(name[0]) == 64, name
     code, text = rcpt_reply(s, "qc@example.test")
     assert (code, text) == (452, "4.2.2 Mailbox full"), (code, text)
-    assert log_lines(s, "smtpd", "event=reject", "code=452", "reason=mailbox_full"), s.log("smtpd")[-2000:]
+    assert s.wait_for(lambda: log_lines(s, "smtpd", "event=reject", "code=452", "reason=mailbox_full"), 10), \
+        s.log("smtpd")[-2000:]
     # any case, and +tag
     assert rcpt_reply(s, "QC+tag@Example.Test")[0] == 452
     # a message to qc and another recipient: only qc is refused
@@ -272,7 +274,7 @@ def retry_of_an_alias_does_not_refuse_the_copy_already_written(s):
             c.close()
         assert len(s.messages("qg@example.test")) == 2, "no second copy in qg"
         assert len(s.messages("qh@example.test")) == 1
-        assert log_lines(s, "deliverd", "event=duplicate_suppressed", "to=qg@example.test")
+        assert s.wait_for(lambda: log_lines(s, "deliverd", "event=duplicate_suppressed", "to=qg@example.test"), 10)
         # a new message for qg alone is refused: it is over quota
         r = deliver(s, SENDER, "qg@example.test", lf(make_message("one more", 100)))
         assert r == ["Z4.2.2 mailbox full"], r
