@@ -2,7 +2,8 @@
 """tlsd behind tcpd -R, without smtpd: the protocol program is
 build/tests/test_ucspitls run as "app" (a line protocol over the real
 common/ucspitls client code: STARTTLS, ECHO, ID, OPEN, BIG, QUIT), started
-as phsmtpd through s6-setuidgid; the engine runs as phtls.
+as phsmtpd through s6-setuidgid, or by tlsd -U itself; the engine (tlsd's
+child, then tlsd-io once TLS is wanted) runs as phtls.
 
 Certificates come from a private CA made with the openssl CLI: an RSA and
 an ECDSA chain for mail.example.test (manual SSL_TYPE with SSL_ALT_*), an
