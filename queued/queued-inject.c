@@ -198,13 +198,17 @@ static void drop (char tag)
 }
 
 /* Fields only the injector may write: X peeruid= (from every peer: the
- * scheduler, filters and the admin read it as the kernel's word), and
+ * scheduler, filters and the admin read it as the kernel's word), X DSN=
+ * (from every peer: only queued's own notifications carry it, written
+ * straight into the store, and it exempts a message from the filter
+ * chains and from double bounces), and
  * the origin fields U, P, C, H of a peer admitted only as a local user,
  * whose claims nobody vouches for (Postfix's pickup likewise ignores
  * what postdrop's users say about the client). */
 static int field_kept (char tag, char const *s, size_t len)
 {
   if (tag == 'X' && len >= 8 && !strncasecmp(s, "peeruid=", 8)) return (drop(tag), 0) ;
+  if (tag == 'X' && len >= 4 && !strncasecmp(s, "dsn=", 4)) return (drop(tag), 0) ;
   if (peerclass != PEER_LOCAL) return 1 ;
   /* sendmail's own P LOCAL: replaced by ours, nothing worth logging. */
   if (tag == 'P' && len == 5 && !strncasecmp(s, "LOCAL", 5)) return 0 ;

@@ -32,6 +32,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/rcpt.h"
+#include "common/nodump.h"
 #include "smtpd/smtp_mxpolicy.h"
 #include "smtpd/smtp_session.h"
 #include "smtpd/smtp_start.h"
@@ -76,6 +77,7 @@ int main (int argc, char const *const *argv)
   stralloc authpath = STRALLOC_ZERO ;
   stralloc ratedir = STRALLOC_ZERO ;
   PROG = "submitd" ;
+  nodump() ;  /* other processes of this uid must not read our memory */
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)

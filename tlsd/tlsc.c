@@ -40,6 +40,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/nodump.h"
 #include "tlsc.h"
 
 #define USAGE "tlsc [ -v verbosity ] [ -V ] [ -T handshake-timeout ] [ -t idle-timeout ] [ -u uid -g gid ] -k servername"
@@ -91,6 +92,7 @@ int main (int argc, char const *const *argv)
   SSL *ssl ;
   tain deadline ;
   PROG = "tlsc" ;
+  nodump() ;  /* other processes of this uid must not read our memory */
 
   {
     subgetopt l = SUBGETOPT_ZERO ;

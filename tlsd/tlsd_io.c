@@ -43,6 +43,7 @@
 #include <skalibs/types.h>
 
 #include "common/log.h"
+#include "common/nodump.h"
 #include "tlsd_io.h"
 
 #define USAGE "tlsd-io -v verbosity -T secs -t secs [ -I ] [ -k ticketfd ] -c ctl,fromapp,toapp -p cert,key [ -p cert,key ] [ -s name,cert,key ... ]"
@@ -115,6 +116,7 @@ int main (int argc, char const *const *argv)
   SSL *ssl ;
   tain deadline ;
   PROG = "tlsd" ;  /* its lines are tlsd's, for whoever reads the log */
+  nodump() ;  /* other processes of this uid must not read our memory */
   conf.ok = 1 ;
   conf.ticketfd = -1 ;
   conf.primary[0].cert = conf.primary[0].key = -1 ;

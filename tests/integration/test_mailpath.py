@@ -215,6 +215,30 @@ def each_daemon_under_its_own_uid(s):
 
 
 @phtest.case
+def secret_holders_are_not_dumpable(s):
+    # submitd holds passwords, under a uid every submission session shares:
+    # it makes itself non-dumpable, so /proc/PID/* belongs to root and no
+    # sibling process can ptrace it or read its memory.
+    c = smtplib.SMTP("127.0.0.1", s.port("submission"), timeout=30)
+    try:
+        c.ehlo("client.test")
+        def exe(p):
+            try:
+                return os.readlink("/proc/%s/exe" % p)
+            except OSError:
+                return ""
+        pids = s.wait_for(lambda: [p for p in os.listdir("/proc") if p.isdigit() and exe(p) == str(s.bin / "submitd")], 5)
+        assert pids, "no submitd process"
+        for p in pids:
+            status = pathlib.Path("/proc/%s/status" % p).read_text()
+            uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+            assert pwd.getpwuid(uid).pw_name == "phsubmit", uid
+            assert os.stat("/proc/%s/mem" % p).st_uid == 0, "submitd %s is dumpable" % p
+    finally:
+        c.quit()
+
+
+@phtest.case
 def rfc5322_parses(s):
     raw = s.messages("demo@example.test")[0].read_bytes()
     m = email.message_from_bytes(raw, policy=email.policy.default)
