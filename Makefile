@@ -87,9 +87,11 @@ deps:
 deps-check:
 	@package/install-deps package/deps-build package/deps-run package/deps-check
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps-check
-	$(MAKE) all unit
-	$(MAKE) SAN=1 all unit
+	$(MAKE) -j$(JOBS) all unit
+	$(MAKE) -j$(JOBS) SAN=1 all unit
 	$(MAKE) fuzz-build
 	/usr/bin/python3 tests/run
 
