@@ -69,10 +69,15 @@ $(B)/bin/$(notdir $(1)): $(patsubst $(CURDIR)/%,%,$(abspath $(addprefix $(B)/$(d
 endef
 $(foreach t,$(BIN_TARGETS),$(eval $(call bin_rule,$(t))))
 
-# Unit tests link every library a common/ module may need.
-$(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lcrypt -lssl -lcrypto -lunbound $(LDLIBS_ALL)
+# Unit tests link every library a common/ module may need, plus the
+# objects listed one per line (relative to the top, e.g.
+# imapd/imap_reader.o) in tests/unit/deps/NAME when that file exists.
+define unit_rule
+$(B)/tests/$(1): $(B)/tests/unit/$(1).o $(addprefix $(B)/,$(filter %.o,$(shell sed -e 's/#.*//' tests/unit/deps/$(1) 2>/dev/null))) $(LIB) $(wildcard tests/unit/deps/$(1))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIB) -lcrypt -lssl -lcrypto -lunbound $(LDLIBS_ALL)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 unit: $(UNIT_BINS)
 
