@@ -1,0 +1,54 @@
+/* ISC license. */
+
+#ifndef POSTHASTE_IMAP_FETCH_INTERNAL_H
+#define POSTHASTE_IMAP_FETCH_INTERNAL_H
+
+/* Private helpers shared by the FETCH, STORE, SEARCH, SORT and THREAD
+ * code (imap_msg.c, imap_fetch*.c, imap_search.c, imap_sort.c,
+ * imap_thread.c, imap_cmd_fetch.c, imap_cmd_store.c, imap_cmd_search.c). */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+#include "common/mbox.h"
+#include "common/mime.h"
+#include "imapd/imap_parse.h"
+#include "imapd/imap_msg.h"
+
+#define IMAP_MSG_SIZE_MAX (1ull << 30)   /* a message over 1 GiB is refused (EFBIG) */
+#define IMAP_MSG_HEADER_MAX (256u << 10) /* SORT/THREAD read at most this much header */
+
+/* The header block of message index i of box, CRLF line ends, read
+ * from its file up to the empty line (bounded by IMAP_MSG_HEADER_MAX),
+ * into sa (replaced). Returns 1, or 0 (errno). */
+extern int imap_msg_read_header (mbox *box, size_t i, stralloc *sa) ;
+
+/* "(\Seen \Recent kw)" appended to sa. */
+extern int imap_fetch_fmt_flags (stralloc *sa, uint32_t flags, int recent, uint32_t keywords, char const *const *names, unsigned int nnames) ;
+/* "\"17-Jul-1996 02:44:25 -0700\"" (RFC 9051 date-time, quoted). */
+extern int imap_fetch_fmt_date (stralloc *sa, int64_t t, int tzmin) ;
+/* The data as a literal "{n}\r\n..." (literal8 "~{n}" when binary is
+ * set and the data holds a NUL, RFC 3516 §4.2), "" when empty. */
+extern int imap_fetch_fmt_literal (stralloc *sa, char const *s, size_t len, int binary) ;
+
+/* Message indexes of box named by a sequence set: set->saved ("$",
+ * RFC 5182) is the saved UIDs; '*' is the largest number in use.
+ * Returns 1 with idx (size_t, ascending) filled, 0 with errno EINVAL
+ * when a sequence number is beyond the mailbox (RFC 9051 §9: BAD), or
+ * ENOMEM. */
+extern int imap_fetch_resolve (mbox *box, imap_seqset const *set, int byuid, uint32_t const *saved, size_t nsaved, genalloc *idx) ;
+
+/* One BODY[...] / BINARY[...] / BINARY.SIZE[...] item, "<echo> <data>"
+ * appended to sa; the message is loaded. errno EILSEQ: BINARY of an
+ * unknown Content-Transfer-Encoding. */
+extern int imap_fetch_section (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap_section const *sec) ;
+
+/* The sent date of a header block (Date:, else fallback), RFC 5256 §2.2. */
+extern int64_t imap_msg_sent_date (char const *h, size_t hlen, int64_t fallback) ;
+
+/* Value of parameter name in a part's parsed Content-Type parameters,
+ * or 0. */
+extern char const *imap_msg_part_param (mime_tree const *t, uint32_t part, char const *name) ;
+
+#endif
