@@ -67,6 +67,20 @@ struct imap_reader_s
 extern int imap_reader_get (imap_reader *r, buffer *b) ;
 extern void imap_reader_reset (imap_reader *r) ;
 extern void imap_reader_free (imap_reader *r) ;
+/* Added: after -1, must the connection be closed (a {n+} literal was
+ * refused: its bytes are on their way and cannot be told from commands,
+ * RFC 7888 §4; or memory ran out)? Else answer and call get again: a
+ * refused line is skipped to its end first. */
+extern int imap_reader_must_close (imap_reader const *r) ;
+/* Added: was the last literal header (the one refused with
+ * IMAP_READER_LITERAL_TOOBIG) non-synchronizing? */
+extern int imap_reader_nonsync (imap_reader const *r) ;
+/* Added: with literal_max == 0, a literal may reach IMAP_COMMAND_MAX.
+ * For APPEND each literal may reach literal_max and the whole command
+ * literal_max + IMAP_COMMAND_MAX; for other commands the whole command
+ * stays within IMAP_COMMAND_MAX. After a return of 0 with
+ * want_continuation set, send "+ ..." before calling again (the flag is
+ * cleared by the next call). */
 
 /* ---- cursor ---- */
 

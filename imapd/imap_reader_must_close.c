@@ -1,0 +1,9 @@
+/* ISC license. */
+
+#include "imapd/imap_parse.h"
+#include "imapd/imap_reader-internal.h"
+
+int imap_reader_must_close (imap_reader const *r)
+{
+  return !!(r->state & IMAP_RS_CLOSE) ;
+}
