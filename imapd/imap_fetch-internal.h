@@ -15,6 +15,7 @@
 #include "common/mime.h"
 #include "imapd/imap_parse.h"
 #include "imapd/imap_msg.h"
+#include "imapd/imap_session.h"
 
 #define IMAP_MSG_SIZE_MAX (1ull << 30)   /* a message over 1 GiB is refused (EFBIG) */
 #define IMAP_MSG_HEADER_MAX (256u << 10) /* SORT/THREAD read at most this much header */
@@ -39,6 +40,13 @@ extern int imap_fetch_fmt_literal (stralloc *sa, char const *s, size_t len, int 
  * ENOMEM. */
 extern int imap_fetch_resolve (mbox *box, imap_seqset const *set, int byuid, uint32_t const *saved, size_t nsaved, genalloc *idx) ;
 
+/* The ranges of set resolved ('*' = max), sorted and merged, into out
+ * (imap_range). Returns 0 with EINVAL for a sequence number beyond max
+ * when !byuid, or ENOMEM. */
+extern int imap_fetch_ranges (imap_seqset const *set, uint32_t max, int byuid, genalloc *out) ;
+/* First index of box whose UID is >= uid. */
+extern size_t imap_fetch_uid_lower_bound (mbox *box, uint32_t uid) ;
+
 /* One BODY[...] / BINARY[...] / BINARY.SIZE[...] item, "<echo> <data>"
  * appended to sa; the message is loaded. errno EILSEQ: BINARY of an
  * unknown Content-Transfer-Encoding. */
@@ -50,5 +58,21 @@ extern int64_t imap_msg_sent_date (char const *h, size_t hlen, int64_t fallback)
 /* Value of parameter name in a part's parsed Content-Type parameters,
  * or 0. */
 extern char const *imap_msg_part_param (mime_tree const *t, uint32_t part, char const *name) ;
+
+/* ---- shared by the command handlers ---- */
+
+/* "<tag> BAD <text>" from the cursor's error. */
+extern int imap_cmd_bad (imap_session *s, char const *tag, imap_cursor const *c) ;
+/* "<tag> <word> <text>" */
+extern int imap_cmd_tagged2 (imap_session *s, char const *tag, char const *a, char const *b) ;
+/* A CONDSTORE-enabling command (RFC 7162 §3.1) was used: turn CONDSTORE
+ * on and, the first time, tell the client the HIGHESTMODSEQ. */
+extern int imap_cmd_condstore (imap_session *s) ;
+/* Is the selected mailbox writable? */
+#define imap_cmd_writable(s) (!(s)->readonly && !(s)->box.readonly)
+/* recent as this session shows it: \Recent does not exist in IMAP4rev2 */
+#define imap_cmd_recent(s, i) (mbox_at(&(s)->box, (i))->recent && !((s)->enabled & IMAP_ENABLED_REV2))
+/* Sends s->out as "* <seq> FETCH <s->out>\r\n". */
+extern int imap_cmd_fetch_line (imap_session *s, uint32_t seq, char const *items, size_t len) ;
 
 #endif
