@@ -20,8 +20,8 @@ extern int authd_reply_queue (authd *, tain const *when, char const *const *part
 /* Answers CONT id challenge (challenge is raw, encoded here). */
 extern int authd_reply_cont (authd *, tain const *now, uint32_t id, char const *challenge, size_t len) ;
 
-/* Answers OK id user=... */
-extern int authd_reply_ok (authd *, tain const *now, uint32_t id, char const *user) ;
+/* Answers OK id user=... [ticket=...] (ticket may be 0) */
+extern int authd_reply_ok (authd *, tain const *now, uint32_t id, char const *user, char const *ticket) ;
 
 /* Answers FAIL id [user=...] [reason=...] [temp], held back by the
  * failure delay: each FAIL goes out faildelay after the later of now and

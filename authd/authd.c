@@ -11,10 +11,16 @@
  * SASL response strictly base64-checked, and the connection has an idle
  * deadline. Every failed attempt is answered only after
  * PH_AUTH_FAIL_DELAY, and logged with the client's address for banwatch.
- * It reads $PH_CDB_DIR/passwd.cdb (mode 0640 root:phauth) and nothing
- * else, and writes nothing but its socket and its log. A compromise
- * gives the password hashes of every account, and the passwords of the
- * clients that log in while it lasts. */
+ * It reads $PH_CDB_DIR/passwd.cdb (mode 0640 root:phauth), writes
+ * one-time tickets into $PH_STATE/tickets (0700 phauth) when a client
+ * asks for one, and nothing else but its socket and its log. A
+ * compromise gives the password hashes of every account, the passwords
+ * of the clients that log in while it lasts, and (with tickets) any
+ * mailbox through the session spawners.
+ *
+ * With -m it serves $PH_RUN_DIR/auth-master.sock instead (authd_master.c):
+ * peers are limited to PH_AUTH_MASTER_UIDS and root (the session
+ * spawners); it claims tickets and reads users.cdb, never passwords. */
 
 #include <errno.h>
 #include <string.h>
@@ -36,7 +42,7 @@
 #include "common/log.h"
 #include "authd.h"
 
-#define USAGE "authd (under s6-ipcserver, with PH_CDB_DIR set)"
+#define USAGE "authd [ -m ] (under s6-ipcserver, with PH_CDB_DIR set)"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 /* Postfix gives the auth server 10 s per answer (AUTH_TIMEOUT in
@@ -69,14 +75,20 @@ int main (int argc, char const *const *argv)
   tain faildelay, idle, idle_deadline ;
   size_t outlen = 0 ;
   int eof = 0 ;
+  static stralloc ticketdir = STRALLOC_ZERO ;
+  static authd_tickets tickets ;
   PROG = "authd" ;
-  (void)argv ;
-  if (argc > 1) dieusage() ;
+  if (argc > 2 || (argc == 2 && strcmp(argv[1], "-m"))) dieusage() ;
 
   if (!config_init())
   {
     if (config_error_line()) strerr_dief1x(100, "syntax error in $PH_ENVFILE") ;
     strerr_diefu1sys(111, "read $PH_ENVFILE") ;
+  }
+  if (argc == 2)
+  {
+    PROG = "authd-master" ;
+    return authd_master_main() ;
   }
   {
     uint64_t n ;
@@ -86,6 +98,18 @@ int main (int argc, char const *const *argv)
     if (!config_get_uint("PH_AUTH_IDLE_TIMEOUT", IDLE_DEFAULT, &n) || !n || n > 86400)
       strerr_dief1x(100, "PH_AUTH_IDLE_TIMEOUT must be a number of seconds from 1 to 86400") ;
     tain_uint(&idle, (unsigned int)n) ;
+    if (!config_get_uint("PH_TICKET_TTL", 30, &n) || !n || n > 3600)
+      strerr_dief1x(100, "PH_TICKET_TTL must be a number of seconds from 1 to 3600") ;
+    tickets.ttl = (unsigned int)n ;
+  }
+  {
+    char const *state = config_get("PH_STATE") ;
+    if (state)
+    {
+      if (!stralloc_cats(&ticketdir, state) || !stralloc_cats(&ticketdir, "/tickets") || !stralloc_0(&ticketdir))
+        strerr_diefu1sys(111, "allocate memory") ;
+      tickets.dir = ticketdir.s ;
+    }
   }
   {
     char const *dir = config_get("PH_CDB_DIR") ;
@@ -107,6 +131,7 @@ int main (int argc, char const *const *argv)
     /* SPID names the server (the s6-ipcserverd that spawned us, the same
      * for every connection), CUID this connection. */
     authd_init(&a, &STAMP, &faildelay, &lookup, &map, (uint32_t)getppid(), (uint32_t)getpid(), cookie) ;
+    if (tickets.dir) authd_set_ticket(&a, &authd_ticket_issue, &tickets) ;
   }
 
   for (;;)

@@ -33,6 +33,13 @@
  * 0 no such user, -1 lookup error (errno). */
 typedef int authd_lookup_func (void *ctx, char const *key, size_t keylen, char *hash) ;
 
+/* Issues a one-time ticket (docs/internals.md, "Tickets") for user,
+ * logged in for service (imap or pop3) from rip (may be empty): writes
+ * 64 lower-case hex characters and a NUL into hex. Returns 1, or 0 with
+ * errno. The dispatcher does no I/O itself: authd.c gives it this. */
+typedef int authd_ticket_func (void *ctx, char const *user, char const *service, char const *rip, char *hex) ;
+#define AUTHD_TICKET_HEX 64
+
 typedef struct authd_req_s authd_req, *authd_req_ref ;
 struct authd_req_s
 {
@@ -40,6 +47,7 @@ struct authd_req_s
   unsigned int inuse : 1 ;
   unsigned int secured : 1 ;
   unsigned int step : 1 ;      /* LOGIN: 0 wants the name, 1 the password */
+  unsigned int ticket : 1 ;    /* AUTH parameter "ticket": issue one on success */
   int mech ;
   char service[32] ;
   char rip[64] ;
@@ -73,12 +81,17 @@ struct authd_s
   tain lastfail ;                 /* when the latest FAIL goes out */
   authd_lookup_func *lookup ;
   void *lookupctx ;
+  authd_ticket_func *ticket ;     /* 0: tickets cannot be issued (FAIL temp) */
+  void *ticketctx ;
 } ;
 
 /* Sets up a connection and queues the server handshake (VERSION, MECH
  * PLAIN, MECH LOGIN, SPID, CUID, COOKIE, DONE). cookie is 32 hex
  * characters. */
 extern void authd_init (authd *, tain const *now, tain const *faildelay, authd_lookup_func *, void *lookupctx, uint32_t spid, uint32_t cuid, char const *cookie) ;
+
+/* Lets the connection issue tickets (authd_init leaves it unable to). */
+extern void authd_set_ticket (authd *, authd_ticket_func *, void *ctx) ;
 
 /* Handles every complete line in a->in (a->inlen bytes), as long as
  * there is room to queue an answer; the rest stays in a->in. Returns 1,
@@ -106,5 +119,42 @@ extern int authd_b64_decode (char const *s, size_t len, char *out, size_t *outle
 /* Encodes s[0..len) into out (4 * ((len + 2) / 3) bytes). Returns the
  * encoded length. */
 extern size_t authd_b64_encode (char const *s, size_t len, char *out) ;
+
+/* ---- the ticket files (authd_ticket.c, I/O) and authd -m (authd_master.c) ---- */
+
+/* What authd.c passes as the ticket context. */
+typedef struct authd_tickets_s authd_tickets, *authd_tickets_ref ;
+struct authd_tickets_s
+{
+  char const *dir ;     /* $PH_STATE/tickets */
+  unsigned int ttl ;    /* PH_TICKET_TTL seconds */
+} ;
+
+/* An authd_ticket_func: ctx is an authd_tickets. Removes expired
+ * tickets it meets first (at most AUTHD_TICKET_SWEEP). */
+extern int authd_ticket_issue (void *ctx, char const *user, char const *service, char const *rip, char *hex) ;
+#define AUTHD_TICKET_SWEEP 64
+#define AUTHD_TICKET_FILE_MAX 1024   /* a ticket file's content */
+
+/* Reads the ticket file at fd (bounded by AUTHD_TICKET_FILE_MAX) into
+ * buf and finds its fields: pointers into buf, NUL-terminated. Returns 1,
+ * or 0 (errno EPROTO: not a ticket; else a read error). */
+typedef struct authd_ticket_s authd_ticket, *authd_ticket_ref ;
+struct authd_ticket_s
+{
+  char const *user ;
+  char const *service ;
+  char const *rip ;
+  uint64_t expires ;
+} ;
+extern int authd_ticket_read (int fd, char *buf, authd_ticket *t) ;
+extern int authd_ticket_parse (char *buf, size_t len, authd_ticket *t) ;
+
+/* Is s[0..len) 64 lower-case hex characters? */
+extern int authd_ticket_hex_valid (char const *s, size_t len) ;
+
+/* authd -m: serves one auth-master.sock connection (fds 0/1). Returns
+ * the exit code. */
+extern int authd_master_main (void) ;
 
 #endif

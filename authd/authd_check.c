@@ -49,6 +49,48 @@ static size_t key_of (char const *s, size_t len, char *key)
   return addr_key(&addr, key) ;
 }
 
+static void log_error (authd_req const *r, char const *key, size_t keylen, char const *error)
+{
+  logline l ;
+  log_begin(&l, "auth_error") ;
+  log_kvn(&l, "user", key, keylen) ;
+  log_kv(&l, "ip", r->rip) ;
+  log_kv(&l, "service", r->service) ;
+  log_kv(&l, "error", error) ;
+  log_commit(&l) ;
+}
+
+/* A good password with "ticket" asked: the login counts only if the
+ * ticket could be made (docs/internals.md, "Tickets"); tickets exist for
+ * the mail access services alone, whose spawner checks service=. A
+ * ticket that cannot be written is a temporary failure: the password was
+ * right, so it is no auth_fail for banwatch. */
+static int issue (authd *a, authd_req *r, tain const *now, char const *key, size_t keylen)
+{
+  char hex[AUTHD_TICKET_HEX + 1] ;
+  if (strcmp(r->service, "imap") && strcmp(r->service, "pop3"))
+  {
+    log_error(r, key, keylen, "ticket asked for a service other than imap or pop3") ;
+    return authd_reply_fail(a, now, r->id, key, "Tickets are for imap and pop3 only", 0) ;
+  }
+  if (!a->ticket)
+  {
+    log_error(r, key, keylen, "tickets not configured (PH_STATE unset)") ;
+    return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
+  }
+  if (!(*a->ticket)(a->ticketctx, key, r->service, r->rip, hex))
+  {
+    log_error(r, key, keylen, strerror(errno)) ;
+    return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
+  }
+  log_event(r, "auth_ok", key, keylen, 0) ;
+  {
+    int ok = authd_reply_ok(a, now, r->id, key, hex) ;
+    explicit_bzero(hex, sizeof(hex)) ;
+    return ok ;
+  }
+}
+
 int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen)
 {
   char key[ADDR_PATH_MAX + 3] ;
@@ -62,12 +104,7 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
     found = a->lookup(a->lookupctx, key, keylen, hash) ;
     if (found < 0)
     {
-      logline l ;
-      log_begin(&l, "auth_error") ;
-      log_kvn(&l, "user", key, keylen) ;
-      log_kv(&l, "ip", r->rip) ;
-      log_kv(&l, "error", strerror(errno)) ;
-      log_commit(&l) ;
+      log_error(r, key, keylen, strerror(errno)) ;
       return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
     }
   }
@@ -106,6 +143,7 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
   }
   if (scheme == PWHASH_SCHEME_PLAIN)
     log_event(r, "auth_plain_scheme", key, keylen, "password stored in clear: rehash it with mailctl email update") ;
+  if (r->ticket) return issue(a, r, now, key, keylen) ;
   log_event(r, "auth_ok", key, keylen, 0) ;
-  return authd_reply_ok(a, now, r->id, key) ;
+  return authd_reply_ok(a, now, r->id, key, 0) ;
 }

@@ -72,6 +72,7 @@ static int do_auth (authd *a, char **f, unsigned int n, tain const *now)
   r->mech = mech ;
   r->step = 0 ;
   r->secured = 0 ;
+  r->ticket = 0 ;
   r->namelen = 0 ;
   r->service[0] = r->rip[0] = r->lip[0] = 0 ;
   /* Optional parameters: booleans or name=value; unknown ones are
@@ -82,6 +83,7 @@ static int do_auth (authd *a, char **f, unsigned int n, tain const *now)
     else if (!strncmp(f[i], "rip=", 4)) copy_bounded(r->rip, sizeof(r->rip), f[i] + 4) ;
     else if (!strncmp(f[i], "lip=", 4)) copy_bounded(r->lip, sizeof(r->lip), f[i] + 4) ;
     else if (!strcmp(f[i], "secured")) r->secured = 1 ;
+    else if (!strcmp(f[i], "ticket")) r->ticket = 1 ;
     else if (!strncmp(f[i], "resp=", 5)) resp = f[i] + 5 ;
   }
   if (!have_service || !r->service[0]) return proto_error("AUTH without service", f[0]) ;
@@ -185,6 +187,12 @@ int authd_feed (authd *a, tain const *now)
   return ok ;
 }
 
+void authd_set_ticket (authd *a, authd_ticket_func *f, void *ctx)
+{
+  a->ticket = f ;
+  a->ticketctx = ctx ;
+}
+
 int authd_wants_input (authd const *a)
 {
   return a->inlen < AUTHD_LINE_MAX && a->rcount < AUTHD_REPLY_SLOTS ;
@@ -204,12 +212,14 @@ void authd_init (authd *a, tain const *now, tain const *faildelay, authd_lookup_
   a->lastfail = *now ;
   a->lookup = lookup ;
   a->lookupctx = lookupctx ;
+  a->ticket = 0 ;
+  a->ticketctx = 0 ;
   spidfmt[uint32_fmt(spidfmt, spid)] = 0 ;
   cuidfmt[uint32_fmt(cuidfmt, cuid)] = 0 ;
   /* Postfix wants a MECH line before SPID (it tells an auth-client
    * socket from an auth-master one that way) and stops reading at DONE.
    * The cookie is for the master REQUEST of Dovecot's login processes;
-   * issue 5's ticket will build on it. */
+   * our own sessions use the ticket instead (authd_check.c). */
   {
     char const *parts[9] =
     {

@@ -43,16 +43,16 @@ int authd_reply_cont (authd *a, tain const *now, uint32_t id, char const *challe
   }
 }
 
-int authd_reply_ok (authd *a, tain const *now, uint32_t id, char const *user)
+int authd_reply_ok (authd *a, tain const *now, uint32_t id, char const *user, char const *ticket)
 {
   char fmt[UINT32_FMT] ;
   fmt[uint32_fmt(fmt, id)] = 0 ;
-  /* Issue 5 adds here the one-time ticket a session spawner verifies
-   * (an extra "ticket=" parameter, which Postfix ignores as the protocol
-   * says unknown parameters must be); not implemented yet. */
+  /* The ticket is an extra OK parameter, which Postfix ignores as the
+   * protocol says unknown parameters must be (docs/internals.md,
+   * "Tickets"). */
   {
-    char const *parts[4] = { "OK\t", fmt, "\tuser=", user } ;
-    return authd_reply_queue(a, now, parts, 4) ;
+    char const *parts[6] = { "OK\t", fmt, "\tuser=", user, "\tticket=", ticket } ;
+    return authd_reply_queue(a, now, parts, ticket ? 6 : 4) ;
   }
 }
 

@@ -62,6 +62,8 @@
 #define AUTHCLIENT_HANDSHAKE_MAX 64     /* lines before DONE */
 #define AUTHCLIENT_SEND_MAX 65535       /* authd's line limit, LF excluded */
 
+#define AUTHCLIENT_TICKET_HEX 64       /* docs/internals.md, "Tickets" */
+
 #define AUTHCLIENT_ERROR 0
 #define AUTHCLIENT_CONT 1
 #define AUTHCLIENT_OK 2
@@ -74,6 +76,7 @@ struct authclient_reply_s
   unsigned int temp : 1 ;    /* FAIL with "temp" */
   size_t len ;
   char text[AUTHCLIENT_TEXT_MAX + 1] ;   /* NUL-terminated */
+  char ticket[AUTHCLIENT_TICKET_HEX + 1] ;  /* OK: the ticket= parameter (64 lower-case hex), "" if none */
 } ;
 
 /* What the server is told about the attempt (authd logs it; banwatch
@@ -86,6 +89,8 @@ struct authclient_request_s
   char const *rip ;       /* the client's address */
   char const *lip ;       /* ours */
   int secured ;           /* TLS is on (or the connection is local) */
+  int ticket ;            /* ask for a one-time ticket (imapd, pop3d): the OK then carries
+                             reply.ticket, or authd answers FAIL (temp when it could not make one) */
 } ;
 
 typedef struct authclient_s authclient, *authclient_ref ;

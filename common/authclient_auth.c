@@ -7,7 +7,7 @@
 
 #include "common/authclient-internal.h"
 
-/* AUTH <id> <mech> service=<s> [secured] [rip=..] [lip=..] [resp=..]
+/* AUTH <id> <mech> service=<s> [secured] [rip=..] [lip=..] [resp=..] [ticket]
  * (authd/README.md). Nothing is sent when a value is unusable, and the
  * connection then stays as it was. */
 
@@ -31,6 +31,7 @@ int authclient_auth (authclient *ac, authclient_request const *q, char const *re
    || !authclient_escape_cat(&ac->send, q->mech, strlen(q->mech))
    || !cat_param(&ac->send, "service=", q->service, strlen(q->service))
    || (q->secured && !stralloc_cats(&ac->send, "\tsecured"))
+   || (q->ticket && !stralloc_cats(&ac->send, "\tticket"))
    || (q->rip && !cat_param(&ac->send, "rip=", q->rip, strlen(q->rip)))
    || (q->lip && !cat_param(&ac->send, "lip=", q->lip, strlen(q->lip)))
    || (resp && !cat_param(&ac->send, "resp=", resp, resplen))) goto err ;

@@ -9,7 +9,7 @@
 /* One answer to a request (Dovecot auth protocol, "Authentication
  * requests"):
  *   CONT <id> <base64 challenge>
- *   OK <id> user=<name> [params]
+ *   OK <id> user=<name> [ticket=<hex>] [params]
  *   FAIL <id> [user=..] [reason=<text>] [temp] [params]
  * The id must be the request in progress. Unknown parameters are
  * ignored, as the protocol asks; everything else is checked, because a
@@ -49,6 +49,14 @@ static int is_base64 (char const *s, size_t len)
   return 1 ;
 }
 
+static int is_ticket (char const *s, size_t len)
+{
+  if (len != AUTHCLIENT_TICKET_HEX) return 0 ;
+  for (size_t i = 0 ; i < len ; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0 ;
+  return 1 ;
+}
+
 static int has_control (char const *s, size_t len)
 {
   for (size_t i = 0 ; i < len ; i++)
@@ -81,6 +89,7 @@ int authclient_reply_parse (char const *line, size_t len, uint32_t id, authclien
   r->temp = 0 ;
   r->len = 0 ;
   r->text[0] = 0 ;
+  r->ticket[0] = 0 ;
   if (memchr(line, 0, len)) return proto() ;
   n = authclient_split(line, len, f, flen) ;
   if (n < 2 || !is_id(f[1], flen[1], id)) return proto() ;
@@ -100,6 +109,14 @@ int authclient_reply_parse (char const *line, size_t len, uint32_t id, authclien
     for (unsigned int i = 2 ; i < n ; i++)
     {
       size_t ulen ;
+      if (PARAM(i, "ticket="))
+      {
+        /* 64 lower-case hex digits, once (docs/internals.md, "Tickets") */
+        if (r->ticket[0] || !is_ticket(f[i] + 7, flen[i] - 7)) return proto() ;
+        memcpy(r->ticket, f[i] + 7, AUTHCLIENT_TICKET_HEX) ;
+        r->ticket[AUTHCLIENT_TICKET_HEX] = 0 ;
+        continue ;
+      }
       if (!PARAM(i, "user=")) continue ;
       if (user || !authclient_unescape(f[i] + 5, flen[i] - 5, r->text, AUTHCLIENT_TEXT_MAX, &ulen)) return proto() ;
       if (!ulen || ulen > AUTHCLIENT_TEXT_MAX || has_control(r->text, ulen)) return proto() ;
