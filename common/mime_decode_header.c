@@ -1,0 +1,112 @@
+/* ISC license. */
+
+/* RFC 2047 encoded words in header text, to UTF-8. Read leniently, as
+ * mail clients do: a word is decoded wherever it stands (not only
+ * between white space), white space between two encoded words is
+ * dropped (§6.2), and adjacent words in the same charset are joined
+ * before conversion so that a character split across two words (common
+ * with UTF-8 in B encoding) comes out whole. Raw 8-bit text is taken as
+ * UTF-8 when valid, else Latin-1. */
+
+#include <string.h>
+#include <strings.h>
+#include <skalibs/stralloc.h>
+#include "common/mime.h"
+#include "common/mime-internal.h"
+
+static int hexval (unsigned char c)
+{
+  if (c >= '0' && c <= '9') return c - '0' ;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
+  return -1 ;
+}
+
+/* Parses "=?cs?X?text?=" at s[i]: returns its end, 0 if not a word. */
+static size_t word_at (char const *s, size_t len, size_t i, size_t *cs, size_t *cslen, char *enc, size_t *tx, size_t *txlen)
+{
+  size_t k = i + 2 ;
+  size_t q ;
+  if (i + 2 > len || s[i] != '=' || s[i+1] != '?') return 0 ;
+  while (k < len && s[k] != '?' && s[k] != ' ' && s[k] != '\t' && k - i < 80) k++ ;
+  if (k >= len || s[k] != '?' || k == i + 2) return 0 ;
+  *cs = i + 2 ; *cslen = k - i - 2 ;
+  if (k + 2 >= len || s[k+2] != '?') return 0 ;
+  *enc = s[k+1] | 0x20 ;
+  if (*enc != 'b' && *enc != 'q') return 0 ;
+  q = k + 3 ;
+  while (q + 1 < len && !(s[q] == '?' && s[q+1] == '=') && s[q] != ' ' && s[q] != '\t') q++ ;
+  if (q + 1 >= len || s[q] != '?' || s[q+1] != '=') return 0 ;
+  *tx = k + 3 ; *txlen = q - k - 3 ;
+  return q + 2 ;
+}
+
+static int decode_word (stralloc *bytes, char const *s, size_t len, char enc)
+{
+  if (enc == 'b') return mime_decode_body(bytes, s, len, "base64") ;
+  for (size_t i = 0 ; i < len ; i++)
+  {
+    char c = s[i] ;
+    if (c == '_') c = ' ' ;
+    else if (c == '=' && i + 2 < len && hexval(s[i+1]) >= 0 && hexval(s[i+2]) >= 0)
+    {
+      c = (char)(hexval(s[i+1]) << 4 | hexval(s[i+2])) ;
+      i += 2 ;
+    }
+    if (!stralloc_catb(bytes, &c, 1)) return 0 ;
+  }
+  return 1 ;
+}
+
+int mime_decode_header (stralloc *sa, char const *v, size_t vlen)
+{
+  stralloc u = STRALLOC_ZERO ;
+  stralloc bytes = STRALLOC_ZERO ;
+  char cs[64] = "" ;
+  int pending = 0 ;
+  int ok = 0 ;
+  size_t i = 0, j = 0 ;
+  if (!mime_unfold(&u, v, vlen)) goto end ;
+  while (j + 1 < u.len)
+  {
+    size_t csoff, cslen, tx, txlen, e ;
+    char enc ;
+    e = word_at(u.s, u.len, j, &csoff, &cslen, &enc, &tx, &txlen) ;
+    if (!e) { j++ ; continue ; }
+    {
+      /* the text before the word; only white space between two words is dropped */
+      int onlyspace = 1 ;
+      for (size_t k = i ; k < j ; k++) if (u.s[k] != ' ' && u.s[k] != '\t') { onlyspace = 0 ; break ; }
+      if (!(pending && onlyspace) && j > i)
+      {
+        if (pending)
+        {
+          if (!mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
+          pending = 0 ;
+        }
+        if (!mime_raw_to_utf8(sa, u.s + i, j - i)) goto end ;
+      }
+    }
+    if (cslen > 63) cslen = 63 ;
+    if (pending && (strlen(cs) != cslen || strncasecmp(cs, u.s + csoff, cslen)))
+    {
+      if (!mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
+      pending = 0 ;
+    }
+    if (!pending)
+    {
+      memcpy(cs, u.s + csoff, cslen) ; cs[cslen] = 0 ;
+      bytes.len = 0 ;
+      pending = 1 ;
+    }
+    if (!decode_word(&bytes, u.s + tx, txlen, enc)) goto end ;
+    i = j = e ;
+  }
+  if (pending && !mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
+  if (!mime_raw_to_utf8(sa, u.s + i, u.len - i)) goto end ;
+  ok = 1 ;
+ end:
+  stralloc_free(&u) ;
+  stralloc_free(&bytes) ;
+  return ok ;
+}
