@@ -21,7 +21,8 @@ The master runs in the foreground (-F) in its own session, so stop()
 finds every process of the instance: its process group plus the
 descendants of the master, killed by pid when they outlive it.
 settings= adds (or overrides) top-level lines; extra= is raw
-configuration text appended at the end (service blocks...).
+configuration text appended at the end (service blocks...); tls=(cert,
+key) turns on STARTTLS on port and implicit TLS on imaps_port.
 """
 
 import imaplib
@@ -77,7 +78,7 @@ def tree(root):
 
 class Dovecot:
     def __init__(self, users=None, port=None, dir=None, prefix="privdovecot.", mailroot=None,
-                 settings=None, extra=""):
+                 settings=None, extra="", tls=None):
         self.owned = dir is None
         if self.owned:
             self.dir = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
@@ -93,6 +94,10 @@ class Dovecot:
         self.extra = extra
         self.proc = None
         self.pw = pwd.getpwnam(MAIL_USER)
+        # tls=(certificate file, key file): STARTTLS on port, implicit TLS
+        # on imaps_port; without it, no TLS at all.
+        self.tls = tls
+        self.imaps_port = free_port() if tls else 0
 
     # ---- configuration
 
@@ -107,7 +112,7 @@ class Dovecot:
             "log_path": d / "log",
             "info_log_path": d / "log",
             "debug_log_path": d / "log",
-            "ssl": "no",
+            "ssl": "yes" if self.tls else "no",
             "disable_plaintext_auth": "no",
             "auth_mechanisms": "plain login",
             "default_internal_user": "dovecot",
@@ -128,6 +133,10 @@ class Dovecot:
     def config_text(self):
         s = self.base_settings()
         s.update(self.settings)
+        if self.tls:
+            s["ssl_cert"] = "<%s" % self.tls[0]
+            s["ssl_key"] = "<%s" % self.tls[1]
+            s["ssl_min_protocol"] = "TLSv1.2"
         lines = ["%s = %s" % kv for kv in s.items()]
         lines += [
             "passdb {", "  driver = passwd-file",
@@ -137,7 +146,8 @@ class Dovecot:
             "namespace inbox {", "  inbox = yes", "  separator = .", "  prefix =", "}",
             "service imap-login {",
             "  inet_listener imap {", "    address = 127.0.0.1", "    port = %d" % self.port, "  }",
-            "  inet_listener imaps {", "    port = 0", "  }",
+            "  inet_listener imaps {", "    address = 127.0.0.1", "    port = %d" % self.imaps_port,
+            "    ssl = %s" % ("yes" if self.tls else "no"), "  }",
             "}",
             # doveadm's own listener would otherwise be a TCP port
             "service doveadm {", "  inet_listener {", "    port = 0", "  }", "}",
