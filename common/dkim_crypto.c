@@ -1,0 +1,86 @@
+/* ISC license. */
+
+/* The signature over the header hash: RSASSA-PKCS1-v1_5 with SHA-256
+ * (RFC 6376 §3.3.1), or Ed25519 over the SHA-256 digest (RFC 8463 §3:
+ * PureEdDSA of the hash, not of the data). */
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "common/dkim-internal.h"
+
+int dkim_crypto_verify (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsigned char const *sig, size_t siglen)
+{
+  int ok = 0 ;
+  if (alg == DKIM_ALG_ED25519_SHA256)
+  {
+    EVP_MD_CTX *md = EVP_MD_CTX_new() ;
+    if (!md) return -1 ;
+    if (EVP_DigestVerifyInit(md, 0, 0, 0, pkey) == 1)
+      ok = EVP_DigestVerify(md, sig, siglen, digest, 32) == 1 ;
+    EVP_MD_CTX_free(md) ;
+    return ok ;
+  }
+  {
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, 0) ;
+    if (!c) return -1 ;
+    if (EVP_PKEY_verify_init(c) == 1
+     && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
+     && EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1)
+      ok = EVP_PKEY_verify(c, sig, siglen, digest, 32) == 1 ;
+    EVP_PKEY_CTX_free(c) ;
+    return ok ;
+  }
+}
+
+int dkim_crypto_sign (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsigned char *sig, size_t *siglen)
+{
+  int ok = 0 ;
+  if (alg == DKIM_ALG_ED25519_SHA256)
+  {
+    EVP_MD_CTX *md = EVP_MD_CTX_new() ;
+    if (!md) return 0 ;
+    if (EVP_DigestSignInit(md, 0, 0, 0, pkey) == 1)
+      ok = EVP_DigestSign(md, sig, siglen, digest, 32) == 1 ;
+    EVP_MD_CTX_free(md) ;
+    return ok ;
+  }
+  {
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, 0) ;
+    if (!c) return 0 ;
+    if (EVP_PKEY_sign_init(c) == 1
+     && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
+     && EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1)
+      ok = EVP_PKEY_sign(c, sig, siglen, digest, 32) == 1 ;
+    EVP_PKEY_CTX_free(c) ;
+    return ok ;
+  }
+}
+
+/* The header hash of §3.7: the fields h= names, then the signature
+ * field itself with its b= value taken out and no final CRLF. */
+static void md_sink (void *ctx, char const *s, size_t len)
+{
+  EVP_DigestUpdate((EVP_MD_CTX *)ctx, s, len) ;
+}
+
+int dkim_header_digest (char const *msg, dkim_field const *fields, size_t nfields, char const *const *names, size_t const *lens, unsigned int n, int canon, char const *sigfield, size_t siglen, size_t bstart, size_t bend, unsigned char *digest)
+{
+  EVP_MD_CTX *md = EVP_MD_CTX_new() ;
+  unsigned int dl = 0 ;
+  int ok ;
+  if (!md) return 0 ;
+  ok = EVP_DigestInit_ex(md, EVP_sha256(), 0) == 1 ;
+  if (ok)
+  {
+    static char field[DKIM_FIELD_MAX] ;
+    size_t fl = 0 ;
+    dkim_hash_headers(md, msg, fields, nfields, names, lens, n, canon) ;
+    for (size_t i = 0 ; i < bstart ; i++) field[fl++] = sigfield[i] ;
+    for (size_t i = bend ; i < siglen ; i++) field[fl++] = sigfield[i] ;
+    dkim_canon_header(canon, field, fl, 0, &md_sink, md) ;
+    ok = EVP_DigestFinal_ex(md, digest, &dl) == 1 && dl == 32 ;
+  }
+  EVP_MD_CTX_free(md) ;
+  return ok ;
+}

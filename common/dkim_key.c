@@ -1,0 +1,108 @@
+/* ISC license. */
+
+/* Key records, RFC 6376 §3.6.1 (and RFC 8463 §4.2 for k=ed25519). */
+
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <skalibs/bytestr.h>
+
+#include "common/dkim.h"
+
+#define IS_FWSCHAR(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+
+/* Does the colon-separated list s[0..len) hold word? */
+static int list_has (char const *s, size_t len, char const *word)
+{
+  size_t i = 0, wl = strlen(word) ;
+  while (i <= len)
+  {
+    size_t e = i + byte_chr(s + i, len - i, ':') ;
+    size_t a = i, b = e ;
+    while (a < b && IS_FWSCHAR(s[a])) a++ ;
+    while (b > a && IS_FWSCHAR(s[b-1])) b-- ;
+    if (b - a == wl && !memcmp(s + a, word, wl)) return 1 ;
+    i = e + 1 ;
+  }
+  return 0 ;
+}
+
+/* p= of k=rsa: a SubjectPublicKeyInfo (what §3.6.1 means), or a bare
+ * RSAPublicKey (PKCS#1), which some signers publish. */
+static EVP_PKEY *rsa_key (unsigned char const *der, size_t len)
+{
+  unsigned char const *p = der ;
+  EVP_PKEY *k = d2i_PUBKEY(0, &p, (long)len) ;
+  if (k && (p != der + len || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA))
+  {
+    EVP_PKEY_free(k) ;
+    return 0 ;
+  }
+  if (k) return k ;
+  p = der ;
+  k = d2i_PublicKey(EVP_PKEY_RSA, 0, &p, (long)len) ;
+  if (k && p != der + len) { EVP_PKEY_free(k) ; return 0 ; }
+  return k ;
+}
+
+int dkim_key_parse (dkim_key *k, char const *rec, size_t len, char const **why)
+{
+  static dkim_tags t ;
+  static unsigned char der[DKIM_KEYBYTES_MAX] ;
+  dkim_tag const *g ;
+  size_t derlen ;
+  k->pkey = 0 ;
+  k->ktype = DKIM_ALG_RSA_SHA256 ;
+  k->sha256_ok = 1 ;
+  k->testing = k->strict = 0 ;
+  k->bits = 0 ;
+  if (len > DKIM_RECORD_MAX) return (*why = "key record too long", 0) ;
+  if (!dkim_tags_parse(&t, rec, len, why)) { *why = "malformed key record" ; return 0 ; }
+#define TAG(name) ((g = dkim_tags_get(&t, rec, name)))
+#define VAL rec + g->value, g->valuelen
+  if (TAG("v") && (g != t.tag || g->valuelen != 5 || memcmp(rec + g->value, "DKIM1", 5)))
+    return (*why = "bad v= in key record", 0) ;
+  if (TAG("h")) k->sha256_ok = list_has(VAL, "sha256") ;
+  if (TAG("k"))
+  {
+    if (g->valuelen == 3 && !memcmp(rec + g->value, "rsa", 3)) k->ktype = DKIM_ALG_RSA_SHA256 ;
+    else if (g->valuelen == 7 && !memcmp(rec + g->value, "ed25519", 7)) k->ktype = DKIM_ALG_ED25519_SHA256 ;
+    else return (*why = "unknown key type", 0) ;
+  }
+  if (TAG("s") && !list_has(VAL, "email") && !list_has(VAL, "*")) return (*why = "key not for email", 0) ;
+  if (TAG("t"))
+  {
+    k->testing = list_has(VAL, "y") ;
+    k->strict = list_has(VAL, "s") ;
+  }
+  if (!TAG("p")) return (*why = "key record without p=", 0) ;
+  if (!g->valuelen) return (*why = "key revoked", 0) ;
+  if (!dkim_b64_decode(VAL, der, sizeof(der), &derlen)) return (*why = "bad p=", 0) ;
+#undef TAG
+#undef VAL
+  if (k->ktype == DKIM_ALG_ED25519_SHA256)
+  {
+    if (derlen != 32) return (*why = "unusable ed25519 key", -1) ;
+    k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, 0, der, 32) ;
+    if (!k->pkey) return (*why = "unusable ed25519 key", -1) ;
+    k->bits = 256 ;
+    return 1 ;
+  }
+  k->pkey = rsa_key(der, derlen) ;
+  if (!k->pkey) return (*why = "unusable rsa key", -1) ;
+  k->bits = (unsigned int)EVP_PKEY_get_bits(k->pkey) ;
+  if (k->bits > DKIM_RSA_BITS_MAX)
+  {
+    dkim_key_free(k) ;
+    return (*why = "rsa key too long", 0) ;
+  }
+  return 1 ;
+}
+
+void dkim_key_free (dkim_key *k)
+{
+  if (k->pkey) EVP_PKEY_free(k->pkey) ;
+  k->pkey = 0 ;
+}
