@@ -36,3 +36,7 @@ BIN_TARGETS += deliverd/lmtpd
 # Submission (RFC 6409) on smtpd's engine, whose objects it links
 # (submitd/README.md).
 BIN_TARGETS += submitd/submitd
+
+# IMAP before login (uid phimap) and the mailbox session it hands the
+# client to (uid vmail, on imap-session.sock): imapd/README.md.
+BIN_TARGETS += imapd/imapd
