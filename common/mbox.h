@@ -73,6 +73,7 @@ struct mbox_s
   uint64_t synced_mtime_new ;   /* private: what mbox_sync last saw */
   uint64_t synced_mtime_cur ;
   uint64_t synced_uidlist ;
+  struct mbox_priv_s *priv ;    /* private (common/mbox-internal.h): cached index state; zero in MBOX_ZERO */
 } ;
 #define MBOX_ZERO { .dirfd = -1, .rootfd = -1, .readonly = 0, .msgs = GENALLOC_ZERO, .names = STRALLOC_ZERO, .keywords = STRALLOC_ZERO, .nkeywords = 0, .folder = STRALLOC_ZERO }
 
