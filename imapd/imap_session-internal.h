@@ -136,6 +136,10 @@ extern int imap_dispatch (imap_session *s, char const *cmd, size_t len) ;
 extern int imap_idle_line (imap_session *s, char const *cmd, size_t len) ;
 extern int imap_idle_wake (imap_session *s) ;
 
+/* Would bytes/count more fit in the account's quota? 1 yes, 0 no, -1
+ * cannot tell (errno). (imap_cmd_append.c) */
+extern int imap_quota_fits (imap_session *s, uint64_t bytes, uint64_t count) ;
+
 /* ---- handlers of this side ---- */
 
 extern imap_cmd_func imap_cmd_capability ;
