@@ -57,7 +57,8 @@ int imap_fetch_fmt_date (stralloc *sa, int64_t t, int tzmin)
     gmtime_r(&local, &tm) ;
   }
   buf[0] = '"' ;
-  buf[1] = tm.tm_mday < 10 ? ' ' : '0' + tm.tm_mday / 10 ;
+  /* date-day-fixed allows " 8"; two digits, as Dovecot writes, suit more clients */
+  buf[1] = '0' + tm.tm_mday / 10 ;
   buf[2] = '0' + tm.tm_mday % 10 ;
   buf[3] = '-' ;
   memcpy(buf + 4, months[tm.tm_mon], 3) ;
