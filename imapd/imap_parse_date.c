@@ -37,7 +37,7 @@ static size_t date_text (char const *s, size_t len, int fixed, int64_t *days)
     i = 1 ;
     if (i < len && dig(s[i])) d = d * 10 + (s[i++] - '0') ;
   }
-  if (len - i < 10 || s[i] != '-' || s[i + 4] != '-') return 0 ;
+  if (len - i < 9 || s[i] != '-' || s[i + 4] != '-') return 0 ;
   for (m = 0 ; m < 12 ; m++) if (!strncasecmp(s + i + 1, imap_month_names[m], 3)) break ;
   if (m == 12) return 0 ;
   m++ ;

@@ -33,15 +33,17 @@ int imap_cursor_start (imap_cursor *c, char const *cmd, size_t len, char const *
   *taglen = 0 ;
   *uid = 0 ;
   name[0] = 0 ;
-  if (!imap_run(c, &imap_is_tag_char, &t, &tl)) return imap_fail(c, "Missing or invalid tag") ;
+  if (!imap_run(c, &imap_is_tag_char, &t, &tl)
+   || (c->pos < c->len && c->s[c->pos] != ' ' && c->s[c->pos] != '\r' && c->s[c->pos] != '\n'))
+    return imap_fail(c, "Missing or invalid tag") ;
   if (tl > IMAP_TAG_MAX) return imap_fail(c, "Tag too long") ;
   *tag = t ;
   *taglen = tl ;
-  if (!imap_sp(c) || !read_name(c, name)) return imap_fail(c, "Missing command") ;
+  if (!imap_sp(c) || !read_name(c, name)) { c->error = 0 ; return imap_fail(c, "Missing command") ; }
   if (name[0] == 'U' && name[1] == 'I' && name[2] == 'D' && !name[3])
   {
     *uid = 1 ;
-    if (!imap_sp(c) || !read_name(c, name)) return imap_fail(c, "Missing command after UID") ;
+    if (!imap_sp(c) || !read_name(c, name)) { c->error = 0 ; return imap_fail(c, "Missing command after UID") ; }
   }
   return 1 ;
 }
