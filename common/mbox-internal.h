@@ -76,6 +76,10 @@ extern void mbox_uidlist_init (mbox_uidlist *ul, int rootfd) ;
  * MBOX_LOCK_WAIT_MS and breaking a lock older than MBOX_LOCK_STALE.
  * Returns its fd, or -1 (ETIMEDOUT). */
 extern int mbox_lock (int dirfd) ;
+/* The same dotlock for another file (subscriptions.lock, the special-use file). */
+extern int mbox_dotlock (int dirfd, char const *lockname) ;
+/* Writes s into the dotlock lockname, fsyncs, renames it to name, fsyncs dirfd; closes lockfd. */
+extern int mbox_dotlock_commit (int dirfd, int lockfd, char const *lockname, char const *name, char const *s, size_t len) ;
 /* Writes content into the lock file, fsyncs it, renames it over
  * dovecot-uidlist, fsyncs the directory; the lock is released by the
  * rename. 1 or 0. lockfd is closed either way. */
@@ -214,7 +218,15 @@ extern int mbox_make_dirs (int dirfd) ;
 extern int mbox_sync_internal (mbox *m, mbox_changes *ch, int first) ;
 /* Keyword names of src → dst's indexes (creating), bits in/out. Under dst's lock. */
 extern int mbox_keywords_map (int dstfd, stralloc *dstnames, unsigned int *dstn, char const *srcnames, unsigned int srcn, uint32_t in, uint32_t *out) ;
-/* A record for the folder of the special-use file. */
+/* The default special use of a folder name (Drafts, Sent, ...), or 0. */
 extern unsigned int mbox_use_default (char const *folder) ;
+/* The use of folder given the special-use file's text s[0..len) (s 0: none). */
+extern unsigned int mbox_folder_use_in (char const *s, size_t len, char const *folder) ;
+/* Records use for folder (0: removes its line); with to, renames its line instead. */
+extern int mbox_special_use_set (int rootfd, char const *folder, unsigned int use, char const *to) ;
+/* subscriptions: names (on-disk form, '.'-separated), each NUL-terminated, n of them */
+extern int mbox_subscriptions_read (int rootfd, stralloc *names, size_t *n) ;
+/* Writes a subscriptions file listing folders[0..n) unless one exists. */
+extern int mbox_subscriptions_init (int rootfd, char const *const *folders, size_t n) ;
 
 #endif

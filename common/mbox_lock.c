@@ -29,7 +29,7 @@ static uint64_t now_ms (void)
   return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
 }
 
-int mbox_lock (int dirfd)
+int mbox_dotlock (int dirfd, char const *name)
 {
   uint64_t deadline = now_ms() + MBOX_LOCK_WAIT_MS ;
   unsigned int pause_ms = 2 ;
@@ -37,17 +37,17 @@ int mbox_lock (int dirfd)
   {
     struct stat st ;
     struct timespec ts ;
-    int fd = openat(dirfd, MBOX_UIDLIST_LOCK, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
     if (fd >= 0) return fd ;
     if (errno != EEXIST) return -1 ;
-    if (fstatat(dirfd, MBOX_UIDLIST_LOCK, &st, AT_SYMLINK_NOFOLLOW) == 0
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
      && time(0) - st.st_mtime > MBOX_LOCK_STALE)
     {
       struct stat st2 ;
        /* the same file still: break it (Dovecot's stale timeout) */
-      if (fstatat(dirfd, MBOX_UIDLIST_LOCK, &st2, AT_SYMLINK_NOFOLLOW) == 0
+      if (fstatat(dirfd, name, &st2, AT_SYMLINK_NOFOLLOW) == 0
        && st2.st_ino == st.st_ino && st2.st_mtime == st.st_mtime)
-        unlinkat(dirfd, MBOX_UIDLIST_LOCK, 0) ;
+        unlinkat(dirfd, name, 0) ;
       continue ;
     }
     if (now_ms() >= deadline) return (errno = ETIMEDOUT, -1) ;
@@ -58,20 +58,30 @@ int mbox_lock (int dirfd)
   }
 }
 
-int mbox_lock_commit (int dirfd, int lockfd, char const *s, size_t len)
+int mbox_lock (int dirfd)
+{
+  return mbox_dotlock(dirfd, MBOX_UIDLIST_LOCK) ;
+}
+
+int mbox_dotlock_commit (int dirfd, int lockfd, char const *lockname, char const *name, char const *s, size_t len)
 {
   int e ;
   if (allwrite(lockfd, s, len) < len || fd_sync(lockfd) == -1) goto err ;
   if (close(lockfd) == -1) { lockfd = -1 ; goto err ; }
   lockfd = -1 ;
-  if (renameat(dirfd, MBOX_UIDLIST_LOCK, dirfd, MBOX_UIDLIST) == -1) goto err ;
+  if (renameat(dirfd, lockname, dirfd, name) == -1) goto err ;
   return fd_sync(dirfd) == 0 ;
  err:
   e = errno ;
   if (lockfd >= 0) fd_close(lockfd) ;
-  unlinkat(dirfd, MBOX_UIDLIST_LOCK, 0) ;
+  unlinkat(dirfd, lockname, 0) ;
   errno = e ;
   return 0 ;
+}
+
+int mbox_lock_commit (int dirfd, int lockfd, char const *s, size_t len)
+{
+  return mbox_dotlock_commit(dirfd, lockfd, MBOX_UIDLIST_LOCK, MBOX_UIDLIST, s, len) ;
 }
 
 void mbox_unlock (int dirfd, int lockfd)
