@@ -10,6 +10,7 @@ selfsigned, DNS name only): the clients connect to 127.0.0.1 and check
 the certificate against that name and that file.
 """
 
+import datetime
 import hashlib
 import imaplib
 import pathlib
@@ -326,7 +327,9 @@ def mailbox_state(c, name, bodies=True):
                 if g.group(3):
                     m["size"] = int(g.group(3))
                 if g.group(4):
-                    m["internaldate"] = g.group(4).decode()
+                    # the instant, not its spelling: the zone is the server's choice
+                    m["internaldate"] = int(datetime.datetime.strptime(
+                        g.group(4).decode().strip(), "%d-%b-%Y %H:%M:%S %z").timestamp())
             if isinstance(item, tuple):
                 m["sha"] = hashlib.sha256(item[1]).hexdigest()[:16]
                 mid = re.search(rb"(?im)^message-id:\s*(\S+)", item[1])
