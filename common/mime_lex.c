@@ -51,7 +51,7 @@ size_t mime_quoted (stralloc *sa, char const *s, size_t len, size_t pos)
   {
     char c = s[pos] ;
     if (c == '\\' && pos + 1 < len) c = s[++pos] ;
-    else if (c == '\r' || c == '\n') { pos++ ; continue ; }   /* a fold inside the quotes */
+    else if (c == '\r' || c == '\n' || !c) { pos++ ; continue ; }   /* a fold inside the quotes; NUL cannot be sent */
     if (sa && !stralloc_catb(sa, &c, 1)) return (size_t)-1 ;
     pos++ ;
   }

@@ -73,24 +73,8 @@ static int cat_pct_decoded (stralloc *sa, char const *s)
   return 1 ;
 }
 
-static int cat_pct_encoded (stralloc *sa, char const *s)
-{
-  static char const hex[] = "0123456789ABCDEF" ;
-  for (; *s ; s++)
-  {
-    unsigned char c = *s ;
-    if (c <= ' ' || c >= 0x7f || c == '%' || c == '\'' || c == '*' || strchr("()<>@,;:\\\"/[]?=", c))
-    {
-      char e[3] = { '%', hex[c >> 4], hex[c & 15] } ;
-      if (!stralloc_catb(sa, e, 3)) return 0 ;
-    }
-    else if (!stralloc_catb(sa, (char *)&c, 1)) return 0 ;
-  }
-  return 1 ;
-}
-
 /* Appends the joined value of the group of p[i] (sections in order). */
-static int join (stralloc *out, char const *src, mime_rawparam const *p, unsigned int n, pname const *names, unsigned int i, int decode, int anyext)
+static int join (stralloc *out, char const *src, mime_rawparam const *p, unsigned int n, pname const *names, unsigned int i)
 {
   int maxsec = -1 ;
   for (unsigned int j = 0 ; j < n ; j++)
@@ -105,11 +89,7 @@ static int join (stralloc *out, char const *src, mime_rawparam const *p, unsigne
       if (sec < 0 && j != i) continue ;
       {
         char const *v = src + p[j].value ;
-        if (decode || !anyext || names[j].extended)
-        {
-          if (!stralloc_cats(out, v)) return 0 ;
-        }
-        else if (!cat_pct_encoded(out, v)) return 0 ;
+        if (!stralloc_cats(out, v)) return 0 ;
       }
       break ;   /* one value per section: the first one given */
     }
@@ -158,7 +138,8 @@ static int run (stralloc *out, char const *src, mime_rawparam const *p, unsigned
   for (unsigned int i = 0 ; i < n ; i++) split_name(src + p[i].name, names + i) ;
   for (unsigned int i = 0 ; i < n ; i++)
   {
-    if (!first_of_group(names, i)) continue ;
+    /* plain parameters given twice: decoded, the first counts; joined, both stay (as written) */
+    if ((decode || names[i].starred) && !first_of_group(names, i)) continue ;
     if (!names[i].starred)
     {
       /* RFC 2231 §4: when both forms are given, the extended one wins */
@@ -184,12 +165,12 @@ static int run (stralloc *out, char const *src, mime_rawparam const *p, unsigned
       if (!stralloc_0(out)) goto nomem ;
       if (!decode)
       {
-        if (!join(out, src, p, n, names, i, 0, anyext)) goto nomem ;
+        if (!join(out, src, p, n, names, i)) goto nomem ;
       }
       else
       {
         tmp.len = 0 ;
-        if (!join(&tmp, src, p, n, names, i, 1, anyext) || !stralloc_0(&tmp)) goto nomem ;
+        if (!join(&tmp, src, p, n, names, i) || !stralloc_0(&tmp)) goto nomem ;
         if (!group_extended(names, n, i) && !anyext)
         {
           if (!stralloc_catb(out, tmp.s, tmp.len - 1)) goto nomem ;

@@ -6,7 +6,9 @@
  * - a boundary line is "--" + boundary at the start of a line, anything
  *   may follow; when several open multiparts' boundaries match, the
  *   longest wins, so inner parts may reuse a prefix of an outer one;
- * - the line end before a boundary line belongs to the boundary;
+ * - the line end before a boundary line belongs to the boundary, even
+ *   when it ends a header or a close delimiter line (there Dovecot
+ *   differs: tests/integration/test_mime_dovecot.py);
  * - a boundary of an outer multipart closes every part inside it, even
  *   an inner multipart whose own close delimiter never came;
  * - after the close delimiter "--boundary--", the epilogue belongs to
@@ -227,7 +229,16 @@ static void close_part (mime_tree *t, uint32_t i, size_t end)
   mime_part *p = mime_at(t, i) ;
   char const *s ;
   size_t n = 0 ;
-  if (end < p->bstart) end = p->bstart ;
+  if (end < p->bstart)
+  {
+    /* the line end before a boundary is the boundary's even when it
+     * ends the header: "Content-Type: x CRLF CRLF --b" has a header
+     * without its empty line and an empty body (RFC 2046 §5.1.1,
+     * delimiter := CRLF dash-boundary) */
+    if (end < p->hstart) end = p->hstart ;
+    p->hlen = end - p->hstart ;
+    p->bstart = end ;
+  }
   p->blen = end - p->bstart ;
   s = t->msg + p->bstart ;
   for (size_t k = 0 ; k < p->blen ; k++) if (s[k] == '\n') n++ ;
