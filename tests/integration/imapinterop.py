@@ -241,13 +241,18 @@ def message(mark, subject=None, body=None):
             % (DEMO, subject or "test " + mark, mark, body or "body of %s\r\nsecond line\r\n" % mark))
 
 
-def deliver(s, marks, subject=None, body=None):
-    """Sends one message per mark over SMTP to port smtp, then waits until
-    each is a file in the Maildir (new/ or cur/). Returns the marks."""
+def smtp_send(s, marks, subject=None, body=None):
+    """One message per mark over one SMTP session to port smtp."""
     with smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=60) as c:
         c.ehlo("client.test")
         for mark in marks:
             c.sendmail("sender@example.org", [DEMO], message(mark, subject, body))
+
+
+def deliver(s, marks, subject=None, body=None):
+    """Sends one message per mark over SMTP, then waits until each is a
+    file in the Maildir (new/ or cur/). Returns the marks."""
+    smtp_send(s, marks, subject, body)
     wait_in_maildir(s, s.maildir(DEMO), marks)
     return marks
 
