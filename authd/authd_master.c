@@ -54,7 +54,7 @@ static int peer_allowed (char const *list)
   while (*list)
   {
     uint64_t u ;
-    n = uint640_scan(list, &u) ;
+    n = uint64_scan(list, &u) ;
     if (!n) return -1 ;
     if (u == uid) return 1 ;
     list += n ;

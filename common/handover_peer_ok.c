@@ -18,7 +18,7 @@ int handover_peer_ok (char const *list)
     while (*list)
     {
       uint64_t u ;
-      size_t n = uint640_scan(list, &u) ;
+      size_t n = uint64_scan(list, &u) ;
       if (!n) return -1 ;
       if (peer && uint640_scan(peer, &uid) == strlen(peer) && u == uid) found = 1 ;
       list += n ;

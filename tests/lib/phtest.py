@@ -73,7 +73,8 @@ class Suite:
         os.chmod(self.tmp, 0o755)
         self.state = self.tmp / "state"
         self.bin = self.state / "bin"
-        self.ports = {"smtp": free_port(), "submission": free_port(), "submissions": free_port()}
+        self.ports = {"smtp": free_port(), "submission": free_port(), "submissions": free_port(),
+                      "imap": free_port(), "imaps": free_port()}
         self.svscan = None
         self.env = {}
 
@@ -88,6 +89,8 @@ class Suite:
             "PH_SMTP_PORT": str(self.ports["smtp"]),
             "PH_SUBMISSION_PORT": str(self.ports["submission"]),
             "PH_SUBMISSIONS_PORT": str(self.ports["submissions"]),
+            "PH_IMAP_PORT": str(self.ports["imap"]),
+            "PH_IMAPS_PORT": str(self.ports["imaps"]),
             "DEMO_PASSWORD": self.password,
             "PH_EXTRA_ENV": "\n".join("%s=%s" % kv for kv in self.extra_env.items()),
         })
