@@ -94,9 +94,22 @@ class IMAP4_SSL(_Recording, imaplib.IMAP4_SSL):
         return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
 
 
+def require_imap(s):
+    """The IMAP services are in the suite (package/mkruntime leaves a
+    service out while its programs are not built)."""
+    svc = getattr(s, "state", None)
+    if svc is None or not (svc / "service").is_dir():
+        return
+    missing = [n for n in ("imap", "imaps", "imap-session") if not (svc / "service" / n).is_dir()]
+    if missing:
+        raise AssertionError("IMAP services not in the suite: %s (mkruntime leaves out a service whose programs "
+                             "are not built; see package/service/*/requires)" % " ".join(missing))
+
+
 def session(s, port="imap", user=DEMO, password=None):
     """A logged-in imaplib session: STARTTLS on "imap", implicit TLS on
     "imaps"."""
+    require_imap(s)
     if port == "imaps":
         c = IMAP4_SSL(s.port("imaps"), tls_context(s))
     else:
@@ -126,6 +139,7 @@ class Raw:
     object is unusable after one timeout)."""
 
     def __init__(self, s, port="imap", user=DEMO, password=None):
+        require_imap(s)
         self.transcript = Transcript()
         self.sock = socket.create_connection(("127.0.0.1", s.port(port)), timeout=30)
         self.buf = b""

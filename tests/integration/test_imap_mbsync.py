@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 
 import phtest
-from imapinterop import DEMO, TLS_NAME, account_state, deliver, diff_states, resolving_tls_name, session
+from imapinterop import DEMO, TLS_NAME, account_state, deliver, diff_states, require_imap, resolving_tls_name, session
 
 W = {}   # state carried from one step to the next
 
@@ -58,6 +58,7 @@ def mbsyncrc(s):
 
 def mbsync(s, *extra):
     """Runs mbsync -V on the channel; returns its output (exit 0 required)."""
+    require_imap(s)
     rc = mbsyncrc(s)
     argv = resolving_tls_name(["mbsync", "-c", str(rc), "-V", "-Dn"] + list(extra) + ["demo"], workdir())
     r = subprocess.run(argv, stdout=subprocess.PIPE,

@@ -23,7 +23,7 @@ import termios
 import time
 
 import phtest
-from imapinterop import DEMO, TLS_NAME, cert_file, deliver, resolving_tls_name, session
+from imapinterop import DEMO, TLS_NAME, cert_file, deliver, require_imap, resolving_tls_name, session
 
 
 def run_on_pty(argv, env, timeout=60):
@@ -59,6 +59,7 @@ def run_on_pty(argv, env, timeout=60):
 
 
 def mutt_reads(s, port):
+    require_imap(s)
     mark = "mutt-%s-%d" % (port, time.monotonic_ns() % 10 ** 9)
     token = "the-body-token-%s" % os.urandom(6).hex()
     body = "first line of %s\r\n%s\r\nlast line\r\n" % (mark, token)
