@@ -6,12 +6,14 @@
 #include <string.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/sig.h>
 #include <skalibs/socket.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
@@ -161,6 +163,8 @@ int ds_client (void)
   char const *qid = getenv("QUEUE_ID") ;
   tain deadline ;
   int fd ;
+  /* a service that closes early (a refusal) must not kill us mid-write */
+  if (!sig_ignore(SIGPIPE)) strerr_diefu1sys(111, "ignore SIGPIPE") ;
   config_load() ;
   rundir = config_get("PH_RUN_DIR") ;
   if (!rundir) return answer("tempfail dkimsign: PH_RUN_DIR is not set\n") ;
