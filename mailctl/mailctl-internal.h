@@ -40,6 +40,7 @@ extern void mc_email (mcctx *, int argc, char const *const *argv) ;
 extern void mc_alias (mcctx *, int argc, char const *const *argv) ;
 extern void mc_tls (mcctx *, int argc, char const *const *argv) ;
 extern void mc_quota (mcctx *, int argc, char const *const *argv) ;
+extern void mc_dkim (mcctx *, int argc, char const *const *argv) ;   /* dkim.c */
 
 /* `email del`: the account's lines of dovecot-quotas.cf go too, as with
  * docker-mailserver; the file is rewritten if it had any. */

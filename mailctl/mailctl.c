@@ -84,6 +84,7 @@ int main (int argc, char const *const *argv)
   else if (!strcmp(argv[1], "alias")) mc_alias(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "tls")) mc_tls(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "quota")) mc_quota(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "dkim")) mc_dkim(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "update"))
   {
     if (argc != 2) dieusage() ;
