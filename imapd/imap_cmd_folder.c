@@ -22,6 +22,21 @@ static struct { char const *name ; unsigned int bit ; } const uses[] =
   { "\\Trash", MBOX_USE_TRASH },
 } ;
 
+/* DELETE or RENAME of the selected mailbox (or, for RENAME, of one of
+ * its parents) pulls it from under the session: leave it first and say
+ * so with [CLOSED] (RFC 9051 §7.1), rather than find it gone at the
+ * next sync. INBOX is never renamed away (its messages move). */
+static int leave_if_affected (imap_session *s, char const *disk)
+{
+  size_t len = strlen(disk) ;
+  char const *cur ;
+  if (s->state != IMAP_STATE_SELECTED || !strcmp(disk, "INBOX")) return 1 ;
+  cur = s->box.folder.s ;
+  if (strncmp(cur, disk, len) || (cur[len] && cur[len] != '.')) return 1 ;
+  imap_deselect(s) ;
+  return imap_untagged(s, "OK [CLOSED] Mailbox closed") ;
+}
+
 static int fail (imap_session *s, char const *tag, int e, char const *what)
 {
   switch (e)
@@ -95,13 +110,7 @@ int imap_cmd_delete (imap_session *s, imap_cursor *c, char const *tag, int uid)
   if (!imap_sp(c) || !imap_mailbox(c, sa) || !imap_end(c)) return imap_bad(s, tag, c) ;
   if (!imap_name_in(s, sa->s, &imap_sio.name)) return imap_tagged(s, tag, "NO [CANNOT] Invalid mailbox name") ;
   if (!strcmp(imap_sio.name.s, "INBOX")) return imap_tagged(s, tag, "NO [CANNOT] INBOX cannot be deleted") ;
-  if (s->state == IMAP_STATE_SELECTED && !strcmp(s->box.folder.s, imap_sio.name.s))
-  {
-    /* the mailbox goes away under the session: leave it first, as the
-     * client is told with [CLOSED] */
-    imap_deselect(s) ;
-    if (!imap_untagged(s, "OK [CLOSED] Mailbox closed")) return 0 ;
-  }
+  if (!leave_if_affected(s, imap_sio.name.s)) return 0 ;
   if (!mbox_folder_delete(s->login->maildir, imap_sio.name.s)) return fail(s, tag, errno, "imap_delete_fail") ;
   imap_log_event(s, "imap_delete", "mailbox", imap_sio.name.s) ;
   return imap_done(s, tag, "OK DELETE completed") ;
@@ -124,6 +133,7 @@ int imap_cmd_rename (imap_session *s, imap_cursor *c, char const *tag, int uid)
     return imap_tagged(s, tag, "NO [CANNOT] Invalid mailbox name") ;
   if (!strcmp(imap_sio.tmp.s, "INBOX")) return imap_tagged(s, tag, "NO [ALREADYEXISTS] INBOX always exists") ;
   if (!strcmp(imap_sio.tmp.s, imap_sio.name.s)) return imap_tagged(s, tag, "NO [ALREADYEXISTS] Same name") ;
+  if (!leave_if_affected(s, imap_sio.name.s)) return 0 ;
   if (!mbox_folder_rename(s->login->maildir, imap_sio.name.s, imap_sio.tmp.s)) return fail(s, tag, errno, "imap_rename_fail") ;
   imap_log_event(s, "imap_rename", "mailbox", imap_sio.name.s) ;
   return imap_done(s, tag, "OK RENAME completed") ;
