@@ -380,7 +380,8 @@ def esearch_and_searchres(s):
     assert un == [b"* SEARCH 1 5"], un   # MIN and MAX only are saved
     un, _ = c.command('UID STORE $ +FLAGS (\\Flagged)')
     assert len(un) == 2, un
-    # IMAP4rev2: ESEARCH always (RFC 9051 §6.4.4)
+    # IMAP4rev2: ESEARCH always (RFC 9051 §6.4.4); ENABLE is for the authenticated state (RFC 5161)
+    c.command("UNSELECT")
     c.command("ENABLE IMAP4rev2")
     c.command("SELECT Esearch")
     un, _ = c.command('SEARCH FLAGGED')
