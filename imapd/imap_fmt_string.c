@@ -7,6 +7,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 #include "imapd/imap_parse.h"
+#include "imapd/imap_parse-internal.h"
 
 #define QUOTED_MAX 1000
 
@@ -14,11 +15,19 @@ static int quotable (char const *s, size_t len, int utf8)
 {
   size_t i = 0 ;
   if (len > QUOTED_MAX) return 0 ;
-  for (; i < len ; i++)
+  while (i < len)
   {
     unsigned char ch = s[i] ;
     if (!ch || ch == '\r' || ch == '\n') return 0 ;
-    if (ch >= 0x80 && !utf8) return 0 ;
+    if (ch >= 0x80)
+    {
+      size_t n ;
+      if (!utf8) return 0 ;
+      n = imap_utf8_seq((unsigned char const *)s + i, len - i) ;
+      if (!n) return 0 ;  /* not UTF-8: a literal carries it as it is */
+      i += n ;
+    }
+    else i++ ;
   }
   return 1 ;
 }

@@ -17,6 +17,9 @@ extern int imap_is_astring_char (unsigned char ch) ;   /* ATOM-CHAR / resp-speci
 extern int imap_is_list_char (unsigned char ch) ;      /* ATOM-CHAR / list-wildcards / resp-specials */
 extern int imap_is_tag_char (unsigned char ch) ;       /* astring chars except '+' */
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4), or 0. */
+extern size_t imap_utf8_seq (unsigned char const *s, size_t len) ;
+
 /* Fails the cursor with a fixed text; always returns 0. */
 extern int imap_fail (imap_cursor *c, char const *text) ;
 

@@ -7,31 +7,6 @@
 #include "imapd/imap_parse.h"
 #include "imapd/imap_parse-internal.h"
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4), or 0. */
-static size_t utf8_seq (unsigned char const *s, size_t len)
-{
-  size_t n, i ;
-  unsigned char lo = 0x80, hi = 0xbf ;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf) n = 2 ;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef)
-  {
-    n = 3 ;
-    if (s[0] == 0xe0) lo = 0xa0 ;
-    else if (s[0] == 0xed) hi = 0x9f ;
-  }
-  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-  {
-    n = 4 ;
-    if (s[0] == 0xf0) lo = 0x90 ;
-    else if (s[0] == 0xf4) hi = 0x8f ;
-  }
-  else return 0 ;
-  if (len < n) return 0 ;
-  if (s[1] < lo || s[1] > hi) return 0 ;
-  for (i = 2 ; i < n ; i++) if (s[i] < 0x80 || s[i] > 0xbf) return 0 ;
-  return n ;
-}
-
 static int quoted_raw (imap_cursor *c, char const **s, size_t *len)
 {
   size_t i = c->pos + 1 ;
@@ -56,7 +31,7 @@ static int quoted_raw (imap_cursor *c, char const **s, size_t *len)
     {
       size_t n ;
       if (!c->utf8) return imap_fail(c, "8-bit character in quoted string (use a literal)") ;
-      n = utf8_seq((unsigned char const *)c->s + i, c->len - i) ;
+      n = imap_utf8_seq((unsigned char const *)c->s + i, c->len - i) ;
       if (!n) return imap_fail(c, "Invalid UTF-8 in quoted string") ;
       i += n ;
     }

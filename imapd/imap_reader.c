@@ -58,6 +58,17 @@ static int line_done (imap_reader *r)
     r->state |= IMAP_RS_NAMED ;
     if (is_append(r->cmd.s, r->cmd.len)) r->state |= IMAP_RS_APPEND ;
   }
+  if (memchr(line, '\r', len))
+  {
+    /* a CR not followed by LF: refuse the line, and skip the bytes of a
+     * {n+} it announces so that none of them runs as a command */
+    if (h > 0 && nonsync)
+    {
+      r->literal_left = n ;
+      return fail(r, IMAP_READER_BARELINE, IMAP_RS_SKIPLITERAL, 0) ;
+    }
+    return fail(r, IMAP_READER_BARELINE, IMAP_RS_LINE, 0) ;
+  }
   if (h < 0) return fail(r, IMAP_READER_BADLITERAL, IMAP_RS_LINE, 0) ;
   if (!h)
   {

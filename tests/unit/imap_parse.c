@@ -131,6 +131,15 @@ static void test_reader (void)
     imap_reader_reset(&r) ;
   }
 
+  {
+    static char const in[] = "c1 NO\rOP {4+}\r\nc2 X\r\nc3 NOOP\r\n" ;
+    f = run(&r, in, sizeof(in) - 1, 100) ;
+    CHECK(f.rc == -1 && r.error == IMAP_READER_BARELINE && !imap_reader_must_close(&r), "reader: CR not followed by LF refused") ;
+    f = run(&r, in + sizeof(in) - 1 - f.left, f.left, 100) ;
+    CHECK(f.rc == 1 && cmd_is(&r, "c3 NOOP\r\n"), "reader: the {n+} bytes of a bare-CR line are skipped") ;
+    imap_reader_reset(&r) ;
+  }
+
   /* over-long lines: BAD then resync, nothing of the line executed */
   {
     static char big[IMAP_LINE_MAX + 200] ;
@@ -682,6 +691,7 @@ static void test_fmt (void)
   sa.len = 0 ; CHECK(imap_fmt_string(&sa, "a\r\nb", 4, 0) && sa_is(&sa, "{4}\r\na\r\nb"), "fmt_string: CRLF makes a literal") ;
   sa.len = 0 ; CHECK(imap_fmt_string(&sa, "caf\xc3\xa9", 5, 0) && sa_is(&sa, "{5}\r\ncaf\xc3\xa9"), "fmt_string: 8-bit literal without UTF8") ;
   sa.len = 0 ; CHECK(imap_fmt_string(&sa, "caf\xc3\xa9", 5, 1) && sa_is(&sa, "\"caf\xc3\xa9\""), "fmt_string: 8-bit quoted with UTF8=ACCEPT") ;
+  sa.len = 0 ; CHECK(imap_fmt_string(&sa, "caf\xe9", 4, 1) && sa_is(&sa, "{4}\r\ncaf\xe9"), "fmt_string: invalid UTF-8 as a literal even with UTF8=ACCEPT") ;
   sa.len = 0 ; CHECK(imap_fmt_string(&sa, 0, 0, 0) && sa_is(&sa, "NIL"), "fmt_string: NIL") ;
   sa.len = 0 ; CHECK(imap_fmt_nstring(&sa, "", 0, 0) && sa_is(&sa, "\"\""), "fmt_nstring: empty string") ;
   {
