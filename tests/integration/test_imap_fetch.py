@@ -509,5 +509,37 @@ def condstore_enabled_by_fetch(s):
     c.close()
 
 
+@phtest.case
+def qresync_vanished(s):
+    """UID FETCH (CHANGEDSINCE m VANISHED) reports the UIDs expunged
+    since m (RFC 7162 §3.2.6); VANISHED needs UID FETCH and QRESYNC."""
+    c = ii.Raw(s)
+    fresh(c, b"Qres", [SIMPLE, SIMPLE, SIMPLE, SIMPLE])
+    un, _ = c.command("UID FETCH 1:* (UID)")
+    uids = [int(re.search(rb"UID (\d+)", x).group(1)) for x in un]
+    _, t = c.command("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", ok=False)
+    assert b" BAD " in t, t                    # QRESYNC not enabled
+    c.command("UNSELECT")
+    c.command("ENABLE QRESYNC")
+    un, _ = c.command("SELECT Qres")
+    base = int(re.search(rb"\[HIGHESTMODSEQ (\d+)\]", b" ".join(un)).group(1))
+    d = ii.Raw(s)
+    d.command("SELECT Qres")
+    d.command("UID STORE %d +FLAGS.SILENT (\\Deleted)" % uids[1])
+    d.command("UID EXPUNGE %d" % uids[1])
+    d.command("UID STORE %d +FLAGS (\\Flagged)" % uids[2])
+    d.close()
+    _, t = c.command("FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % base, ok=False)
+    assert b" BAD " in t, t                    # not with FETCH by sequence number
+    un, _ = c.command("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % base)
+    assert b"* VANISHED (EARLIER) %d" % uids[1] in un, un
+    fl = [x for x in un if b" FETCH " in x]
+    assert len(fl) == 1 and b"UID %d" % uids[2] in fl[0] and b"\\Flagged" in fl[0] and b"MODSEQ (" in fl[0], un
+    # a range without expunges: no VANISHED line
+    un, _ = c.command("UID FETCH %d (FLAGS) (CHANGEDSINCE %d VANISHED)" % (uids[0], base))
+    assert not any(x.startswith(b"* VANISHED") for x in un), un
+    c.close()
+
+
 if __name__ == "__main__":
     phtest.main()
