@@ -40,6 +40,7 @@ BIN_TARGETS += submitd/submitd
 # IMAP before login (uid phimap) and the mailbox session it hands the
 # client to (uid vmail, on imap-session.sock): imapd/README.md.
 BIN_TARGETS += imapd/imapd
+BIN_TARGETS += imapd/imap-session
 
 # DKIM signer and verifier (dkimsign/README.md): the outbound filter chain
 # entry, its signing service, and dkimsign -v.
