@@ -40,7 +40,8 @@ int mime_base_subject (stralloc *sa, char const *v, size_t vlen, int *is_reply_o
   char *s ;
   size_t start = 0, len ;
   int reply = 0 ;
-  if (!mime_decode_header(&d, v, vlen)) { stralloc_free(&d) ; return 0 ; }
+  if (!mime_decode_header(&d, v, vlen) || !stralloc_0(&d)) { stralloc_free(&d) ; return 0 ; }
+  d.len-- ;
   /* step 1: white space runs become one space */
   {
     size_t w = 0 ;

@@ -103,7 +103,7 @@ int mime_decode_header (stralloc *sa, char const *v, size_t vlen)
     i = j = e ;
   }
   if (pending && !mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
-  if (!mime_raw_to_utf8(sa, u.s + i, u.len - i)) goto end ;
+  if (u.len > i && !mime_raw_to_utf8(sa, u.s + i, u.len - i)) goto end ;
   ok = 1 ;
  end:
   stralloc_free(&u) ;

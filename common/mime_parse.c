@@ -282,6 +282,7 @@ int mime_parse (mime_tree *t, char const *msg, size_t len)
   pctx c = { .t = t, .n = 0, .tmp = STRALLOC_ZERO, .rawp = GENALLOC_ZERO } ;
   uint32_t cur ;
   size_t pos = 0 ;
+  if (!msg) { msg = "" ; len = 0 ; }   /* an empty stralloc has no storage */
   t->msg = msg ;
   t->len = len ;
   genalloc_setlen(mime_part, &t->parts, 0) ;

@@ -88,11 +88,10 @@ static int emit (alist *a, char const *name, size_t namelen, char const *adl, si
 /* A phrase or a local part: words (atoms, quoted strings) and dots.
  * disp gets the display form (a single space where CFWS separated two
  * tokens), raw the tokens joined without space (a local part per the
- * obsolete §4.4 forms). *words counts the whitespace-separated runs. */
-static size_t read_words (char const *s, size_t len, size_t pos, stralloc *disp, stralloc *raw, unsigned int *runs, int stop_at_dot_space)
+ * obsolete §4.4 forms). *runs counts the whitespace-separated runs. */
+static size_t read_words (char const *s, size_t len, size_t pos, stralloc *disp, stralloc *raw, unsigned int *runs)
 {
   int first = 1 ;
-  (void)stop_at_dot_space ;
   *runs = 0 ;
   for (unsigned int guard = 0 ; guard < len + 1 ; guard++)
   {
@@ -108,7 +107,7 @@ static size_t read_words (char const *s, size_t len, size_t pos, stralloc *disp,
       {
         size_t before = disp->len ;
         pos = mime_quoted(disp, s, len, p) ;
-        if (pos == (size_t)-1 || !stralloc_catb(raw, disp->s + before, disp->len - before)) return (size_t)-1 ;
+        if (pos == (size_t)-1 || (disp->len > before && !stralloc_catb(raw, disp->s + before, disp->len - before))) return (size_t)-1 ;
       }
       else if (s[p] == '.')
       {
@@ -200,7 +199,7 @@ static size_t read_angle (alist *a, char const *s, size_t len, size_t pos, char 
     }
     if (pos < len && s[pos] == ':') pos++ ;
   }
-  pos = read_words(s, len, pos, &disp, &a->mbox, &runs, 0) ;
+  pos = read_words(s, len, pos, &disp, &a->mbox, &runs) ;
   if (pos == (size_t)-1) goto nomem ;
   pos = mime_skip_cfws(s, len, pos) ;
   if (pos < len && s[pos] == '@')
@@ -247,7 +246,7 @@ static int parse_list (alist *a, char const *s, size_t len)
     }
     a->name.len = 0 ;
     a->mbox.len = 0 ;
-    p = read_words(s, len, pos, &a->name, &a->mbox, &runs, 0) ;
+    p = read_words(s, len, pos, &a->name, &a->mbox, &runs) ;
     if (p == (size_t)-1) return 0 ;
     p = mime_skip_cfws(s, len, p) ;
     if (p < len && s[p] == ':' && !ingroup)
@@ -260,11 +259,7 @@ static int parse_list (alist *a, char const *s, size_t len)
     }
     if (p < len && s[p] == '<')
     {
-      stralloc name = STRALLOC_ZERO ;
-      size_t e ;
-      if (!stralloc_copyb(&name, a->name.s ? a->name.s : "", a->name.len)) return 0 ;
-      e = read_angle(a, s, len, p + 1, name.len ? name.s : 0, name.len) ;
-      stralloc_free(&name) ;
+      size_t e = read_angle(a, s, len, p + 1, a->name.len ? a->name.s : 0, a->name.len) ;
       if (e == (size_t)-1) return 0 ;
       pos = e ;
       continue ;
@@ -290,18 +285,19 @@ static int parse_list (alist *a, char const *s, size_t len)
       a->host.len = 0 ;
       pos = read_domain(s, len, p + 1, &a->host) ;
       if (pos == (size_t)-1) return 0 ;
-      if (!emit(a, 0, 0, 0, 0, a->mbox.s, a->mbox.len, a->host.len ? a->host.s : "MISSING_DOMAIN", a->host.len ? a->host.len : 14)) return 0 ;
+      if (!emit(a, 0, 0, 0, 0, a->mbox.len ? a->mbox.s : "MISSING_MAILBOX", a->mbox.len ? a->mbox.len : 15,
+        a->host.len ? a->host.s : "MISSING_DOMAIN", a->host.len ? a->host.len : 14)) return 0 ;
       continue ;
     }
     if (runs == 1)
     {
       /* a bare local part */
-      if (!emit(a, 0, 0, 0, 0, a->mbox.s, a->mbox.len, "MISSING_DOMAIN", 14)) return 0 ;
+      if (!emit(a, 0, 0, 0, 0, a->mbox.len ? a->mbox.s : "MISSING_MAILBOX", a->mbox.len ? a->mbox.len : 15, "MISSING_DOMAIN", 14)) return 0 ;
     }
     else if (runs > 1)
     {
       /* a phrase with no address */
-      if (!emit(a, a->name.s, a->name.len, 0, 0, "MISSING_MAILBOX", 15, "MISSING_DOMAIN", 14)) return 0 ;
+      if (!emit(a, a->name.len ? a->name.s : 0, a->name.len, 0, 0, "MISSING_MAILBOX", 15, "MISSING_DOMAIN", 14)) return 0 ;
     }
     pos = p ;
     /* junk: skip one character that cannot start anything */

@@ -33,6 +33,7 @@
 #include "imapd/imap_msg.h"
 #include "tests/unit/check.h"
 
+#include "imapd/imap_parse_chars.c"
 #include "imapd/imap_fmt_string.c"
 #include "imapd/imap_envelope.c"
 #include "imapd/imap_bodystructure.c"

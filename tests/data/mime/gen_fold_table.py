@@ -1,12 +1,26 @@
 #!/usr/bin/python3
 # Generates common/mime_fold_table.c: the RFC 5051 i;unicode-casemap
 # mapping of every code point that it changes (simple titlecase, then
-# NFKD), from Python's unicodedata. Run: python3 tests/data/mime/gen_fold_table.py > common/mime_fold_table.c
+# NFKD, to a fixpoint), from Python's unicodedata. Run: python3 tests/data/mime/gen_fold_table.py > common/mime_fold_table.c
 import sys, unicodedata
 
 def simple_title(c):
     t = c.title()
     return t if len(t) == 1 else c
+
+def fold(c):
+    # titlecase, then NFKD, repeated until nothing changes: NFKD can
+    # give lower-case letters ("\u00aa" -> "a"), and folding must be
+    # idempotent so that folded text can be folded again (RFC 5051 §2
+    # leaves this case open)
+    m = c
+    for _ in range(8):
+        n = unicodedata.normalize("NFKD", "".join(simple_title(x) for x in m))
+        if n == m:
+            break
+        m = n
+    return m
+
 
 # single code point mappings go in runs (start, count, delta); longer
 # ones in a list with a pool of code points
@@ -15,7 +29,7 @@ for cp in range(0x110000):
     if 0xD800 <= cp < 0xE000 or 0xAC00 <= cp <= 0xD7A3:   # Hangul syllables: computed in C
         continue
     c = chr(cp)
-    m = unicodedata.normalize("NFKD", simple_title(c))
+    m = fold(c)
     if m == c:
         continue
     seq = [ord(x) for x in m]
