@@ -157,6 +157,7 @@ int mbox_modseq_parse (mbox_modseq *ms, char const *s, size_t len)
   ms->present = 0 ; ms->uidvalidity = 0 ; ms->highest = 0 ; ms->floor = 0 ;
   ms->recs.len = 0 ; ms->expunged.len = 0 ; ms->sa.len = 0 ; ms->pending.len = 0 ;
   ms->lines = 0 ; ms->rewrite = 0 ;
+  if (memchr(s, 0, len)) goto bad ;
   while (i < len)
   {
     char const *nl = memchr(s + i, '\n', len - i) ;
@@ -249,10 +250,12 @@ int mbox_modseq_format (mbox_modseq const *ms, stralloc *out)
    || !stralloc_catb(out, " B", 2)
    || !stralloc_catb(out, fmt, uint64_fmt(fmt, ms->floor))
    || !stralloc_catb(out, "\n", 1)) return 0 ;
-  for (size_t i = 0 ; i < n ; i++)
-    if (!fmt_m(out, r[i].uid, r[i].modseq, ms->sa.s + r[i].letters)) return 0 ;
+   /* expunges first: a log where a UID came back after its expunge
+      (written by hand) reads the same after the rewrite */
   for (size_t i = 0 ; i < nx ; i++)
     if (!fmt_x(out, x + i)) return 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (!fmt_m(out, r[i].uid, r[i].modseq, ms->sa.s + r[i].letters)) return 0 ;
   return 1 ;
 }
 

@@ -90,7 +90,7 @@ static int parse_header (mbox_uidlist *ul, char const *s, size_t len)
     if (!n || i + n >= len || s[i + n] != ' ') return 0 ;
     i += n + 1 ;
     n = scan_u32(s + i, len - i, &ul->nextuid) ;
-    if (!n) return 0 ;
+    if (!n || i + n != len || !ul->uidvalidity) return 0 ;
     ul->hdrext = ul->sa.len ;
     return stralloc_0(&ul->sa) ;
   }
@@ -187,6 +187,7 @@ int mbox_uidlist_parse (mbox_uidlist *ul, char const *s, size_t len)
   ul->sa.len = 0 ; ul->recs.len = 0 ;
   if (!stralloc_0(&ul->sa)) return 0 ;   /* offset 0: "" */
   ul->hdrext = 0 ;
+  if (memchr(s, 0, len)) goto bad ;   /* names are C strings */
   while (i < len)
   {
     char const *nl = memchr(s + i, '\n', len - i) ;
