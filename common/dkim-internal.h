@@ -9,6 +9,10 @@
 
 #include "common/dkim.h"
 
+/* SHA-256, fetched once: OpenSSL 3 looks EVP_sha256() up again at
+ * every use, which costs more than hashing a short message. */
+extern EVP_MD const *dkim_sha256 (void) ;
+
 /* 1 valid, 0 not, -1 out of memory. */
 extern int dkim_crypto_verify (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsigned char const *sig, size_t siglen) ;
 /* sig has room for DKIM_SIGBYTES_MAX bytes; *siglen is set to it first. */

@@ -4,6 +4,7 @@
  * output is always CRLF. */
 
 #include <stddef.h>
+#include <string.h>
 
 #include <skalibs/bytestr.h>
 
@@ -35,43 +36,47 @@ static void header_simple (char const *f, size_t len, dkim_sink *put, void *ctx)
   if (len > start) (*put)(ctx, f + start, len - start) ;
 }
 
+typedef struct hbuf_s hbuf ;
+struct hbuf_s
+{
+  dkim_sink *put ;
+  void *ctx ;
+  size_t n ;
+  char buf[256] ;
+} ;
+
+static void hput (hbuf *h, char c)
+{
+  h->buf[h->n++] = c ;
+  if (h->n == sizeof(h->buf)) { (*h->put)(h->ctx, h->buf, h->n) ; h->n = 0 ; }
+}
+
 /* relaxed (§3.4.2): lower-case name, unfold, WSP runs to one SP, no WSP
  * at the end of the value nor around the colon. */
 static void header_relaxed (char const *f, size_t len, dkim_sink *put, void *ctx)
 {
-  char buf[256] ;
-  size_t n = 0 ;
+  hbuf h = { .put = put, .ctx = ctx, .n = 0 } ;
   size_t colon = byte_chr(f, len, ':') ;
   size_t namelen = colon ;
-  size_t i ;
   int wsp = 0, started = 0 ;
   while (namelen && IS_WSP(f[namelen-1])) namelen-- ;
-  for (i = 0 ; i < namelen ; i++)
+  for (size_t i = 0 ; i < namelen ; i++) hput(&h, f[i] >= 'A' && f[i] <= 'Z' ? f[i] + ('a' - 'A') : f[i]) ;
+  if (colon < len)
   {
-    char c = f[i] ;
-    if (c >= 'A' && c <= 'Z') c += 'a' - 'A' ;
-    buf[n++] = c ;
-    if (n == sizeof(buf)) { (*put)(ctx, buf, n) ; n = 0 ; }
-  }
-  if (colon == len) { if (n) (*put)(ctx, buf, n) ; return ; }
-  buf[n++] = ':' ;
-  for (i = colon + 1 ; i < len ; i++)
-  {
-    size_t lb = linebreak(f, len, i) ;
-    char c = f[i] ;
-    if (lb) { i += lb - 1 ; continue ; }   /* unfolding */
-    if (IS_WSP(c)) { wsp = 1 ; continue ; }
-    if (wsp && started)
+    hput(&h, ':') ;
+    for (size_t i = colon + 1 ; i < len ; i++)
     {
-      buf[n++] = ' ' ;
-      if (n == sizeof(buf)) { (*put)(ctx, buf, n) ; n = 0 ; }
+      size_t lb = linebreak(f, len, i) ;
+      char c = f[i] ;
+      if (lb) { i += lb - 1 ; continue ; }   /* unfolding */
+      if (IS_WSP(c)) { wsp = 1 ; continue ; }
+      if (wsp && started) hput(&h, ' ') ;
+      wsp = 0 ;
+      started = 1 ;
+      hput(&h, c) ;
     }
-    wsp = 0 ;
-    started = 1 ;
-    buf[n++] = c ;
-    if (n == sizeof(buf)) { (*put)(ctx, buf, n) ; n = 0 ; }
   }
-  if (n) (*put)(ctx, buf, n) ;
+  if (h.n) (*put)(ctx, h.buf, h.n) ;
 }
 
 void dkim_canon_header (int canon, char const *field, size_t len, int crlf, dkim_sink *put, void *ctx)
@@ -88,7 +93,7 @@ static void out (dkim_body *b, char const *s, size_t len)
   {
     size_t room = sizeof(b->buf) - b->n ;
     size_t k = len < room ? len : room ;
-    for (size_t i = 0 ; i < k ; i++) b->buf[b->n + i] = s[i] ;
+    memcpy(b->buf + b->n, s, k) ;
     b->n += k ; s += k ; len -= k ;
     if (b->n == sizeof(b->buf)) { (*b->put)(b->ctx, b->buf, b->n) ; b->n = 0 ; }
   }
@@ -155,6 +160,15 @@ void dkim_body_update (dkim_body *b, char const *s, size_t len)
     if (c == '\r') { b->cr = 1 ; continue ; }
     if (c == '\n') { endline(b) ; continue ; }
     byte(b, c) ;
+    /* after a byte that went out, the rest of a run of ordinary bytes
+       goes out as it is (a held-back WSP must wait for the next byte) */
+    if (!(b->relaxed && IS_WSP(c)))
+    {
+      size_t j = i + 1 ;
+      while (j < len && s[j] != '\r' && s[j] != '\n' && !(b->relaxed && IS_WSP(s[j]))) j++ ;
+      if (j > i + 1) out(b, s + i + 1, j - i - 1) ;
+      i = j - 1 ;
+    }
   }
 }
 

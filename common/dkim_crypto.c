@@ -9,6 +9,40 @@
 
 #include "common/dkim-internal.h"
 
+EVP_MD const *dkim_sha256 (void)
+{
+  static EVP_MD *md = 0 ;
+  if (!md) md = EVP_MD_fetch(0, "SHA256", 0) ;
+  return md ? md : EVP_sha256() ;
+}
+
+/* An RSA context set up for PKCS#1 v1.5 with SHA-256, kept for the
+ * last key of each direction: setting one up costs OpenSSL 3 about as
+ * much as a signature. The key is referenced while it is kept, so a
+ * later key can never have its address. */
+static EVP_PKEY_CTX *rsa_ctx (EVP_PKEY *pkey, int sign)
+{
+  static EVP_PKEY *key[2] = { 0, 0 } ;
+  static EVP_PKEY_CTX *ctx[2] = { 0, 0 } ;
+  EVP_PKEY_CTX *c ;
+  if (key[sign] == pkey && ctx[sign]) return ctx[sign] ;
+  c = EVP_PKEY_CTX_new(pkey, 0) ;
+  if (!c) return 0 ;
+  if ((sign ? EVP_PKEY_sign_init(c) : EVP_PKEY_verify_init(c)) != 1
+   || EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1
+   || EVP_PKEY_CTX_set_signature_md(c, dkim_sha256()) != 1
+   || !EVP_PKEY_up_ref(pkey))
+  {
+    EVP_PKEY_CTX_free(c) ;
+    return 0 ;
+  }
+  if (ctx[sign]) EVP_PKEY_CTX_free(ctx[sign]) ;
+  if (key[sign]) EVP_PKEY_free(key[sign]) ;
+  key[sign] = pkey ;
+  ctx[sign] = c ;
+  return c ;
+}
+
 int dkim_crypto_verify (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsigned char const *sig, size_t siglen)
 {
   int ok = 0 ;
@@ -22,14 +56,9 @@ int dkim_crypto_verify (EVP_PKEY *pkey, int alg, unsigned char const *digest, un
     return ok ;
   }
   {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, 0) ;
+    EVP_PKEY_CTX *c = rsa_ctx(pkey, 0) ;
     if (!c) return -1 ;
-    if (EVP_PKEY_verify_init(c) == 1
-     && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
-     && EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1)
-      ok = EVP_PKEY_verify(c, sig, siglen, digest, 32) == 1 ;
-    EVP_PKEY_CTX_free(c) ;
-    return ok ;
+    return EVP_PKEY_verify(c, sig, siglen, digest, 32) == 1 ;
   }
 }
 
@@ -46,14 +75,9 @@ int dkim_crypto_sign (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsi
     return ok ;
   }
   {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, 0) ;
+    EVP_PKEY_CTX *c = rsa_ctx(pkey, 1) ;
     if (!c) return 0 ;
-    if (EVP_PKEY_sign_init(c) == 1
-     && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
-     && EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1)
-      ok = EVP_PKEY_sign(c, sig, siglen, digest, 32) == 1 ;
-    EVP_PKEY_CTX_free(c) ;
-    return ok ;
+    return EVP_PKEY_sign(c, sig, siglen, digest, 32) == 1 ;
   }
 }
 
@@ -70,7 +94,7 @@ int dkim_header_digest (char const *msg, dkim_field const *fields, size_t nfield
   unsigned int dl = 0 ;
   int ok ;
   if (!md) return 0 ;
-  ok = EVP_DigestInit_ex(md, EVP_sha256(), 0) == 1 ;
+  ok = EVP_DigestInit_ex(md, dkim_sha256(), 0) == 1 ;
   if (ok)
   {
     static char field[DKIM_FIELD_MAX] ;

@@ -11,7 +11,7 @@
 #include <skalibs/bytestr.h>
 #include <skalibs/genalloc.h>
 
-#include "common/dkim.h"
+#include "common/dkim-internal.h"
 
 #define IS_WSP(c) ((c) == ' ' || (c) == '\t')
 
@@ -109,7 +109,7 @@ int dkim_body_hash (char const *body, size_t len, int canon, uint64_t limit, uns
   unsigned int outlen = 0 ;
   int ok ;
   if (!l.md) return (errno = ENOMEM, 0) ;
-  ok = EVP_DigestInit_ex(l.md, EVP_sha256(), 0) ;
+  ok = EVP_DigestInit_ex(l.md, dkim_sha256(), 0) ;
   if (ok)
   {
     dkim_body_init(&b, canon, &limited_sink, &l) ;

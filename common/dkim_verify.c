@@ -33,6 +33,33 @@ static int set (dkim_result *r, int result, char const *why)
   return result ;
 }
 
+/* Parsed keys, by record text: decoding a public key costs OpenSSL 3
+ * far more than verifying with it, and a resident verifier sees the
+ * same few records over and over. The cache holds a reference. */
+#define KEYCACHE 8
+static int key_parse_cached (dkim_key *k, char const *rec, size_t len, char const **why)
+{
+  static struct { size_t len ; dkim_key k ; char text[DKIM_RECORD_MAX] ; } cache[KEYCACHE] ;
+  static unsigned int next = 0 ;
+  int r ;
+  for (unsigned int i = 0 ; i < KEYCACHE ; i++)
+    if (cache[i].k.pkey && cache[i].len == len && !memcmp(cache[i].text, rec, len) && EVP_PKEY_up_ref(cache[i].k.pkey))
+    {
+      *k = cache[i].k ;
+      return 1 ;
+    }
+  r = dkim_key_parse(k, rec, len, why) ;
+  if (r == 1 && len <= DKIM_RECORD_MAX && EVP_PKEY_up_ref(k->pkey))
+  {
+    if (cache[next].k.pkey) dkim_key_free(&cache[next].k) ;
+    cache[next].k = *k ;
+    cache[next].len = len ;
+    memcpy(cache[next].text, rec, len) ;
+    next = (next + 1) % KEYCACHE ;
+  }
+  return r ;
+}
+
 /* The key for sig: fetched, parsed and checked against the signature
  * (§6.1.2). Returns DKIM_PASS with k filled, or the result to give. */
 static int get_key (dkim_sig const *sig, dkim_lookup_fn *lookup, void *lctx, dkim_key *k, dkim_result *r)
@@ -53,7 +80,7 @@ static int get_key (dkim_sig const *sig, dkim_lookup_fn *lookup, void *lctx, dki
   }
   if (!n) { stralloc_free(&rec) ; return set(r, DKIM_PERMERROR, "no key for signature") ; }
   if (n > 1) { stralloc_free(&rec) ; return set(r, DKIM_PERMERROR, "several key records") ; }
-  n = dkim_key_parse(k, rec.s, rec.len ? rec.len - 1 : 0, &why) ;
+  n = key_parse_cached(k, rec.s, rec.len ? rec.len - 1 : 0, &why) ;
   stralloc_free(&rec) ;
   if (!n) return set(r, DKIM_PERMERROR, why) ;
   if (n < 0)

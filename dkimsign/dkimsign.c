@@ -22,6 +22,8 @@
  *   must not read keys): it passes the message to the service and the
  *   answer back, bounded (64 KiB answer, a deadline). It holds nothing.
  * - `dkimsign -v` verifies (any uid, no key): its result is only text.
+ * - `dkimsign -b KEYFILE` measures signing and verification speed with
+ *   a key the caller could read anyway (tests/bench/run dkim).
  */
 
 #include <skalibs/sgetopt.h>
@@ -30,7 +32,7 @@
 
 #include "dkimsign.h"
 
-#define USAGE "dkimsign [ -s | -c | -v [ -T unixtime ] ]"
+#define USAGE "dkimsign [ -s | -c | -v [ -T unixtime ] | -b keyfile ]"
 
 
 int main (int argc, char const *const *argv)
@@ -38,16 +40,22 @@ int main (int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO ;
   int mode = 0 ;
   uint64_t at = 0 ;
+  char const *benchkey = 0 ;
   PROG = "dkimsign" ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "scvT:", &l) ;
+    int opt = subgetopt_r(argc, argv, "scvT:b:", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
       case 's' : case 'c' : case 'v' :
         if (mode) strerr_dieusage(100, USAGE) ;
         mode = opt ;
+        break ;
+      case 'b' :
+        if (mode) strerr_dieusage(100, USAGE) ;
+        mode = 'b' ;
+        benchkey = l.arg ;
         break ;
       case 'T' : if (!uint640_scan(l.arg, &at)) strerr_dieusage(100, USAGE) ; break ;
       default : strerr_dieusage(100, USAGE) ;
@@ -59,6 +67,7 @@ int main (int argc, char const *const *argv)
     case 's' : return ds_server() ;
     case 'c' : return ds_client() ;
     case 'v' : return at ? ds_verify_at(at) : ds_verify() ;
+    case 'b' : return ds_bench(benchkey) ;
     default : return ds_filter() ;
   }
 }

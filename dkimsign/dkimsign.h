@@ -75,5 +75,6 @@ extern int ds_server (void) ;
 extern int ds_client (void) ;
 extern int ds_verify (void) ;
 extern int ds_verify_at (uint64_t now) ;
+extern int ds_bench (char const *keyfile) ;
 
 #endif
