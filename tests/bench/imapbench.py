@@ -346,6 +346,12 @@ def render(res):
             ph["errors"] if ph else "-", dc["errors"] if dc else "-"))
         if ratio is not None:
             said.append("ops/s >= 1.5x Dovecot at %d sessions: %.2fx, %s" % (sessions, ratio, "met" if ratio >= 1.5 else "NOT met"))
+    for sessions, runs in sorted(res["load"].items()):
+        for name in (PH, DC):
+            for i, x in enumerate(runs.get(name) or []):
+                if x["errors"]:
+                    out.append("  errors, %s at %d sessions, run %d: %s" % (
+                        name, sessions, i + 1, x["stderr"].replace("\n", " / ")[:900]))
     # per-command medians at the largest load, both servers
     if res["load"]:
         sessions = max(res["load"])
@@ -378,6 +384,8 @@ def render(res):
         out.append("  %-9s %s KiB per connection (%d of %d connected; Pss %d -> %d KiB, processes %d -> %d)" % (
             name, "%.1f" % x["per_conn_kib"] if x["per_conn_kib"] is not None else "-", x["ready"], x["wanted"],
             x["pss_before_kib"], x["pss_with_kib"], x["procs_before"], x["procs_with"]))
+        if x["ready"] < x["wanted"] and x["stderr"]:
+            out.append("    %s said: %s" % (name, x["stderr"].replace("\n", " / ")[:600]))
     if per.get(PH) is not None and per.get(DC):
         r = per[PH] / per[DC]
         out.append("  ratio posthaste/Dovecot: %.2fx" % r)
