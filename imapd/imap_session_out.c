@@ -49,7 +49,8 @@ int imap_sio_flush (void)
   if (imap_sio.dead) { imap_sio.plain.len = 0 ; return 0 ; }
   if (imap_sio.compress)
   {
-    if (!imap_sio_deflate(imap_sio.plain.s, imap_sio.plain.len, 1))
+    /* nothing to say: no empty sync block either */
+    if (imap_sio.plain.len && !imap_sio_deflate(imap_sio.plain.s, imap_sio.plain.len, 1))
     {
       imap_sio.dead = 1 ;
       return 0 ;

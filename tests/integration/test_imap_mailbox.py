@@ -355,7 +355,9 @@ class Deflated:
         self.raw = raw
         self.co = zlib.compressobj(6, zlib.DEFLATED, -15)
         self.do = zlib.decompressobj(-15)
-        self.buf = b""
+        # whatever came after the OK is already compressed
+        self.buf = self.do.decompress(raw.buf)
+        raw.buf = b""
         self.n = 100
 
     def send(self, data):
@@ -396,7 +398,6 @@ def compress_deflate(s):
     c = session(s)
     _, t = c.command("COMPRESS DEFLATE")
     assert b"OK" in t, t
-    assert not c.buf, c.buf
     z = Deflated(c)
     un, t = z.command(b"CAPABILITY")
     assert t.endswith(b"OK CAPABILITY completed") and b"COMPRESS=DEFLATE" not in un[0], (un, t)
@@ -487,11 +488,14 @@ def bad_command_limit(s):
     c.n += 1
     c.send(b"r%d BOGUS\r\n" % c.n)
     lines = []
-    for _ in range(3):
-        ln = c.line(5)
-        if ln is None:
-            break
-        lines.append(ln)
+    try:
+        for _ in range(3):
+            ln = c.line(5)
+            if ln is None:
+                break
+            lines.append(ln)
+    except AssertionError:   # the server closed the connection, as it should
+        pass
     assert any(x.startswith(b"* BYE") for x in lines), lines
     assert s.wait_for(lambda: "event=too_many_bad" in s.log("imap-session"), 5), s.log("imap-session")[-2000:]
     assert "event=bad_command" in s.log("imap-session")
