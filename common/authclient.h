@@ -15,7 +15,9 @@
  *                    RFC 4648 alphabet and padding, possibly empty) to
  *                    send to the client ("334 <text>", "+ <text>"),
  *                    then call authclient_cont() with its answer;
- *   AUTHCLIENT_OK    r->text is the user name authd vouches for;
+ *   AUTHCLIENT_OK    r->text is the user name authd vouches for (and
+ *                    r->ticket the one-time ticket, when the request
+ *                    asked for one and authd gave a well-formed one);
  *   AUTHCLIENT_FAIL  credentials refused; r->temp is set when authd
  *                    said "temp" (answer 454 4.7.0, not 535 5.7.8);
  *                    r->text is authd's reason, possibly empty, control

@@ -109,10 +109,13 @@ int authclient_reply_parse (char const *line, size_t len, uint32_t id, authclien
     for (unsigned int i = 2 ; i < n ; i++)
     {
       size_t ulen ;
-      if (PARAM(i, "ticket="))
+      if (PARAM(i, "ticket=") && is_ticket(f[i] + 7, flen[i] - 7))
       {
-        /* 64 lower-case hex digits, once (docs/internals.md, "Tickets") */
-        if (r->ticket[0] || !is_ticket(f[i] + 7, flen[i] - 7)) return proto() ;
+        /* 64 lower-case hex digits (docs/internals.md, "Tickets"); two
+         * are ambiguous; anything else named ticket= is not ours and is
+         * ignored like any unknown parameter (a caller that asked for a
+         * ticket then sees none) */
+        if (r->ticket[0]) return proto() ;
         memcpy(r->ticket, f[i] + 7, AUTHCLIENT_TICKET_HEX) ;
         r->ticket[AUTHCLIENT_TICKET_HEX] = 0 ;
         continue ;
