@@ -82,6 +82,14 @@ int mbox_store (mbox *m, size_t i, uint32_t flags, uint32_t keywords, uint64_t *
   }
   mbox_fname_parse(to.s + 4, &f) ;
   mod = mbox_next_modseq(&m->priv->ms) ;
+  if (!m->priv->ms.present || m->priv->ms.uidvalidity != m->uidvalidity)
+  {
+     /* posthaste-modseq went missing under us: the next sync rebuilds
+        it above every modseq given out, this one included */
+    if (mod <= m->highestmodseq) mod = m->highestmodseq + 1 ;
+    mbox_unlock(m->dirfd, lockfd) ;
+    goto done ;
+  }
   {
     char letters[256] ;
     size_t n = f.letterslen < sizeof(letters) - 1 ? f.letterslen : sizeof(letters) - 1 ;
@@ -92,6 +100,7 @@ int mbox_store (mbox *m, size_t i, uint32_t flags, uint32_t keywords, uint64_t *
   if (!mbox_modseq_write(m->dirfd, &m->priv->ms)) goto err ;
   mbox_priv_ms_written(m) ;
   mbox_unlock(m->dirfd, lockfd) ;
+ done:
   x = mbox_at(m, i) ;
   {
     size_t off = m->names.len ;

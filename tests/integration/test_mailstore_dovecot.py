@@ -311,6 +311,15 @@ def run(box):
     dv_uv3, dv_un3 = parse_select(seg["s"][0])
     report(fold(dv) == fold(ours) and dv_un3 == un and dv_uv3 == uv and len(ours) == 5, "UIDs we assign are Dovecot's", "ours %s, Dovecot %s" % (ours, dv))
     report(b"earlier" in seg["e"][0] and b"later" in seg["g"][0], "new files numbered by the time in their names", (seg["e"][0][-80:], seg["g"][0][-80:]))
+    # POP3 UIDL: Dovecot's default pop3_uidl_format %08Xu%08Xv, from our UID and UIDVALIDITY
+    conf = (box.tmp / "dovecot.conf").read_text().replace("protocols = imap", "protocols = pop3")
+    (box.tmp / "pop3.conf").write_text(conf)
+    r = subprocess.run(box.as_user([str(DOVECOT_IMAP.parent / "pop3"), "-c", str(box.tmp / "pop3.conf")]),
+                       input=b"UIDL\r\nQUIT\r\n", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       env=box.env(), timeout=60, cwd=str(box.tmp))
+    dv_uidl = re.findall(rb"^\d+ (\S+)\r$", r.stdout, re.M)
+    want = [("%08x%08x" % (u, uv)).encode() for u in sorted(ours)]   # Dovecot 2.3 prints %X in lower case
+    report(dv_uidl == want, "POP3 UIDLs: Dovecot's are our UID and UIDVALIDITY as 8+8 hex digits", "Dovecot %s, ours %s" % (dv_uidl, want))
     uidlist = (box.maildir / "dovecot-uidlist").read_text()
     report(uidlist.startswith("3 V%d N" % uv), "dovecot-uidlist version 3 with our UIDVALIDITY", uidlist[:80])
 
