@@ -38,7 +38,7 @@ void imapd_handover (imapd *d, char const *tag, char const *user, char const *ti
     {
       size_t n = v[i].iov_len ;
       if (n > sizeof(pending) - plen) n = sizeof(pending) - plen ;
-      memcpy(pending + plen, v[i].iov_base, n) ;
+      if (n) memcpy(pending + plen, v[i].iov_base, n) ;
       plen += n ;
     }
   }
