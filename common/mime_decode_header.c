@@ -41,9 +41,10 @@ static size_t word_at (char const *s, size_t len, size_t i, size_t *cs, size_t *
   return q + 2 ;
 }
 
+/* Q encoding (RFC 2047 §4.2) */
 static int decode_word (stralloc *bytes, char const *s, size_t len, char enc)
 {
-  if (enc == 'b') return mime_decode_body(bytes, s, len, "base64") ;
+  (void)enc ;
   for (size_t i = 0 ; i < len ; i++)
   {
     char c = s[i] ;
@@ -58,12 +59,51 @@ static int decode_word (stralloc *bytes, char const *s, size_t len, char enc)
   return 1 ;
 }
 
+/* Pending decoded bytes of adjacent words in one charset, and base64
+ * text not yet a whole number of quanta: some encoders split a word's
+ * base64 anywhere, so an unpadded tail is carried to the next word. */
+typedef struct pend_s pend ;
+struct pend_s
+{
+  stralloc bytes ;
+  stralloc b64 ;
+  char cs[64] ;
+  int on ;
+} ;
+
+static int flush (stralloc *sa, pend *p)
+{
+  if (!p->on) return 1 ;
+  if (p->b64.len && !mime_decode_body(&p->bytes, p->b64.s, p->b64.len, "base64")) return 0 ;
+  p->b64.len = 0 ;
+  p->on = 0 ;
+  if (!mime_to_utf8(sa, p->bytes.s ? p->bytes.s : "", p->bytes.len, p->cs)) return 0 ;
+  p->bytes.len = 0 ;
+  return 1 ;
+}
+
+static int add_word (pend *p, char const *s, size_t len, char enc)
+{
+  if (enc == 'b')
+  {
+    if (!stralloc_catb(&p->b64, s, len)) return 0 ;
+    if (p->b64.len % 4 && !memchr(s, '=', len)) return 1 ;
+    if (!mime_decode_body(&p->bytes, p->b64.s, p->b64.len, "base64")) return 0 ;
+    p->b64.len = 0 ;
+    return 1 ;
+  }
+  if (p->b64.len)
+  {
+    if (!mime_decode_body(&p->bytes, p->b64.s, p->b64.len, "base64")) return 0 ;
+    p->b64.len = 0 ;
+  }
+  return decode_word(&p->bytes, s, len, enc) ;
+}
+
 int mime_decode_header (stralloc *sa, char const *v, size_t vlen)
 {
   stralloc u = STRALLOC_ZERO ;
-  stralloc bytes = STRALLOC_ZERO ;
-  char cs[64] = "" ;
-  int pending = 0 ;
+  pend p = { .bytes = STRALLOC_ZERO, .b64 = STRALLOC_ZERO, .cs = "", .on = 0 } ;
   int ok = 0 ;
   size_t i = 0, j = 0 ;
   if (!mime_unfold(&u, v, vlen)) goto end ;
@@ -77,36 +117,28 @@ int mime_decode_header (stralloc *sa, char const *v, size_t vlen)
       /* the text before the word; only white space between two words is dropped */
       int onlyspace = 1 ;
       for (size_t k = i ; k < j ; k++) if (u.s[k] != ' ' && u.s[k] != '\t') { onlyspace = 0 ; break ; }
-      if (!(pending && onlyspace) && j > i)
+      if (!(p.on && onlyspace) && j > i)
       {
-        if (pending)
-        {
-          if (!mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
-          pending = 0 ;
-        }
+        if (!flush(sa, &p)) goto end ;
         if (!mime_raw_to_utf8(sa, u.s + i, j - i)) goto end ;
       }
     }
     if (cslen > 63) cslen = 63 ;
-    if (pending && (strlen(cs) != cslen || strncasecmp(cs, u.s + csoff, cslen)))
+    if (p.on && (strlen(p.cs) != cslen || strncasecmp(p.cs, u.s + csoff, cslen)) && !flush(sa, &p)) goto end ;
+    if (!p.on)
     {
-      if (!mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
-      pending = 0 ;
+      memcpy(p.cs, u.s + csoff, cslen) ; p.cs[cslen] = 0 ;
+      p.on = 1 ;
     }
-    if (!pending)
-    {
-      memcpy(cs, u.s + csoff, cslen) ; cs[cslen] = 0 ;
-      bytes.len = 0 ;
-      pending = 1 ;
-    }
-    if (!decode_word(&bytes, u.s + tx, txlen, enc)) goto end ;
+    if (!add_word(&p, u.s + tx, txlen, enc)) goto end ;
     i = j = e ;
   }
-  if (pending && !mime_to_utf8(sa, bytes.s, bytes.len, cs)) goto end ;
+  if (!flush(sa, &p)) goto end ;
   if (u.len > i && !mime_raw_to_utf8(sa, u.s + i, u.len - i)) goto end ;
   ok = 1 ;
  end:
   stralloc_free(&u) ;
-  stralloc_free(&bytes) ;
+  stralloc_free(&p.bytes) ;
+  stralloc_free(&p.b64) ;
   return ok ;
 }

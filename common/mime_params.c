@@ -149,15 +149,7 @@ static int run (stralloc *out, char const *src, mime_rawparam const *p, unsigned
       count++ ;
       continue ;
     }
-    if (names[i].section > 0)
-    {
-      /* a continuation without its section 0 comes out under the first section seen */
-      int has0 = 0 ;
-      for (unsigned int j = 0 ; j < n ; j++)
-        if (names[j].starred && names[j].section == 0 && same_base(names + j, names + i)) has0 = 1 ;
-      if (has0) continue ;
-    }
-    if (names[i].section > 0 && !first_of_group(names, i)) continue ;
+    /* a group of sections comes out where its first member stands, joined from section 0 */
     {
       int anyext = any_extended(names, n, i) ;
       if (!stralloc_catb(out, names[i].base, names[i].baselen)) goto nomem ;

@@ -188,6 +188,7 @@ int main (int argc, char const *const *argv)
       fwrite(out.s, 1, out.len, stdout) ;
       stralloc_free(&raw) ;
     }
+    stralloc_free(&out) ;
     return rc ;
   }
   {
