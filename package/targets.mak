@@ -45,3 +45,8 @@ BIN_TARGETS += imapd/imap-session
 # DKIM signer and verifier (dkimsign/README.md): the outbound filter chain
 # entry, its signing service, and dkimsign -v.
 BIN_TARGETS += dkimsign/dkimsign
+
+# POP3 before login (uid phpop3) and the mailbox session it hands the
+# client to (uid vmail, on pop3-session.sock): pop3d/README.md.
+BIN_TARGETS += pop3d/pop3d
+BIN_TARGETS += pop3d/pop3-session
