@@ -17,4 +17,10 @@
 
 #define IMAP_RS_TAIL 32         /* bytes of a skipped line kept to find {n+} */
 
+#include "imapd/imap_parse.h"
+
+/* Empties r->cmd for the next command; while a line is being skipped,
+ * keeps the last IMAP_RS_TAIL bytes of that line (imap_reader_reset.c). */
+extern void imap_reader_clear (imap_reader *r) ;
+
 #endif

@@ -175,8 +175,7 @@ int imap_reader_get (imap_reader *r, buffer *b)
   {
     if (r->state & IMAP_RS_CLOSE) return -1 ;
     r->error = 0 ;
-    r->cmd.len = 0 ;
-    r->scanned = 0 ;
+    if (r->cmd.s) imap_reader_clear(r) ;
     r->state &= IMAP_RS_PHASE ;
     if ((r->state & IMAP_RS_PHASE) != IMAP_RS_SKIPLINE && (r->state & IMAP_RS_PHASE) != IMAP_RS_SKIPLITERAL)
       r->state = IMAP_RS_LINE ;

@@ -166,6 +166,18 @@ static void test_reader (void)
     CHECK(f.rc == 1 && cmd_is(&r, "t7 NOOP\r\n"), "reader: the {n+} bytes of a refused line are skipped") ;
     imap_reader_reset(&r) ;
 
+    /* only the CRLF goes over: the {n+} at the end of the line is still seen */
+    in.len = 0 ;
+    stralloc_cats(&in, "t5 X ") ;
+    stralloc_catb(&in, big, IMAP_LINE_MAX - 1 - 5 - 5) ;
+    stralloc_cats(&in, " {9+}\r\nt6 LOGOUT\r\nt7 NOOP\r\n") ;
+    f = run(&r, in.s, in.len, 1000) ;
+    CHECK(f.rc == -1 && r.error == IMAP_READER_TOOLONG, "reader: line over the limit by its CRLF") ;
+    imap_reader_reset(&r) ;
+    f = run(&r, in.s + in.len - f.left, f.left, 1000) ;
+    CHECK(f.rc == 1 && cmd_is(&r, "t7 NOOP\r\n"), "reader: its {n+} bytes are skipped too") ;
+    imap_reader_reset(&r) ;
+
     /* exactly IMAP_LINE_MAX with CRLF is fine */
     in.len = 0 ;
     stralloc_cats(&in, "t8 X ") ;
