@@ -4,7 +4,7 @@
  * "body" ABNF of §9), from the MIME tree:
  *
  *   multipart: (part part ... "subtype" [ext: params dsp lang loc])
- *   message/rfc822 (and message/global, RFC 9051): "message" "rfc822"
+ *   message/rfc822: "message" "rfc822"
  *     params id desc enc size envelope body lines [ext: md5 dsp lang loc]
  *   text/ *: "text" "sub" params id desc enc size lines [ext]
  *   others: "type" "sub" params id desc enc size [ext]
@@ -23,7 +23,11 @@
  *   quoted-printable, against RFC 2046 §5.2.1, or too deep) has an
  *   all-NIL envelope and an empty text/plain body;
  * - a multipart without a usable boundary is one text/plain part
- *   (common/mime.h), whatever its Content-Type says.
+ *   (common/mime.h), whatever its Content-Type says;
+ * - message/global (RFC 6532) is sent in the basic form: RFC 9051 gives
+ *   it the message form, but IMAP4rev1's grammar (RFC 3501) knows that
+ *   form only for MESSAGE/RFC822, and a rev1 client would misparse it
+ *   (Dovecot 2.3 sends the basic form too).
  * Types, subtypes and encodings come lower-cased (they are
  * case-insensitive, RFC 2045 §5.1 and §6.1). */
 
@@ -223,7 +227,7 @@ static int body (stralloc *sa, mime_tree const *t, uint32_t i, int ext, int utf8
 
   if (!strcmp(type, "multipart")) fake_text = 1 ;   /* no usable boundary: one text part */
   {
-    int is_msg = !fake_text && !strcmp(type, "message") && (!strcmp(subtype, "rfc822") || !strcmp(subtype, "global")) ;
+    int is_msg = !fake_text && !strcmp(type, "message") && !strcmp(subtype, "rfc822") ;
     int is_text = fake_text || !strcmp(type, "text") ;
     char const *enc = mime_str(t, p->encoding) ;
     if (!put(sa, "(")) return 0 ;
