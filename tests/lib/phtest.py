@@ -74,7 +74,8 @@ class Suite:
         self.state = self.tmp / "state"
         self.bin = self.state / "bin"
         self.ports = {"smtp": free_port(), "submission": free_port(), "submissions": free_port(),
-                      "imap": free_port(), "imaps": free_port()}
+                      "imap": free_port(), "imaps": free_port(),
+                      "pop3": free_port(), "pop3s": free_port()}
         self.svscan = None
         self.env = {}
 
@@ -91,6 +92,11 @@ class Suite:
             "PH_SUBMISSIONS_PORT": str(self.ports["submissions"]),
             "PH_IMAP_PORT": str(self.ports["imap"]),
             "PH_IMAPS_PORT": str(self.ports["imaps"]),
+            "PH_POP3_PORT": str(self.ports["pop3"]),
+            "PH_POP3S_PORT": str(self.ports["pop3s"]),
+            # POP3 is on in the tests' suite (docker-mailserver's switch,
+            # read by mkruntime); extra_env={"ENABLE_POP3": "0"} turns it off.
+            "ENABLE_POP3": str(self.extra_env.get("ENABLE_POP3", "1")),
             "DEMO_PASSWORD": self.password,
             "PH_EXTRA_ENV": "\n".join("%s=%s" % kv for kv in self.extra_env.items()),
         })
