@@ -69,6 +69,8 @@ extern ssize_t mbox_uidlist_find (mbox_uidlist const *ul, uint32_t uid) ;
 extern uint32_t mbox_uidvalidity_next (int rootfd) ;
 /* Fills a fresh header: version 3, uidvalidity, nextuid 1, random GUID. */
 extern void mbox_uidlist_init (mbox_uidlist *ul, int rootfd) ;
+/* A random mailbox GUID (a version 1 uidlist has none; version 3 always does). */
+extern void mbox_uidlist_new_guid (mbox_uidlist *ul) ;
 
 /* ---- the dotlock (Dovecot's dovecot-uidlist.lock) ---- */
 

@@ -310,7 +310,12 @@ static int apply (mbox *m, pass *p, int *again)
     mbox_uidlist_init(&p->ul, m->rootfd) ;
     uldirty = 1 ;
   }
-  else if (p->ul.version != 3) uldirty = 1 ;   /* written back as version 3 */
+  else if (p->ul.version != 3 || !p->ul.guid[0])
+  {
+     /* written back as version 3, which has a mailbox GUID */
+    if (!p->ul.guid[0]) mbox_uidlist_new_guid(&p->ul) ;
+    uldirty = 1 ;
+  }
 
    /* posthaste-modseq missing, corrupt or of another UIDVALIDITY:
       rebuilt, every message at one modseq, never below what was there */

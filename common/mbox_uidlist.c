@@ -272,11 +272,16 @@ uint32_t mbox_uidvalidity_next (int rootfd)
 
 void mbox_uidlist_init (mbox_uidlist *ul, int rootfd)
 {
-  static char const hex[] = "0123456789abcdef" ;
-  unsigned char g[16] ;
   ul->version = 3 ;
   ul->uidvalidity = mbox_uidvalidity_next(rootfd) ;
   if (ul->nextuid < 1) ul->nextuid = 1 ;
+  mbox_uidlist_new_guid(ul) ;
+}
+
+void mbox_uidlist_new_guid (mbox_uidlist *ul)
+{
+  static char const hex[] = "0123456789abcdef" ;
+  unsigned char g[16] ;
   random_buf((char *)g, 16) ;
   for (unsigned int i = 0 ; i < 16 ; i++)
   {

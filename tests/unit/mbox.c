@@ -211,6 +211,37 @@ static void test_newcur (void)
   mbox_close(&m) ;
 }
 
+static void test_migrate (void)
+{
+  mbox m = MBOX_ZERO ;
+  char buf[4096] ;
+  uint64_t ms ;
+  reset() ;
+   /* a Courier-era uidlist (version 1) and a file name with flags in it */
+  put("md/dovecot-uidlist", "1 4242 8\n3 1600000000.M1P1.host:2,S\n6 1600000001.M1P1.host\n") ;
+  put("md/cur/1600000000.M1P1.host:2,S", "a\n") ;
+  put("md/cur/1600000001.M1P1.host:2,FR", "b\n") ;
+  put("md/new/1600000002.M1P1.host", "c\n") ;
+  CHECK(mbox_open(&m, root, "INBOX", 0) && m.uidvalidity == 4242 && mbox_count(&m) == 3 && mbox_at(&m, 0)->uid == 3
+     && mbox_at(&m, 1)->uid == 6 && mbox_at(&m, 2)->uid == 8 && m.uidnext == 9, "version 1 uidlist: UIDs and UIDVALIDITY kept, new ones after") ;
+  CHECK(slurp("md/dovecot-uidlist", buf, sizeof(buf)) > 0 && !strncmp(buf, "3 V4242 N9 G", 12) && strstr(buf, "\n6 W3 :1600000001.M1P1.host\n"), "rewritten as version 3, with a mailbox GUID") ;
+   /* posthaste-modseq removed while a session has the folder open */
+  {
+    char p[512] ;
+    uint64_t before = m.highestmodseq ;
+    path(p, sizeof(p), "md/posthaste-modseq") ;
+    unlink(p) ;
+    CHECK(mbox_store(&m, 0, MBOX_FLAGGED, 0, &ms) && ms > before, "store with posthaste-modseq gone: a modseq above the last") ;
+    mbox_close(&m) ;
+    CHECK(mbox_open(&m, root, "INBOX", 0) && exists("md/posthaste-modseq") && mbox_at(&m, 0)->flags == MBOX_FLAGGED, "rebuilt at the next open") ;
+  }
+  mbox_close(&m) ;
+   /* a corrupt uidlist: rebuilt with a new UIDVALIDITY */
+  put("md/dovecot-uidlist", "3 V4242 N9\n5 :x\n2 :y\n") ;
+  CHECK(mbox_open(&m, root, "INBOX", 0) && m.uidvalidity != 4242 && mbox_count(&m) == 3 && mbox_at(&m, 0)->uid == 1, "corrupt uidlist: new UIDVALIDITY, messages renumbered") ;
+  mbox_close(&m) ;
+}
+
 static void test_flags (void)
 {
   mbox m = MBOX_ZERO, m2 = MBOX_ZERO ;
@@ -562,6 +593,7 @@ int main (void)
   test_mutf7() ;
   test_uidlist() ;
   test_newcur() ;
+  test_migrate() ;
   test_flags() ;
   test_expunge() ;
   test_append_copy() ;
