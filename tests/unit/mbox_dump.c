@@ -120,6 +120,8 @@ int main (int argc, char **argv)
         x->attrs & MBOX_FOLDER_HASCHILDREN ? "\\HasChildren" : "",
         x->attrs & MBOX_FOLDER_HASNOCHILDREN ? "\\HasNoChildren" : "") ;
     }
+    genalloc_free(mbox_folder, &g) ;
+    stralloc_free(&names) ;
     return 0 ;
   }
   if (!strcmp(cmd, "create")) return mbox_folder_create(root, folder, 0) ? 0 : (perror("create"), 111) ;
@@ -140,6 +142,8 @@ int main (int argc, char **argv)
     if (!parse_flags(0, argv + 5, argc - 5, &flags, &kw, &names, &n)) return 111 ;
     if (!mbox_append(root, folder, data.s, data.len, flags, names.s ? names.s : "", n, -1, &uv, &uid)) { perror("mbox_append") ; return 111 ; }
     printf("appended %u %u\n", uv, uid) ;
+    stralloc_free(&data) ;
+    stralloc_free(&names) ;
     return 0 ;
   }
   if (!mbox_open(&m, root, folder, 0)) { perror("mbox_open") ; return 111 ; }
