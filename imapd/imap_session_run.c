@@ -31,20 +31,22 @@ static void finish (imap_session *s, int code, char const *reason)
   _exit(code) ;
 }
 
-static void settings (imap_session *s)
+/* Returns 0 or the name of the setting that does not parse. */
+static char const *settings (imap_session *s)
 {
   uint64_t u ;
   if (!config_get_uint("PH_IMAP_IDLE_TIMEOUT", IMAP_IDLE_TIMEOUT_DEFAULT, &u) || !u || u > 86400)
-    strerr_dief1x(100, "PH_IMAP_IDLE_TIMEOUT must be a number of seconds from 1 to 86400") ;
+    return "PH_IMAP_IDLE_TIMEOUT" ;
   imap_sio.idle_timeout = u ;
   if (!config_get_uint("PH_IMAP_MAX_BAD", IMAP_MAX_BAD_DEFAULT, &u) || !u || u > 100000)
-    strerr_dief1x(100, "PH_IMAP_MAX_BAD must be a positive number") ;
+    return "PH_IMAP_MAX_BAD" ;
   imap_sio.max_bad = u ;
   /* APPENDLIMIT (RFC 7889): what the MX would take, docker-mailserver's setting */
   if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000, &u))
-    strerr_dief1x(100, "POSTFIX_MESSAGE_SIZE_LIMIT must be a size") ;
+    return "POSTFIX_MESSAGE_SIZE_LIMIT" ;
   if (!u || u > 0x7fffffff) u = 0x7fffffff ;   /* 0 means unlimited for Postfix; a literal is bounded anyway */
   s->appendlimit = u ;
+  return 0 ;
 }
 
 static int zone_minutes (void)
@@ -164,7 +166,17 @@ void imap_session_run (imap_login const *login)
   tain deadline ;
 
   imap_sio.s = &s ;
-  settings(&s) ;
+  {
+    /* the client already heard from imapd that the login is being
+     * handed over: it gets a tagged answer whatever happens */
+    char const *bad = settings(&s) ;
+    if (bad)
+    {
+      imap_log_event(&s, "imap_config_error", "setting", bad) ;
+      imap_tagged(&s, login->tag, "NO [UNAVAILABLE] Server configuration error") ;
+      finish(&s, 100, "config") ;
+    }
+  }
   s.tzmin = zone_minutes() ;
   sig_altignore(SIGPIPE) ;
   buffer_init(&imap_sio.b, &imap_sio_readop, 0, imap_sio.bbuf, IMAP_SIO_BUFSIZE) ;
