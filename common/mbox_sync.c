@@ -65,38 +65,43 @@ static int cmp_uid (void const *a, void const *b)
 }
 
  /* Dovecot gives new files their UIDs in the order of the time in their
-    names: "<sec>.M<usec>..." (and then by name). */
-static void time_key (char const *s, uint64_t *sec, uint64_t *usec)
+    names (maildir_filename_sort_cmp): the leading seconds, then the
+    microseconds of an "M<usec>" in the unique part when both names have
+    one, then the base names. */
+static char const *time_key (char const *s, uint64_t *sec)
 {
   uint64_t v = 0 ;
-  size_t i = 0 ;
-  while (s[i] >= '0' && s[i] <= '9' && i < 19) v = v * 10 + (s[i++] - '0') ;
-  *sec = v ; *usec = 0 ;
-  if (s[i] != '.') return ;
-  i++ ;
-  while (s[i] && s[i] != '.' && s[i] != ':' && s[i] != ',')
-  {
-    if (s[i] == 'M' && s[i+1] >= '0' && s[i+1] <= '9')
+  while (*s >= '0' && *s <= '9') { if (v < UINT64_MAX / 10) v = v * 10 + (*s - '0') ; s++ ; }
+  *sec = v ;
+  return s ;
+}
+
+static int usecs (char const *s, uint64_t *u)
+{
+  if (*s++ != '.') return 0 ;
+  for (; *s && *s != '.' && *s != ':' ; s++)
+    if (*s == 'M')
     {
-      v = 0 ; i++ ;
-      while (s[i] >= '0' && s[i] <= '9' && v < 100000000) v = v * 10 + (s[i++] - '0') ;
-      *usec = v ;
-      return ;
+      uint64_t v = 0 ;
+      for (s++ ; *s >= '0' && *s <= '9' ; s++) if (v < UINT64_MAX / 10) v = v * 10 + (*s - '0') ;
+      *u = v ;
+      return 1 ;
     }
-    i++ ;
-  }
+  return 0 ;
 }
 
 static int cmp_time (void const *a, void const *b)
 {
   ent const *x = a, *y = b ;
   char const *p = sort_names + x->name + 4, *q = sort_names + y->name + 4 ;
-  uint64_t s1, u1, s2, u2 ;
-  time_key(p, &s1, &u1) ;
-  time_key(q, &s2, &u2) ;
+  uint64_t s1, s2, u1, u2 ;
+  p = time_key(p, &s1) ;
+  q = time_key(q, &s2) ;
   if (s1 != s2) return s1 < s2 ? -1 : 1 ;
-  if (u1 != u2) return u1 < u2 ? -1 : 1 ;
-  return strcmp(p, q) ;
+  if (usecs(p, &u1) && usecs(q, &u2) && u1 != u2) return u1 < u2 ? -1 : 1 ;
+  for (; *p == *q && *p && *p != ':' ; p++, q++) ;
+  if ((!*p || *p == ':') && (!*q || *q == ':')) return 0 ;
+  return (unsigned char)*p - (unsigned char)*q ;
 }
 
 static int list_dir (int dirfd, char const *sub, scan *sc)
