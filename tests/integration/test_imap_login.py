@@ -15,6 +15,7 @@ import pwd
 import re
 import socket
 import ssl
+import subprocess
 import sys
 import time
 import pathlib
@@ -390,12 +391,53 @@ def ticket_works_once(s):
 
 
 @phtest.case
+def expired_ticket_refused_and_swept(s):
+    vmail = pwd.getpwnam("vmail").pw_uid
+    set_env(s, "PH_TICKET_TTL", "1")
+    try:
+        old = authd_ticket(s)
+        time.sleep(2.2)
+        r = master_request(s, old, vmail)
+        assert r.startswith("FAIL\t5\treason=ticket expired"), r
+        stale = authd_ticket(s)
+        time.sleep(2.2)
+        fresh = authd_ticket(s)     # issuing sweeps what expired
+        names = sorted(p.name for p in (s.state / "tickets").iterdir())
+        assert names == [fresh], (names, stale, fresh)
+    finally:
+        set_env(s, "PH_TICKET_TTL", None)
+    time.sleep(2.2)
+    r = master_request(s, fresh, vmail)
+    assert r.startswith("FAIL\t5\treason=ticket expired"), r
+
+
+@phtest.case
+def session_side_trouble_is_unavailable(s):
+    subprocess.run(["s6-svc", "-wD", "-d", str(s.service_dir("auth-master"))], check=True, timeout=20)
+    try:
+        c = Raw(s)
+        c.line()
+        c.send("a LOGIN %s %s\r\n" % (USER, s.password))
+        ln = c.until_tagged("a")[-1]
+        assert ln.startswith("a NO [UNAVAILABLE]"), ln
+        # the connection stays usable
+        c.send("b NOOP\r\n")
+        assert c.until_tagged("b")[-1].startswith("b OK")
+        c.close()
+    finally:
+        subprocess.run(["s6-svc", "-u", str(s.service_dir("auth-master"))], check=True, timeout=20)
+        assert s.wait_up("auth-master")
+    assert wait_log(s, "imap-session", r"event=session_refused reason=")
+
+
+@phtest.case
 def login_leaves_no_ticket_behind(s):
+    before = set(p.name for p in (s.state / "tickets").iterdir())
     m = imaplib.IMAP4("127.0.0.1", s.port("imap"))
     m.login(USER, s.password)
     m.logout()
-    left = [p.name for p in (s.state / "tickets").iterdir()]
-    assert left == [], left
+    left = set(p.name for p in (s.state / "tickets").iterdir()) - before
+    assert not left, left
 
 
 @phtest.case
