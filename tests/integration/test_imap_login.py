@@ -534,6 +534,21 @@ def failed_login_limit_disconnects(s):
 
 
 @phtest.case
+def preauth_idle_timeout(s):
+    set_env(s, "PH_IMAP_PREAUTH_TIMEOUT", "1")
+    try:
+        c = Raw(s)
+        c.line()
+    finally:
+        set_env(s, "PH_IMAP_PREAUTH_TIMEOUT", None)
+    t0 = time.monotonic()
+    ln = c.line(10)
+    assert ln.startswith("* BYE Autologout"), ln
+    assert c.closed() and time.monotonic() - t0 < 5
+    assert wait_log(s, "imap", r"event=idle_timeout ip=127\.0\.0\.1")
+
+
+@phtest.case
 def overlong_line_is_refused(s):
     c = Raw(s)
     c.line()
