@@ -730,6 +730,84 @@ static void test_fmt (void)
   stralloc_free(&sa) ;
 }
 
+/* Whole commands from the RFCs, through the reader then the cursor. */
+static int command (char const *in, size_t len, char *name, int *uid, imap_cursor *c, imap_reader *r)
+{
+  char const *tag ;
+  size_t taglen ;
+  feed f ;
+  imap_reader_reset(r) ;
+  f = run(r, in, len, 7) ;
+  if (f.rc != 1) return 0 ;
+  *c = (imap_cursor){ .utf8 = 0 } ;
+  if (!imap_cursor_start(c, r->cmd.s, r->cmd.len, &tag, &taglen, name, uid)) return 0 ;
+  return imap_peek_sp_or_end(c) && (imap_peek(c) != ' ' || imap_sp(c)) ;
+}
+#define COMMAND(s) command((s), sizeof(s) - 1, name, &uid, &c, &r)
+
+static void test_commands (void)
+{
+  imap_reader r = IMAP_READER_ZERO ;
+  imap_cursor c ;
+  char name[32] ;
+  int uid ;
+  stralloc sa = STRALLOC_ZERO ;
+  imap_search s = IMAP_SEARCH_ZERO ;
+  imap_fetch f = IMAP_FETCH_ZERO ;
+  imap_seqset set = IMAP_SEQSET_ZERO ;
+  imap_list l = IMAP_LIST_ZERO ;
+  uint8_t keys[IMAP_SORT_MAX] ;
+  unsigned int n ;
+  int alg ;
+
+  CHECK(COMMAND("A001 LOGIN {11+}\r\nFRED FOOBAR {7+}\r\nfat man\r\n") && !strcmp(name, "LOGIN")
+    && imap_astring(&c, &sa) && !strcmp(sa.s, "FRED FOOBAR") && imap_sp(&c) && imap_astring(&c, &sa) && !strcmp(sa.s + 12, "fat man") && imap_end(&c), "RFC 7888 3: LOGIN with two {n+} literals") ;
+  CHECK(COMMAND("A282 SEARCH RETURN (MIN COUNT) FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n") && imap_search_parse(&c, &s, 0)
+    && s.return_opts == (IMAP_SEARCH_RETURN_MIN | IMAP_SEARCH_RETURN_COUNT) && node(&s, 0)->n == 3, "RFC 4731 example: SEARCH RETURN (MIN COUNT)") ;
+  CHECK(COMMAND("A301 UID SEARCH RETURN (SAVE) SINCE 1-Jan-2004 NOT FROM \"Smith\"\r\n") && uid && imap_search_parse(&c, &s, 0) && s.return_opts == IMAP_SEARCH_RETURN_SAVE, "RFC 5182 example: SEARCH RETURN (SAVE)") ;
+  CHECK(COMMAND("A302 UID FETCH $ (UID INTERNALDATE FLAGS RFC822.HEADER)\r\n") && uid && !strcmp(name, "FETCH") && imap_seqset_parse(&c, &set) && set.saved && imap_sp(&c) && imap_fetch_parse(&c, &f) && imap_end(&c), "RFC 5182 example: UID FETCH $") ;
+  CHECK(COMMAND("a FETCH 1 (BINARY.PEEK[1]<0.100> BINARY.SIZE[1])\r\n") && imap_seqset_parse(&c, &set) && imap_sp(&c) && imap_fetch_parse(&c, &f) && imap_end(&c) && genalloc_len(imap_section, &f.sections) == 2, "RFC 3516 example: BINARY.PEEK and BINARY.SIZE") ;
+  CHECK(COMMAND("s100 UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n") && imap_seqset_parse(&c, &set) && imap_sp(&c) && imap_fetch_parse(&c, &f) && imap_end(&c) && f.vanished && f.changedsince_value == 12345, "RFC 7162 example: UID FETCH (CHANGEDSINCE VANISHED)") ;
+  CHECK(COMMAND("a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338\r\n") && imap_search_parse(&c, &s, 0) && s.uses_modseq, "RFC 7162 example: SEARCH MODSEQ") ;
+  CHECK(COMMAND("A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994\r\n") && !strcmp(name, "SORT") && imap_sort_criteria(&c, keys, &n) && n == 1 && imap_sp(&c) && imap_search_parse(&c, &s, 1), "RFC 5256 example: SORT") ;
+  CHECK(COMMAND("A283 THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000\r\n") && imap_thread_algorithm(&c, &alg) && imap_sp(&c) && imap_search_parse(&c, &s, 1), "RFC 5256 example: THREAD") ;
+  CHECK(COMMAND("C01 SORT (DISPLAYFROM) UTF-8 ALL\r\n") && imap_sort_criteria(&c, keys, &n) && keys[0] == IMAP_SORT_DISPLAYFROM, "RFC 5957 example: SORT DISPLAYFROM") ;
+  CHECK(COMMAND("A02 LIST (REMOTE SUBSCRIBED) \"/\" \"*\"\r\n") && imap_list_parse(&c, &l) && imap_end(&c) && l.select_opts == (IMAP_LIST_SEL_REMOTE | IMAP_LIST_SEL_SUBSCRIBED), "RFC 5258 example: LIST (REMOTE SUBSCRIBED)") ;
+  CHECK(COMMAND("A01 LIST \"\" % RETURN (STATUS (MESSAGES UNSEEN))\r\n") && imap_list_parse(&c, &l) && imap_end(&c) && l.status_items == (IMAP_STATUS_MESSAGES | IMAP_STATUS_UNSEEN), "RFC 5819 example: LIST RETURN (STATUS)") ;
+  CHECK(COMMAND("t1 LIST (SPECIAL-USE) \"\" \"*\"\r\n") && imap_list_parse(&c, &l) && imap_end(&c) && l.select_opts == IMAP_LIST_SEL_SPECIALUSE, "RFC 6154 example: LIST (SPECIAL-USE)") ;
+  CHECK(COMMAND("t2 LIST \"\" \"%\" RETURN (SPECIAL-USE)\r\n") && imap_list_parse(&c, &l) && imap_end(&c) && l.return_opts == IMAP_LIST_RET_SPECIALUSE, "RFC 6154 example: LIST RETURN (SPECIAL-USE)") ;
+  {
+    unsigned int items ;
+    sa.len = 0 ;
+    CHECK(COMMAND("t STATUS INBOX (MESSAGES SIZE)\r\n") && imap_mailbox(&c, &sa) && imap_sp(&c) && imap_status_items(&c, &items) && imap_end(&c) && items == (IMAP_STATUS_MESSAGES | IMAP_STATUS_SIZE), "RFC 8438 example: STATUS SIZE") ;
+    CHECK(COMMAND("a STATUS INBOX (APPENDLIMIT)\r\n") && imap_mailbox(&c, &sa) && imap_sp(&c) && imap_status_items(&c, &items) && items == IMAP_STATUS_APPENDLIMIT, "RFC 7889 example: STATUS APPENDLIMIT") ;
+  }
+  {
+    uint32_t fl ;
+    unsigned int nkw ;
+    int64_t t ;
+    char const *data ;
+    size_t len ;
+    int binary ;
+    static char const in[] = "A003 APPEND saved-messages (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {22}\r\nDate: x\r\n\r\nHello Joe\r\n\r\n" ;
+    sa.len = 0 ;
+    CHECK(COMMAND(in) && !strcmp(name, "APPEND") && imap_mailbox(&c, &sa) && imap_sp(&c) && imap_flag_list(&c, &fl, &sa, &nkw, 0) && fl == IMAP_FLAG_SEEN
+      && imap_sp(&c) && imap_date_time(&c, &t) && t == 760686745 && imap_sp(&c) && imap_literal_ref(&c, &data, &len, &binary) && len == 22 && !binary && imap_end(&c), "RFC 3501 6.3.11 example: APPEND") ;
+  }
+  CHECK(COMMAND("A654 FETCH 2:4 (FLAGS BODY[HEADER.FIELDS (DATE FROM)])\r\n") && imap_seqset_parse(&c, &set) && imap_sp(&c) && imap_fetch_parse(&c, &f) && imap_end(&c), "RFC 3501 6.4.5 example: FETCH") ;
+  CHECK(COMMAND("A003 STORE 2:4 +FLAGS (\\Deleted)\r\n") && imap_seqset_parse(&c, &set) && imap_sp(&c), "RFC 3501 6.4.6 example: STORE") ;
+  CHECK(COMMAND("A999 UID FETCH 4827313:4828442 FLAGS\r\n") && uid && imap_seqset_parse(&c, &set) && imap_sp(&c) && imap_fetch_parse(&c, &f) && imap_end(&c) && f.items == IMAP_FETCH_FLAGS, "RFC 3501 6.4.8 example: UID FETCH") ;
+  CHECK(COMMAND("A001 NOOP\r\n") && imap_end(&c), "RFC 3501 6.1.2 example: NOOP") ;
+  CHECK(COMMAND("A002 SEARCH\r\n") && !imap_search_parse(&c, &s, 0), "SEARCH without keys refused") ;
+  imap_reader_free(&r) ;
+  imap_search_free(&s) ;
+  imap_fetch_free(&f) ;
+  imap_seqset_free(&set) ;
+  stralloc_free(&l.reference) ;
+  stralloc_free(&l.patterns) ;
+  stralloc_free(&sa) ;
+}
+
 int main (void)
 {
   test_reader() ;
@@ -746,5 +824,6 @@ int main (void)
   test_list_status() ;
   test_list_match() ;
   test_fmt() ;
+  test_commands() ;
   return check_done() ;
 }
