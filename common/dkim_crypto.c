@@ -43,15 +43,42 @@ static EVP_PKEY_CTX *rsa_ctx (EVP_PKEY *pkey, int sign)
   return c ;
 }
 
+/* An Ed25519 context ready for one EVP_DigestSign or EVP_DigestVerify
+ * (a one-shot context cannot be used twice): a copy of one set up for
+ * the last key of each direction, cheaper than setting one up. */
+static EVP_MD_CTX *ed_ctx (EVP_PKEY *pkey, int sign)
+{
+  static EVP_PKEY *key[2] = { 0, 0 } ;
+  static EVP_MD_CTX *tmpl[2] = { 0, 0 } ;
+  EVP_MD_CTX *md ;
+  if (key[sign] != pkey || !tmpl[sign])
+  {
+    EVP_MD_CTX *t = EVP_MD_CTX_new() ;
+    if (!t) return 0 ;
+    if ((sign ? EVP_DigestSignInit(t, 0, 0, 0, pkey) : EVP_DigestVerifyInit(t, 0, 0, 0, pkey)) != 1 || !EVP_PKEY_up_ref(pkey))
+    {
+      EVP_MD_CTX_free(t) ;
+      return 0 ;
+    }
+    if (tmpl[sign]) EVP_MD_CTX_free(tmpl[sign]) ;
+    if (key[sign]) EVP_PKEY_free(key[sign]) ;
+    key[sign] = pkey ;
+    tmpl[sign] = t ;
+  }
+  md = EVP_MD_CTX_new() ;
+  if (!md) return 0 ;
+  if (!EVP_MD_CTX_copy_ex(md, tmpl[sign])) { EVP_MD_CTX_free(md) ; return 0 ; }
+  return md ;
+}
+
 int dkim_crypto_verify (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsigned char const *sig, size_t siglen)
 {
   int ok = 0 ;
   if (alg == DKIM_ALG_ED25519_SHA256)
   {
-    EVP_MD_CTX *md = EVP_MD_CTX_new() ;
+    EVP_MD_CTX *md = ed_ctx(pkey, 0) ;
     if (!md) return -1 ;
-    if (EVP_DigestVerifyInit(md, 0, 0, 0, pkey) == 1)
-      ok = EVP_DigestVerify(md, sig, siglen, digest, 32) == 1 ;
+    ok = EVP_DigestVerify(md, sig, siglen, digest, 32) == 1 ;
     EVP_MD_CTX_free(md) ;
     return ok ;
   }
@@ -67,10 +94,9 @@ int dkim_crypto_sign (EVP_PKEY *pkey, int alg, unsigned char const *digest, unsi
   int ok = 0 ;
   if (alg == DKIM_ALG_ED25519_SHA256)
   {
-    EVP_MD_CTX *md = EVP_MD_CTX_new() ;
+    EVP_MD_CTX *md = ed_ctx(pkey, 1) ;
     if (!md) return 0 ;
-    if (EVP_DigestSignInit(md, 0, 0, 0, pkey) == 1)
-      ok = EVP_DigestSign(md, sig, siglen, digest, 32) == 1 ;
+    ok = EVP_DigestSign(md, sig, siglen, digest, 32) == 1 ;
     EVP_MD_CTX_free(md) ;
     return ok ;
   }
