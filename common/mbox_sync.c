@@ -299,14 +299,22 @@ static int read_all (mbox *m, pass *p, int locked, int *corrupt)
   return do_scan(m->dirfd, &p->sc) ;
 }
 
+ /* A long pass (a first open of a big folder) keeps its lock fresh, so
+    that nobody takes it for a dead process's after 2 minutes. */
+static void touch (int lockfd)
+{
+  futimens(lockfd, 0) ;
+}
+
  /* The writes of a locked pass. Sets *again when a file moved under us. */
-static int apply (mbox *m, pass *p, int *again)
+static int apply (mbox *m, pass *p, int lockfd, int *again)
 {
   mbox_modseq *ms = &m->priv->ms ;
   ent *e ;
   size_t ne ;
   uint64_t mod = 0 ;
   int uldirty = 0, moved = 0 ;
+  unsigned int ops = 0 ;
   *again = 0 ;
   p->fresh.len = 0 ;
 
@@ -433,6 +441,7 @@ static int apply (mbox *m, pass *p, int *again)
       to.len = 0 ;
       if (!stralloc_cats(&to, "cur/") || !stralloc_cats(&to, file)
        || (!strchr(file, ':') && !stralloc_catb(&to, ":2,", 3)) || !stralloc_0(&to)) { stralloc_free(&to) ; return 0 ; }
+      if (!(++ops & 511)) touch(lockfd) ;
       if (renameat(m->dirfd, p->sc.names.s + e[i].name, m->dirfd, to.s) == -1)
       {
         if (errno != ENOENT) { stralloc_free(&to) ; return 0 ; }
@@ -462,6 +471,7 @@ static int apply (mbox *m, pass *p, int *again)
     int fd ;
     uint64_t v ;
     if (!e[i].uid || !needs_vsize(&p->sc, e + i, &p->ul)) continue ;
+    if (!(++ops & 511)) touch(lockfd) ;
     fd = openat(m->dirfd, p->sc.names.s + e[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
     if (fd == -1)
     {
@@ -668,7 +678,7 @@ int mbox_sync_internal (mbox *m, mbox_changes *ch, int first)
         rescanned = 1 ;
         continue ;
       }
-      r = apply(m, &p, &again) ;
+      r = apply(m, &p, lockfd, &again) ;
       if (!r) goto end ;
       if (!mbox_lock_release(m->dirfd, lockfd, &p.ul, r == 2)) { lockfd = -1 ; goto end ; }
       lockfd = -1 ;

@@ -265,8 +265,9 @@ uint32_t mbox_uidvalidity_next (int rootfd)
   if (v <= last) v = last + 1 ;
   if (!v) v = 1 ;
   n = uint32_xfmt(fmt, v) ;
-   /* best effort: a lost counter only makes the next value time-based */
-  mbox_write_file(rootfd, MBOX_UIDVALIDITY, MBOX_UIDVALIDITY ".posthaste", fmt, n) ;
+   /* best effort: a lost counter only makes the next value time-based;
+      the temp name is not "dovecot-uidvalidity.<x>", which Dovecot reads */
+  mbox_write_file(rootfd, MBOX_UIDVALIDITY, "posthaste-uidvalidity.tmp", fmt, n) ;
   return v ;
 }
 
