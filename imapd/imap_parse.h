@@ -385,4 +385,20 @@ extern int imap_fmt_flags (stralloc *sa, uint32_t flags, char const *const *keyw
 /* "17-Jul-1996 02:44:25 -0700" (RFC 9051 date-time), in the local zone given in minutes east of UTC. */
 extern int imap_fmt_date_time (stralloc *sa, int64_t t, int tzmin) ;
 
+/* Added notes on the functions above, for their callers:
+ * - imap_cursor_start leaves c->utf8 as the caller set it.
+ * - imap_search_parse skips one leading SP if there is one, and checks
+ *   that the command ends where the program does.
+ * - imap_fetch_parse, imap_store_parse and imap_list_parse start at
+ *   their first item (after the SP that precedes it) and stop after the
+ *   last one: the caller checks imap_end.
+ * - FETCH: CHANGEDSINCE sets IMAP_FETCH_MODSEQ (RFC 7162 §3.1.4.1);
+ *   VANISHED without CHANGEDSINCE is refused (RFC 7162 §3.2.6).
+ * - LIST: the SUBSCRIBED and SPECIAL-USE selection options also set the
+ *   matching return option (RFC 5258 §3.1, RFC 6154 §3).
+ * - imap_seqset_contains: "n:*" with n > max is max:n (RFC 9051 §9).
+ * - imap_fmt_date_time writes the date-time without its DQUOTEs, the day
+ *   as date-day-fixed (" 7-Jul-1996 ..."), years clamped to 0001-9999.
+ * - imap_list_match: names over 4096 bytes never match. */
+
 #endif

@@ -24,8 +24,16 @@ static int header_list (imap_cursor *c, imap_fetch *f, imap_section *sec)
   {
     size_t start = f->strings.len ;
     if (!imap_astring(c, &f->strings)) return 0 ;
-    if (f->strings.len - start <= 1 || memchr(f->strings.s + start, ':', f->strings.len - start))
-      return imap_fail(c, "Invalid header field name") ;
+    if (f->strings.len - start <= 1) return imap_fail(c, "Invalid header field name") ;
+    {
+      /* RFC 5322 §3.6.8 ftext: printable US-ASCII but ':' */
+      size_t i = start ;
+      for (; i < f->strings.len - 1 ; i++)
+      {
+        unsigned char ch = f->strings.s[i] ;
+        if (ch < 33 || ch > 126 || ch == ':') return imap_fail(c, "Invalid header field name") ;
+      }
+    }
     sec->nfields++ ;
     if (imap_peek(c) != ' ') break ;
     if (!imap_sp(c)) return 0 ;

@@ -507,8 +507,10 @@ static void test_fetch (void)
   CHECK(imap_fetch_parse(at("FLAGS (CHANGEDSINCE 1 VANISHED)"), &f) && f.vanished && f.changedsince, "fetch: VANISHED modifier") ;
   CHECK(!imap_fetch_parse(at("FLAGS (VANISHED)"), &f) && err_is("VANISHED requires CHANGEDSINCE"), "fetch: VANISHED alone refused") ;
   CHECK(!imap_fetch_parse(at("FLAGS (FOO)"), &f) && err_is("Unknown fetch modifier"), "fetch: unknown modifier") ;
-  CHECK(imap_fetch_parse(at("BODY[HEADER.FIELDS.NOT (\"X y\" {3}\r\nabc)]"), &f) && section_n(&f, 0)->text == IMAP_TEXT_HEADER_FIELDS_NOT && section_n(&f, 0)->nfields == 2, "fetch: HEADER.FIELDS.NOT with quoted and literal names") ;
-  CHECK(!strcmp(f.strings.s + section_n(&f, 0)->echo, "BODY[HEADER.FIELDS.NOT (\"X y\" abc)]"), "fetch: echo quotes a name with a space") ;
+  CHECK(!imap_fetch_parse(at("BODY[HEADER.FIELDS (\"X y\")]"), &f) && err_is("Invalid header field name"), "fetch: field name with a space refused") ;
+  CHECK(!imap_fetch_parse(at("BODY[HEADER.FIELDS (\"X:\")]"), &f) && err_is("Invalid header field name"), "fetch: field name with a colon refused") ;
+  CHECK(imap_fetch_parse(at("BODY[HEADER.FIELDS.NOT (\"X(y\" {3}\r\nabc)]"), &f) && section_n(&f, 0)->text == IMAP_TEXT_HEADER_FIELDS_NOT && section_n(&f, 0)->nfields == 2, "fetch: HEADER.FIELDS.NOT with quoted and literal names") ;
+  CHECK(!strcmp(f.strings.s + section_n(&f, 0)->echo, "BODY[HEADER.FIELDS.NOT (\"X(y\" abc)]"), "fetch: echo quotes a name that is no atom") ;
   CHECK(!imap_fetch_parse(at("BODY[HEADER.FIELDS ()]"), &f), "fetch: empty header list refused") ;
   {
     char deep[200] ;
