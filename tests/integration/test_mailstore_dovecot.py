@@ -17,7 +17,11 @@ uid on the same Maildir.
    never saw), expunges, creates and subscribes a folder; Dovecot must
    read back the same UIDs, flags and keywords, and list the folder.
 3. New files delivered again; this time mbox_dump assigns the UIDs first
-   and Dovecot must agree.
+   and Dovecot must agree; Dovecot's POP3 UIDLs are our UID and
+   UIDVALIDITY in hex.
+4. Dovecot appends while mbox_dump appends and files arrive in new/:
+   every message exactly once, numbered the same on both sides (the
+   dotlock is shared).
 
 Prints PASS/FAIL lines and "N passed, N failed" (tests/lib/phtest.py's
 format; the s6 suite is not needed).
@@ -322,6 +326,36 @@ def run(box):
     report(dv_uidl == want, "POP3 UIDLs: Dovecot's are our UID and UIDVALIDITY as 8+8 hex digits", "Dovecot %s, ours %s" % (dv_uidl, want))
     uidlist = (box.maildir / "dovecot-uidlist").read_text()
     report(uidlist.startswith("3 V%d N" % uv), "dovecot-uidlist version 3 with our UIDVALIDITY", uidlist[:80])
+
+    # ---- 4. both at once: Dovecot appends while we append and deliveries arrive ----
+    n = 40
+    script = b"".join(b"a%d APPEND INBOX {%d+}\r\n" % (k, len(b"Subject: d%d\r\n\r\nx\r\n" % k)) + b"Subject: d%d\r\n\r\nx\r\n" % k + b"\r\n"
+                      for k in range(n)) + b"zz LOGOUT\r\n"
+    dove = subprocess.Popen(box.as_user([str(DOVECOT_IMAP), "-c", str(box.tmp / "dovecot.conf")]),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=box.env(), cwd=str(box.tmp))
+    ours_uids = []
+    try:
+        dove.stdin.write(script)
+        dove.stdin.flush()
+        for k in range(n):
+            box.deliver("17000001%02d.M%dP300.mx" % (k, k), b"Subject: n%d\n\nz\n" % k)
+            r = box.dump("INBOX", "append", str(app))
+            ours_uids.append(int(r.split()[2]))
+        dout, _ = dove.communicate(timeout=120)
+    finally:
+        if dove.poll() is None:
+            dove.kill()
+            dove.wait()
+    dv_ok = len(re.findall(rb"\r\na\d+ OK", b"\r\n" + dout)) == n
+    uv, un, ours = parse_dump(box.dump("INBOX"))
+    seg = box.imap(["s SELECT INBOX", "f FETCH 1:* (UID FLAGS)"])
+    dv = parse_fetch(seg["f"][0])
+    total = 5 + 3 * n
+    report(dv_ok and len(ours) == total and len(set(ours_uids)) == n and set(ours_uids) <= set(ours),
+           "concurrent with Dovecot: every message once, our APPENDUIDs among them", "Dovecot ok %s, ours %d of %d" % (dv_ok, len(ours), total))
+    report(set(dv) == set(ours) and dv_un3 <= un and parse_select(seg["s"][0]) == (uv, un),
+           "and Dovecot numbers them the same", "ours %d UIDs, Dovecot %d" % (len(ours), len(dv)))
 
 
 if __name__ == "__main__":
