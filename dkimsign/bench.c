@@ -40,7 +40,7 @@ static int lookup (void *ctx, char const *name, stralloc *records, char const **
 
 int ds_bench (char const *keyfile)
 {
-  stralloc msg = STRALLOC_ZERO, key = STRALLOC_ZERO, rec = STRALLOC_ZERO, signed_ = STRALLOC_ZERO ;
+  static stralloc msg = STRALLOC_ZERO, key = STRALLOC_ZERO, rec = STRALLOC_ZERO, signed_ = STRALLOC_ZERO ;
   tain deadline ;
   uint64_t seconds = 3, nsign = 0, nverify = 0 ;
   double t0, tsign, tverify ;
@@ -84,7 +84,7 @@ int ds_bench (char const *keyfile)
   tverify = now() - t0 ;
   EVP_PKEY_free(pkey) ;
   {
-    stralloc out = STRALLOC_ZERO ;
+    static stralloc out = STRALLOC_ZERO ;
     stralloc_cats(&out, "sign_per_s=") ;
     stralloc_catb(&out, fmt, uint64_fmt(fmt, (uint64_t)(nsign / tsign))) ;
     stralloc_cats(&out, " verify_per_s=") ;

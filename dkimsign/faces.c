@@ -53,7 +53,8 @@ static void clean (stralloc *sa)
 
 int ds_filter (void)
 {
-  stralloc msg = STRALLOC_ZERO, fields = STRALLOC_ZERO, sum = STRALLOC_ZERO ;
+  /* static: what they hold lives until exit, reachable for leak checkers */
+  static stralloc msg = STRALLOC_ZERO, fields = STRALLOC_ZERO, sum = STRALLOC_ZERO ;
   tain deadline ;
   int r ;
   config_load() ;
@@ -98,7 +99,8 @@ static int peer_allowed (void)
  * Answer: docs/filters.md's: the fields, an empty line, the verdict. */
 int ds_server (void)
 {
-  stralloc req = STRALLOC_ZERO, out = STRALLOC_ZERO, sum = STRALLOC_ZERO ;
+  /* static: what they hold lives until exit, reachable for leak checkers */
+  static stralloc req = STRALLOC_ZERO, out = STRALLOC_ZERO, sum = STRALLOC_ZERO ;
   char qid[64] = "-" ;
   tain deadline ;
   size_t hl ;
@@ -158,7 +160,8 @@ static int answer (char const *verdict)
  * read keys; passes the message to the service and its answer back. */
 int ds_client (void)
 {
-  stralloc msg = STRALLOC_ZERO, ans = STRALLOC_ZERO, path = STRALLOC_ZERO ;
+  /* static: what they hold lives until exit, reachable for leak checkers */
+  static stralloc msg = STRALLOC_ZERO, ans = STRALLOC_ZERO, path = STRALLOC_ZERO ;
   char const *rundir ;
   char const *qid = getenv("QUEUE_ID") ;
   tain deadline ;
@@ -199,7 +202,8 @@ int ds_verify_at (uint64_t now)
 {
   static dkim_dns kd ;
   static dkim_result res[DKIM_SIGS_MAX * 2] ;
-  stralloc msg = STRALLOC_ZERO, out = STRALLOC_ZERO ;
+  /* static: what they hold lives until exit, reachable for leak checkers */
+  static stralloc msg = STRALLOC_ZERO, out = STRALLOC_ZERO ;
   dns d = DNS_ZERO ;
   tain deadline ;
   unsigned int n = 0, passed = 0 ;
