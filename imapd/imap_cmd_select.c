@@ -9,6 +9,7 @@
  * responses of the two mailboxes are not mixed up. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
@@ -72,22 +73,57 @@ static int known_contains (qresync const *q, uint32_t uid)
 /* RFC 7162 §3.2.5.1: the UIDs expunged since the client's modseq, within
  * its known-uids. When the history does not go back that far, every
  * UID of the known set (or below UIDNEXT) that is not present now. */
+static int cmp_range (void const *a, void const *b)
+{
+  imap_range const *x = a, *y = b ;
+  return x->lo < y->lo ? -1 : x->lo > y->lo ;
+}
+
+/* The gaps between present UIDs within [lo, hi], as ranges: as many as
+ * there are messages, never one entry per missing UID. */
+static int add_gaps (mbox const *b, uint32_t lo, uint32_t hi, genalloc *out)
+{
+  size_t n = mbox_count(b), i = 0 ;
+  uint64_t next = lo ;
+  while (i < n && mbox_at(b, i)->uid < lo) i++ ;
+  for (; i < n && mbox_at(b, i)->uid <= hi ; i++)
+  {
+    uint32_t u = mbox_at(b, i)->uid ;
+    if (u > next)
+    {
+      imap_range r = { .lo = (uint32_t)next, .hi = u - 1 } ;
+      if (!genalloc_append(imap_range, out, &r)) return 0 ;
+    }
+    next = (uint64_t)u + 1 ;
+  }
+  if (next <= hi)
+  {
+    imap_range r = { .lo = (uint32_t)next, .hi = hi } ;
+    if (!genalloc_append(imap_range, out, &r)) return 0 ;
+  }
+  return 1 ;
+}
+
+/* RFC 7162 §3.2.5.1: the UIDs expunged since the client's modseq, within
+ * its known-uids. When the history does not go back that far, every
+ * UID of the known set (or below UIDNEXT) that is not present now. */
 static int vanished (imap_session *s, qresync const *q, stralloc *sa)
 {
-  genalloc v = GENALLOC_ZERO ;
-  genalloc out = GENALLOC_ZERO ;
+  genalloc v = GENALLOC_ZERO ;     /* uint32_t */
+  genalloc out = GENALLOC_ZERO ;   /* imap_range */
   int r = 0 ;
   mbox *b = &s->box ;
   if (mbox_vanished_since(b, q->modseq, &v))
   {
     uint32_t const *u = genalloc_s(uint32_t, &v) ;
     for (size_t i = 0 ; i < genalloc_len(uint32_t, &v) ; i++)
-      if (known_contains(q, u[i]) && !genalloc_append(uint32_t, &out, &u[i])) goto end ;
+    {
+      imap_range one = { .lo = u[i], .hi = u[i] } ;
+      if (known_contains(q, u[i]) && !genalloc_append(imap_range, &out, &one)) goto end ;
+    }
   }
   else
   {
-    /* walk the gaps between present UIDs, range by range */
-    size_t n = mbox_count(b), i = 0 ;
     uint32_t top = b->uidnext ? b->uidnext - 1 : 0 ;
     imap_range whole = { .lo = 1, .hi = top } ;
     imap_range const *rg = q->known ? genalloc_s(imap_range, &q->known_uids.ranges) : &whole ;
@@ -98,36 +134,34 @@ static int vanished (imap_session *s, qresync const *q, stralloc *sa)
       if (lo > hi) { uint32_t t = lo ; lo = hi ; hi = t ; }
       if (hi > top) hi = top ;
       if (!lo) lo = 1 ;
-      if (lo > hi) continue ;
-      i = 0 ;
-      while (i < n && mbox_at(b, i)->uid < lo) i++ ;
-      for (uint64_t u = lo ; u <= hi ; u++)
-      {
-        uint32_t u32 = (uint32_t)u ;
-        while (i < n && mbox_at(b, i)->uid < u32) i++ ;
-        if (i < n && mbox_at(b, i)->uid == u32) continue ;
-        if (!genalloc_append(uint32_t, &out, &u32)) goto end ;
-        if (genalloc_len(uint32_t, &out) > 10000000) goto end ;   /* bounded, whatever the client claims */
-      }
-    }
-    /* the known ranges may overlap: sort and dedupe */
-    {
-      uint32_t *a = genalloc_s(uint32_t, &out) ;
-      size_t m = genalloc_len(uint32_t, &out), w = 0 ;
-      for (size_t x = 1 ; x < m ; x++)   /* insertion sort only when needed: usually already in order */
-        if (a[x] < a[x-1]) { size_t y = x ; uint32_t t = a[x] ; while (y && a[y-1] > t) { a[y] = a[y-1] ; y-- ; } a[y] = t ; }
-      for (size_t x = 0 ; x < m ; x++) if (!w || a[x] != a[w-1]) a[w++] = a[x] ;
-      genalloc_setlen(uint32_t, &out, w) ;
+      if (lo <= hi && !add_gaps(b, lo, hi, &out)) goto end ;
     }
   }
-  if (genalloc_len(uint32_t, &out))
   {
-    if (!stralloc_cats(sa, "* VANISHED (EARLIER) ") || !imap_fmt_uids(sa, genalloc_s(uint32_t, &out), genalloc_len(uint32_t, &out)) || !stralloc_cats(sa, "\r\n")) goto end ;
+    /* known ranges may overlap: sort, merge, write */
+    imap_range *a = genalloc_s(imap_range, &out) ;
+    size_t m = genalloc_len(imap_range, &out), w = 0 ;
+    qsort(a, m, sizeof(imap_range), &cmp_range) ;
+    for (size_t x = 0 ; x < m ; x++)
+    {
+      if (w && (uint64_t)a[x].lo <= (uint64_t)a[w-1].hi + 1) { if (a[x].hi > a[w-1].hi) a[w-1].hi = a[x].hi ; }
+      else a[w++] = a[x] ;
+    }
+    if (w)
+    {
+      if (!stralloc_cats(sa, "* VANISHED (EARLIER) ")) goto end ;
+      for (size_t x = 0 ; x < w ; x++)
+      {
+        if ((x && !stralloc_catb(sa, ",", 1)) || !imap_fmt_u64(sa, a[x].lo)) goto end ;
+        if (a[x].hi > a[x].lo && (!stralloc_catb(sa, ":", 1) || !imap_fmt_u64(sa, a[x].hi))) goto end ;
+      }
+      if (!stralloc_cats(sa, "\r\n")) goto end ;
+    }
   }
   r = 1 ;
  end:
   genalloc_free(uint32_t, &v) ;
-  genalloc_free(uint32_t, &out) ;
+  genalloc_free(imap_range, &out) ;
   return r ;
 }
 
