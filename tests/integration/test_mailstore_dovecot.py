@@ -22,6 +22,8 @@ uid on the same Maildir.
 4. Dovecot appends while mbox_dump appends and files arrive in new/:
    every message exactly once, numbered the same on both sides (the
    dotlock is shared).
+5. An open mbox handle learns of Dovecot's STORE and EXPUNGE at its next
+   sync: changed with a new modseq, expunged, and in VANISHED.
 
 Prints PASS/FAIL lines and "N passed, N failed" (tests/lib/phtest.py's
 format; the s6 suite is not needed).
@@ -356,6 +358,44 @@ def run(box):
            "concurrent with Dovecot: every message once, our APPENDUIDs among them", "Dovecot ok %s, ours %d of %d" % (dv_ok, len(ours), total))
     report(set(dv) == set(ours) and dv_un3 <= un and parse_select(seg["s"][0]) == (uv, un),
            "and Dovecot numbers them the same", "ours %d UIDs, Dovecot %d" % (len(ours), len(dv)))
+
+    # ---- 5. an open posthaste session learns of Dovecot's changes ----
+    watch = subprocess.Popen(box.as_user([str(DUMP), str(box.maildir), "INBOX", "watch"]),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=str(box.tmp), text=True)
+
+    def ask(line):
+        watch.stdin.write(line + "\n")
+        watch.stdin.flush()
+        out = []
+        while True:
+            got = watch.stdout.readline()
+            if not got or got == "end\n":
+                return out
+            out.append(got.rstrip("\n"))
+
+    try:
+        start = int(watch.stdout.readline().split()[1])
+        uids = sorted(ours)
+        seg = box.imap(["s SELECT INBOX",
+                        "a UID STORE %d +FLAGS (\\Seen dovekw)" % uids[0],
+                        "b UID STORE %d,%d +FLAGS (\\Deleted)" % (uids[1], uids[2]),
+                        "c EXPUNGE"])
+        report(all(tagged_ok(seg, t) for t in "sabc"), "Dovecot: store and expunge", {t: v[1] for t, v in seg.items()})
+        got = ask("sync")
+        expunged = got[0].split()[1:]
+        changed = dict(x.split(":") for x in got[1].split()[1:])
+        hms = int(got[3].split()[1])
+        report(sorted(int(u) for u in expunged) == [uids[1], uids[2]], "Dovecot's expunges reported by our sync", got[:2])
+        report(set(changed) == {str(uids[0])} and int(changed[str(uids[0])]) > start and hms >= int(changed[str(uids[0])]),
+               "Dovecot's flag change reported with a new modseq", got[:4])
+        dumped = parse_dump("\n".join(got[4:]))[2]
+        report({"\\Seen", "dovekw"} <= {f for f in dumped.get(uids[0], ())}, "with Dovecot's keyword", dumped.get(uids[0]))
+        v = ask("vanished %d" % start)[0].split()
+        report(v[1] == "1" and sorted(int(u) for u in v[2:]) == [uids[1], uids[2]], "VANISHED since before: Dovecot's expunges", v)
+    finally:
+        watch.stdin.close()
+        watch.wait(timeout=30)
 
 
 if __name__ == "__main__":

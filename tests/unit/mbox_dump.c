@@ -8,6 +8,9 @@
       mbox_dump ROOT FOLDER expunge         removes the \Deleted messages
       mbox_dump ROOT - folders              "<name> <attrs>" per folder
       mbox_dump ROOT FOLDER create | delete | subscribe | unsubscribe
+      mbox_dump ROOT FOLDER watch           one handle driven by stdin lines:
+                                            "sync" prints the changes, then the dump;
+                                            "vanished <modseq>" the UIDs expunged since
     Without arguments (as tests/run starts every unit test) it checks
     itself on a temporary Maildir and prints PASS/FAIL lines. */
 
@@ -165,6 +168,44 @@ int main (int argc, char **argv)
     if (!mbox_expunge(&m, 0, 0, 0, &ch)) { perror("mbox_expunge") ; return 111 ; }
     printf("expunged %zu\n", genalloc_len(uint32_t, &ch.expunged_uid)) ;
     mbox_changes_free(&ch) ;
+  }
+  else if (!strcmp(cmd, "watch"))
+  {
+     /* one open handle, driven by stdin: "sync" reports what changed
+        since the last sync, "vanished <modseq>" what QRESYNC would say */
+    mbox_changes ch = MBOX_CHANGES_ZERO ;
+    genalloc v = GENALLOC_ZERO ;
+    char line[256] ;
+    printf("ready %llu\n", (unsigned long long)m.highestmodseq) ;
+    fflush(stdout) ;
+    while (fgets(line, sizeof(line), stdin))
+    {
+      if (!strncmp(line, "sync", 4))
+      {
+        if (!mbox_sync(&m, &ch)) { perror("mbox_sync") ; return 111 ; }
+        printf("expunged") ;
+        for (size_t i = 0 ; i < genalloc_len(uint32_t, &ch.expunged_uid) ; i++) printf(" %u", genalloc_s(uint32_t, &ch.expunged_uid)[i]) ;
+        printf("\nchanged") ;
+        for (size_t i = 0 ; i < genalloc_len(uint32_t, &ch.changed) ; i++)
+        {
+          mbox_msg const *x = mbox_at(&m, genalloc_s(uint32_t, &ch.changed)[i]) ;
+          printf(" %u:%llu", x->uid, (unsigned long long)x->modseq) ;
+        }
+        printf("\nadded %zu\nhighestmodseq %llu\n", ch.added, (unsigned long long)m.highestmodseq) ;
+        dump(&m, stdout) ;
+        printf("end\n") ;
+      }
+      else if (!strncmp(line, "vanished ", 9))
+      {
+        int r = mbox_vanished_since(&m, strtoull(line + 9, 0, 10), &v) ;
+        printf("vanished %d", r) ;
+        for (size_t i = 0 ; r && i < genalloc_len(uint32_t, &v) ; i++) printf(" %u", genalloc_s(uint32_t, &v)[i]) ;
+        printf("\nend\n") ;
+      }
+      fflush(stdout) ;
+    }
+    mbox_changes_free(&ch) ;
+    genalloc_free(uint32_t, &v) ;
   }
   else if (!strcmp(cmd, "dump")) dump(&m, stdout) ;
   else { fprintf(stderr, "mbox_dump: unknown command %s\n", cmd) ; return 100 ; }
