@@ -146,6 +146,10 @@ static void endline (dkim_body *b)
   b->wsp = 0 ;
 }
 
+/* The bytes that end a run of ordinary ones. */
+static unsigned char const stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 } ;
+static unsigned char const stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 } ;
+
 void dkim_body_update (dkim_body *b, char const *s, size_t len)
 {
   for (size_t i = 0 ; i < len ; i++)
@@ -165,7 +169,8 @@ void dkim_body_update (dkim_body *b, char const *s, size_t len)
     if (!(b->relaxed && IS_WSP(c)))
     {
       size_t j = i + 1 ;
-      while (j < len && s[j] != '\r' && s[j] != '\n' && !(b->relaxed && IS_WSP(s[j]))) j++ ;
+      unsigned char const *stop = b->relaxed ? stop_relaxed : stop_simple ;
+      while (j < len && !stop[(unsigned char)s[j]]) j++ ;
       if (j > i + 1) out(b, s + i + 1, j - i - 1) ;
       i = j - 1 ;
     }
