@@ -141,7 +141,7 @@ static int vanished (imap_session *s, qresync const *q, stralloc *sa)
     /* known ranges may overlap: sort, merge, write */
     imap_range *a = genalloc_s(imap_range, &out) ;
     size_t m = genalloc_len(imap_range, &out), w = 0 ;
-    qsort(a, m, sizeof(imap_range), &cmp_range) ;
+    if (m > 1) qsort(a, m, sizeof(imap_range), &cmp_range) ;
     for (size_t x = 0 ; x < m ; x++)
     {
       if (w && (uint64_t)a[x].lo <= (uint64_t)a[w-1].hi + 1) { if (a[x].hi > a[w-1].hi) a[w-1].hi = a[x].hi ; }

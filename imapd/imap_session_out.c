@@ -56,7 +56,7 @@ int imap_sio_flush (void)
       return 0 ;
     }
   }
-  else if (!stralloc_catb(&imap_sio.wire, imap_sio.plain.s, imap_sio.plain.len))
+  else if (imap_sio.plain.len && !stralloc_catb(&imap_sio.wire, imap_sio.plain.s, imap_sio.plain.len))
   {
     imap_sio.dead = 1 ;
     return 0 ;
