@@ -16,6 +16,7 @@
 #include <skalibs/stralloc.h>
 
 #include "common/dkim.h"
+#include "common/dkim-internal.h"
 #include "tests/unit/check.h"
 
 static char const *vdir ;
@@ -395,6 +396,85 @@ static void sign_tests (void)
   }
 }
 
+/* RSA PKCS#1 v1.5 and Ed25519 are deterministic: signing the header
+ * hash of RFC 6376 A.2 with the App. C key, and of RFC 8463 A.3's first
+ * signature with the RFC 8032 seed, must give their published b=. */
+static int reproduces (char const *msgfile, char const *keyfile, unsigned int which)
+{
+  static dkim_sig sig ;
+  size_t len, body ;
+  char *msg = slurp_file(msgfile, &len) ;
+  genalloc fields = GENALLOC_ZERO ;
+  char const *why ;
+  char const *names[DKIM_HLIST_MAX] ;
+  size_t lens[DKIM_HLIST_MAX] ;
+  unsigned char digest[32], out[DKIM_SIGBYTES_MAX] ;
+  size_t outlen = sizeof(out) ;
+  int alg = 0, ok = 0 ;
+  unsigned int seen = 0 ;
+  EVP_PKEY *pkey = load_key(keyfile, &alg) ;
+  if (!msg || !pkey || !dkim_split(msg, len, &fields, &body, &why)) goto end ;
+  for (size_t i = 0 ; i < genalloc_len(dkim_field, &fields) ; i++)
+  {
+    dkim_field const *f = genalloc_s(dkim_field, &fields) + i ;
+    if (!dkim_field_is(msg, f, "dkim-signature", 14) || seen++ != which) continue ;
+    memset(&sig, 0, sizeof(sig)) ;
+    if (!dkim_sig_parse(&sig, msg + f->off, f->len, &why)) break ;
+    for (unsigned int k = 0 ; k < sig.nh ; k++) { names[k] = msg + f->off + sig.h[k].off ; lens[k] = sig.h[k].len ; }
+    ok = dkim_header_digest(msg, genalloc_s(dkim_field, &fields), genalloc_len(dkim_field, &fields), names, lens, sig.nh, sig.hcanon, msg + f->off, f->len, sig.bstart, sig.bend, digest)
+      && dkim_crypto_sign(pkey, alg, digest, out, &outlen)
+      && outlen == sig.blen && !memcmp(out, sig.b, outlen) ;
+    break ;
+  }
+ end:
+  if (pkey) EVP_PKEY_free(pkey) ;
+  genalloc_free(dkim_field, &fields) ;
+  free(msg) ;
+  return ok ;
+}
+
+static void deterministic_tests (void)
+{
+  CHECK(reproduces("messages/rfc6376-A2-signed.eml", "keys/rfc6376-brisbane.private.pem", 0), "sign_reproduces_rfc6376_a2_b") ;
+  CHECK(reproduces("messages/rfc8463-A3-signed.eml", "keys/rfc8032-7.1-test1.ed25519.seed.b64", 0), "sign_reproduces_rfc8463_a3_ed25519_b") ;
+  CHECK(reproduces("messages/rfc8463-A3-signed.eml", "keys/dkimpy-test.rsa1024.private.pem", 1), "sign_reproduces_rfc8463_a3_rsa_b") ;
+}
+
+static int sig_refused (char const *field, char const *want)
+{
+  static dkim_sig sig ;
+  char const *why = "" ;
+  int ok = !dkim_sig_parse(&sig, field, strlen(field), &why) && !strcmp(why, want) ;
+  if (!ok) printf("# %s: got \"%s\"\n", field, why) ;
+  return ok ;
+}
+
+static void sig_tests (void)
+{
+  static dkim_sig sig ;
+  char const *why = "" ;
+  char const *good = "DKIM-Signature: v=1; a=rsa-sha256; d=Example.COM; s=sel; i=joe@Sub.example.com; h=From : to; l=12; t=5; x=10; bh=AAAA; b=QUJD\r\n REVG" ;
+  CHECK(dkim_sig_parse(&sig, good, strlen(good), &why) && !strcmp(sig.domain, "example.com") && !strcmp(sig.auid_domain, "sub.example.com")
+        && sig.nh == 2 && sig.has_l && sig.l == 12 && sig.blen == 6 && !memcmp(sig.b, "ABCDEF", 6) && !strcmp(sig.bprefix, "QUJDREVG"), "sig_parse_fields") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; i=joe@example.org; h=from; bh=AAAA; b=QUJD", "i= is not in d="), "sig_i_outside_d") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; i=joe@badexample.com; h=from; bh=AAAA; b=QUJD", "i= is not in d="), "sig_i_suffix_not_subdomain") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=to:subject; bh=AAAA; b=QUJD", "h= does not sign From"), "sig_without_from") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha512; d=example.com; s=sel; h=from; bh=AAAA; b=QUJD", "unknown algorithm"), "sig_unknown_algorithm") ;
+  CHECK(sig_refused("DKIM-Signature: v=2; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=QUJD", "unknown signature version"), "sig_version") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; t=10; x=5; bh=AAAA; b=QUJD", "x= before t="), "sig_x_before_t") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; q=http; bh=AAAA; b=QUJD", "q= does not offer dns/txt"), "sig_q_without_dns") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=-example.com; s=sel; h=from; bh=AAAA; b=QUJD", "bad d="), "sig_bad_domain") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; c=loose; d=example.com; s=sel; h=from; bh=AAAA; b=QUJD", "bad c="), "sig_bad_canon") ;
+  CHECK(sig_refused("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA", "missing b="), "sig_missing_b") ;
+  {
+    dkim_key k ;
+    CHECK(dkim_key_parse(&k, "k=rsa; s=email:*; t=y:s; p=", 27, &why) == 0 && !strcmp(why, "key revoked"), "key_revoked") ;
+    CHECK(dkim_key_parse(&k, "p=QUJD; v=DKIM1", 15, &why) == 0 && !strcmp(why, "bad v= in key record"), "key_v_not_first") ;
+    CHECK(dkim_key_parse(&k, "v=DKIM1; s=tlsrpt; p=QUJD", 25, &why) == 0 && !strcmp(why, "key not for email"), "key_service_not_email") ;
+    CHECK(dkim_key_parse(&k, "v=DKIM1; p=QUJD", 15, &why) == -1, "key_unusable_material_is_fail") ;
+  }
+}
+
 static void limits_tests (void)
 {
   /* more than DKIM_SIGS_MAX signatures: the extra ones are not verified */
@@ -437,6 +517,8 @@ int main (void)
   b64_tests() ;
   vector_tests() ;
   sign_tests() ;
+  deterministic_tests() ;
+  sig_tests() ;
   limits_tests() ;
   cache_tests() ;
   return check_done() ;
