@@ -103,6 +103,63 @@ def dkimsign_filter_verified_by_dkimpy(s):
             assert dkimpy_results(r.stdout, recs) == [True, True], (canon, eol, r.stdout[:800])
 
 
+@phtest.case
+def rspamd_and_container_paths(s):
+    """docker-mailserver's rspamd layout (key files named by type,
+    selector and domain; dkim_signing.conf naming others with container
+    paths) and an OpenDKIM KeyTable with /etc/opendkim/ paths."""
+    import nacl.signing
+    import shutil
+    import tempfile
+    d = pathlib.Path(tempfile.mkdtemp(prefix="dkimconf."))
+    try:
+        (d / "rspamd" / "dkim").mkdir(parents=True)
+        (d / "rspamd" / "override.d").mkdir(parents=True)
+        (d / "opendkim" / "keys" / "other.test").mkdir(parents=True)
+        sk = nacl.signing.SigningKey.generate()
+        # rspamd's Ed25519 form: base64 of seed + public key, one line
+        (d / "rspamd" / "dkim" / "ed25519-ed-rsp.test.private.txt").write_text(
+            base64.b64encode(sk.encode() + sk.verify_key.encode()).decode() + "\n")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                        "-out", str(d / "rspamd" / "dkim" / "rsa-2048-mail-rsp.test.private.txt")], check=True, capture_output=True)
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
+                        "-out", str(d / "rspamd" / "conf.key")], check=True, capture_output=True)
+        (d / "rspamd" / "override.d" / "dkim_signing.conf").write_text(
+            'enabled = true;\n# a comment { with braces }\ndomain {\n  unused.test { path = "/nowhere"; selector = "x"; }\n'
+            '  rsp.test {\n    selectors [\n      { path: "/tmp/docker-mailserver/rspamd/conf.key"; selector: "conf"; }\n    ]\n  }\n}\n')
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-out", str(d / "opendkim" / "keys" / "other.test" / "k.private")],
+                       check=True, capture_output=True)
+        (d / "opendkim" / "KeyTable").write_text("k._domainkey.other.test other.test:k:/etc/opendkim/keys/other.test/k.private\n")
+        (d / "opendkim" / "SigningTable").write_text("# comment\n*@*.other.test k._domainkey.other.test\nboss@OTHER.test k._domainkey.other.test\n")
+
+        def pub(path):
+            r = subprocess.run(["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"], capture_output=True, check=True)
+            return base64.b64encode(r.stdout).decode()
+        recs = {
+            "ed._domainkey.rsp.test": "v=DKIM1; k=ed25519; p=" + base64.b64encode(sk.verify_key.encode()).decode(),
+            "mail._domainkey.rsp.test": "v=DKIM1; p=" + pub(d / "rspamd" / "dkim" / "rsa-2048-mail-rsp.test.private.txt"),
+            "conf._domainkey.rsp.test": "v=DKIM1; p=" + pub(d / "rspamd" / "conf.key"),
+            "k._domainkey.other.test": "v=DKIM1; k=ed25519; p=" + base64.b64encode(
+                subprocess.run(["openssl", "pkey", "-in", str(d / "opendkim" / "keys" / "other.test" / "k.private"), "-pubout", "-outform", "DER"],
+                               capture_output=True, check=True).stdout[-32:]).decode(),
+        }
+        env = dict(os.environ, PH_CONFIG_DIR=str(d))
+        env.pop("PH_ENVFILE", None)
+        r = subprocess.run([str(s.bin / "dkimsign")], input=MESSAGE.replace(b"demo@example.test", b"x@rsp.test"), capture_output=True, env=env, timeout=30)
+        assert r.returncode == 0, r.stderr
+        sels = sorted(re.findall(rb"\bs=([a-z]+);", r.stdout.split(b"\r\n\r\n")[0]))
+        assert sels == [b"conf", b"ed", b"mail"], (sels, r.stderr)
+        assert dkimpy_results(r.stdout, recs) == [True, True, True], r.stdout[:1500]
+        for sender, signed in ((b"boss@other.test", True), (b"a@sub.other.test", True), (b"a@other.test", False)):
+            r = subprocess.run([str(s.bin / "dkimsign")], input=MESSAGE.replace(b"demo@example.test", sender), capture_output=True, env=env, timeout=30)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.startswith(b"DKIM-Signature:") == signed, (sender, r.stdout[:300], r.stderr)
+            if signed:
+                assert dkimpy_results(r.stdout, recs) == [True], r.stdout[:800]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def dkimpy_sign(msg, key, selector, domain, canon, alg):
     return dkim.sign(msg, selector.encode(), domain.encode(), key, canonicalize=canon,
                      signature_algorithm=alg, include_headers=[b"from", b"to", b"subject", b"date"]) + msg
