@@ -94,13 +94,14 @@ int pop3_cmd_parse (char const *s, size_t len, pop3_cmd *c)
   if (!printable(s, len)) return fail(c, "Invalid characters in command") ;
   while (klen < len && s[klen] != ' ') klen++ ;
   if (!klen) return fail(c, "Empty command") ;
-  if (klen <= 4)
+  if (klen < sizeof(c->name))
   {
     for (size_t i = 0 ; i < klen ; i++)
       c->name[i] = s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i] ;
     c->name[klen] = 0 ;
-    for (unsigned int v = 1 ; v <= POP3_VERB_MAX ; v++)
-      if (!strcmp(c->name, names[v])) { c->verb = v ; break ; }
+    if (klen <= 4)
+      for (unsigned int v = 1 ; v <= POP3_VERB_MAX ; v++)
+        if (!strcmp(c->name, names[v])) { c->verb = v ; break ; }
   }
   pos = klen ;
   switch (c->verb)

@@ -38,7 +38,7 @@ typedef struct pop3_cmd_s pop3_cmd, *pop3_cmd_ref ;
 struct pop3_cmd_s
 {
   unsigned int verb ;     /* POP3_* */
-  char name[5] ;          /* the keyword as sent, upper-cased, "" if none fits */
+  char name[9] ;          /* the keyword as sent, upper-cased, for the logs; "" if longer than 8 */
   unsigned int nnum ;     /* LIST, UIDL: 0 or 1; RETR, DELE: 1; TOP: 2 */
   uint32_t num[2] ;       /* message number (≥ 1), then TOP's line count */
   char const *arg ;       /* USER, PASS: the rest of the line; AUTH: the mechanism, or 0 */

@@ -71,6 +71,10 @@ extern void pop3_session_bad (pop3_session *, char const *name, char const *text
  * when something could not be done (errno). Runs once. */
 extern int pop3_session_update (pop3_session *, int expunge) ;
 
+/* Logs event=logout with the session's counters; deleted= counts the
+ * marks only when applied (QUIT). */
+extern void pop3_session_logout_line (pop3_session *, char const *how, int applied) ;
+
 /* Runs the session on fds 0/1: lock, open, "+OK", commands. Never
  * returns. */
 extern void pop3_session_run (pop3_session *, char const *pending, size_t pendinglen) gccattr_noreturn ;

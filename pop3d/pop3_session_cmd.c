@@ -154,22 +154,7 @@ static void do_quit (pop3_session *s)
     pop3_io_reply(&s->io, "-ERR [SYS/TEMP] Some deleted messages were not removed.") ;
   }
   else pop3_io_reply(&s->io, "+OK Logging out.") ;
-  {
-    logline l ;
-    size_t deleted = 0 ;
-    for (size_t i = 0 ; i < s->n ; i++) if (s->mark[i] & POP3_MARK_DELETED) deleted++ ;
-    log_begin(&l, "logout") ;
-    log_kv(&l, "ip", s->rip) ;
-    log_kv(&l, "user", s->user) ;
-    log_kv(&l, "session", s->session) ;
-    log_kv(&l, "how", "quit") ;
-    log_kvu(&l, "retr", s->retr) ;
-    log_kvu(&l, "top", s->top) ;
-    log_kvu(&l, "bytes", s->bytes) ;
-    log_kvu(&l, "deleted", deleted) ;
-    log_kvu(&l, "messages", s->n) ;
-    log_commit(&l) ;
-  }
+  pop3_session_logout_line(s, "quit", 1) ;
   _exit(0) ;
 }
 

@@ -45,11 +45,12 @@ int pop3_session_lock (char const *maildir)
   return fd ;
 }
 
-static void logout_line (pop3_session *s, char const *how)
+void pop3_session_logout_line (pop3_session *s, char const *how, int applied)
 {
   logline l ;
   size_t deleted = 0 ;
-  for (size_t i = 0 ; i < s->n ; i++) if (s->mark[i] & POP3_MARK_DELETED) deleted++ ;
+  if (applied)
+    for (size_t i = 0 ; i < s->n ; i++) if (s->mark[i] & POP3_MARK_DELETED) deleted++ ;
   log_begin(&l, "logout") ;
   log_kv(&l, "ip", s->rip) ;
   log_kv(&l, "user", s->user) ;
@@ -71,7 +72,7 @@ static void on_close (void)
   if (!cur || cur->ended) return ;
   if (!pop3_session_update(cur, 0))
     log_event3("update_fail", "ip", cur->rip, "user", cur->user, "error", strerror(errno)) ;
-  logout_line(cur, "disconnect") ;
+  pop3_session_logout_line(cur, "disconnect", 0) ;
 }
 
 static void fail_start (pop3_session *s, char const *reply, char const *event, int e)

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   memcpy(line, data, size) ;
   r = pop3_cmd_parse(line, size, &c) ;
   if (c.verb > POP3_VERB_MAX) die() ;
-  if (strlen(c.name) > 4) die() ;
+  if (strlen(c.name) > 8) die() ;
   if (!r)
   {
     if (!c.error || !c.error[0]) die() ;
