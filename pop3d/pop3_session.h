@@ -42,8 +42,9 @@ struct pop3_session_s
 } ;
 
 /* Writes the UIDL of (uid, uidvalidity) into out (POP3_UIDL_LEN bytes,
- * no NUL): Dovecot's default pop3_uidl_format, %08Xu%08Xv, eight
- * upper-case hex digits of the UID, then eight of the UIDVALIDITY. */
+ * no NUL): Dovecot's default pop3_uidl_format, %08Xu%08Xv, as Dovecot
+ * expands it: eight lower-case hex digits of the UID, then eight of the
+ * UIDVALIDITY. */
 extern void pop3_uidl_fmt (char *out, uint32_t uid, uint32_t uidvalidity) ;
 
 /* Takes the per-Maildir POP3 lock (flock on POP3_LOCK_FILE in the

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <skalibs/djbunix.h>
 #include <skalibs/types.h>
 
 #include "common/log.h"
@@ -148,11 +149,12 @@ static void do_quit (pop3_session *s)
 {
   /* RFC 1939 §6: the UPDATE state. A failure leaves the maildrop as
    * it was as far as possible, and says so. */
-  if (!pop3_session_update(s, 1))
-  {
-    log_event3("update_fail", "ip", s->rip, "user", s->user, "error", strerror(errno)) ;
-    pop3_io_reply(&s->io, "-ERR [SYS/TEMP] Some deleted messages were not removed.") ;
-  }
+  int ok = pop3_session_update(s, 1) ;
+  if (!ok) log_event3("update_fail", "ip", s->rip, "user", s->user, "error", strerror(errno)) ;
+  /* the lock goes before the answer: a client that reconnects at once
+   * (fetchmail's next poll, a second account pass) must not find it */
+  if (s->lockfd >= 0) { fd_close(s->lockfd) ; s->lockfd = -1 ; }
+  if (!ok) pop3_io_reply(&s->io, "-ERR [SYS/TEMP] Some deleted messages were not removed.") ;
   else pop3_io_reply(&s->io, "+OK Logging out.") ;
   pop3_session_logout_line(s, "quit", 1) ;
   _exit(0) ;

@@ -6,7 +6,7 @@
  * everything else is arbitrary. Invariants: a verb in range, pointers
  * inside the line, message numbers ≥ 1, the argument counts each verb
  * allows, an error text on refusal; and pop3_uidl_fmt's output is
- * sixteen upper-case hex digits that read back as the two numbers. */
+ * sixteen lower-case hex digits that read back as the two numbers. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +29,7 @@ static uint32_t unhex8 (char const *s)
   {
     char c = s[i] ;
     if (c >= '0' && c <= '9') v = (v << 4) | (uint32_t)(c - '0') ;
-    else if (c >= 'A' && c <= 'F') v = (v << 4) | (uint32_t)(c - 'A' + 10) ;
+    else if (c >= 'a' && c <= 'f') v = (v << 4) | (uint32_t)(c - 'a' + 10) ;
     else die() ;
   }
   return v ;
