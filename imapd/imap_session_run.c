@@ -91,13 +91,28 @@ static int reader_error (imap_session *s)
   }
 }
 
-/* Runs every command the staged input completes. 1 go on, 0 end. */
+static char const *end_reason = "disconnected" ;
+
+static int too_many_bad (imap_session *s)
+{
+  imap_log_event(s, "too_many_bad", 0, 0) ;
+  imap_untagged(s, "BYE Too many invalid commands") ;
+  end_reason = "too_many_bad" ;
+  return 0 ;
+}
+
+/* Runs every command the staged input completes. 1 go on, 0 end
+ * (end_reason says why). */
 static int run_commands (imap_session *s, tain *deadline)
 {
   for (unsigned int guard = 0 ; guard < 1000000 ; guard++)
   {
     int r ;
-    if (!imap_sio_stage()) return 0 ;
+    if (!imap_sio_stage())
+    {
+      end_reason = "bad_compressed_stream" ;
+      return 0 ;
+    }
     if (imap_sio.inpos < imap_sio.inq.len && buffer_available(&imap_sio.b)) buffer_fill(&imap_sio.b) ;
     r = imap_reader_get(&imap_sio.rd, &imap_sio.b) ;
     if (r > 0)
@@ -109,13 +124,12 @@ static int run_commands (imap_session *s, tain *deadline)
         : imap_dispatch(s, imap_sio.rd.cmd.s, imap_sio.rd.cmd.len) ;
       imap_reader_reset(&imap_sio.rd) ;
       imap_sio.rd.literal_max = s->appendlimit ;
-      if (!go || imap_sio.dead) return 0 ;
-      if (s->bad_commands >= imap_sio.max_bad)
+      if (!go || imap_sio.dead)
       {
-        imap_log_event(s, "too_many_bad", 0, 0) ;
-        imap_untagged(s, "BYE Too many invalid commands") ;
+        end_reason = imap_sio.dead ? "disconnected" : s->state == IMAP_STATE_LOGOUT ? "logout" : "closed" ;
         return 0 ;
       }
+      if (s->bad_commands >= imap_sio.max_bad) return too_many_bad(s) ;
       continue ;
     }
     if (r < 0)
@@ -125,21 +139,21 @@ static int run_commands (imap_session *s, tain *deadline)
       if (!go || imap_sio.dead || imap_reader_must_close(&imap_sio.rd))
       {
         if (go) imap_untagged(s, "BYE Cannot resynchronize with the client") ;
+        end_reason = imap_sio.dead ? "disconnected" : "protocol_error" ;
         return 0 ;
       }
-      if (s->bad_commands >= imap_sio.max_bad)
-      {
-        imap_log_event(s, "too_many_bad", 0, 0) ;
-        imap_untagged(s, "BYE Too many invalid commands") ;
-        return 0 ;
-      }
+      if (s->bad_commands >= imap_sio.max_bad) return too_many_bad(s) ;
       continue ;
     }
     if (imap_sio.rd.want_continuation)
     {
       imap_sio.rd.want_continuation = 0 ;
       tain_addsec_g(deadline, imap_sio.idle_timeout) ;
-      if (!imap_outs(s, "+ Ready for literal data\r\n") || !imap_sio_flush()) return 0 ;
+      if (!imap_outs(s, "+ Ready for literal data\r\n") || !imap_sio_flush())
+      {
+        end_reason = "disconnected" ;
+        return 0 ;
+      }
       continue ;
     }
     if (imap_sio.inpos >= imap_sio.inq.len && imap_sio.rawpos >= imap_sio.raw.len) return 1 ;
@@ -213,7 +227,7 @@ void imap_session_run (imap_login const *login)
     tain const *until = &deadline ;
     int r ;
 
-    if (!run_commands(&s, &deadline) || imap_sio.dead) finish(&s, 0, imap_sio.dead ? "disconnected" : "logout") ;
+    if (!run_commands(&s, &deadline) || imap_sio.dead) finish(&s, 0, end_reason) ;
     if (!imap_sio_flush()) finish(&s, 0, "disconnected") ;
     if (imap_sio.ineof && imap_sio.inpos >= imap_sio.inq.len && imap_sio.rawpos >= imap_sio.raw.len) finish(&s, 0, "disconnected") ;
 
