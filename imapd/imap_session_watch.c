@@ -58,7 +58,7 @@ void imap_sio_watch_drain (void)
 {
   char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event)))) ;
   if (imap_sio.ifd < 0) return ;
-  for (unsigned int i = 0 ; i < 64 ; i++)
+  for (unsigned int i = 0 ; i < 1024 ; i++)   /* bounded: at worst a full queue (IN_Q_OVERFLOW) */
   {
     ssize_t r = read(imap_sio.ifd, buf, sizeof buf) ;
     if (r <= 0) break ;
