@@ -96,6 +96,7 @@ struct conn_s
   double sent_at ;
   uint32_t exists, uidnext, appended ;
   unsigned int visit ;
+  double not_before ;        /* after an error: no reconnection before this */
   char lastcmd[200] ;
 } ;
 
@@ -161,6 +162,8 @@ static double percentile (enum step s, double q)
 static void error_seen (conn *c, char const *what, char const *line, size_t len)
 {
   errors++ ;
+  /* a refusing server must not turn the run into a reconnection storm */
+  c->not_before = now() + 0.1 ;
   if (errors_shown++ < MAX_ERRORS_SHOWN)
     fprintf(stderr, "imapload: error: %s: sent \"%s\" got \"%.*s\"\n", what, c->lastcmd, (int)(len > 300 ? 300 : len), line) ;
 }
@@ -586,7 +589,7 @@ static int run_load (unsigned int nconn, double seconds)
     for (unsigned int i = 0 ; i < nconn ; i++)
     {
       conn *c = &conns[i] ;
-      if (c->phase == P_FREE && !stopping)
+      if (c->phase == P_FREE && !stopping && t >= c->not_before)
       {
         c->visit += nconn ;
         conn_open(c) ;
@@ -596,7 +599,7 @@ static int run_load (unsigned int nconn, double seconds)
       pfds[i].revents = 0 ;
       if (c->fd >= 0) live++ ;
     }
-    if (!live) break ;
+    if (!live && stopping) break ;
     r = poll(pfds, nconn, 200) ;
     if (r < 0)
     {
