@@ -477,6 +477,27 @@ def quota_and_enable(s):
 
 
 @phtest.case
+def quota_overquota(s):
+    addr, pw = "qi@example.test", "pw-quota-imap-1"
+    if addr not in s.mailctl("email", "list").stdout.split():
+        s.mailctl("email", "add", addr, pw)
+    s.mailctl("quota", "set", addr, "20k")
+    c = ii.Raw(s, user=addr, password=pw)
+    append(c, b"INBOX", msg("small", 4000))
+    un, _ = c.command("GETQUOTAROOT INBOX")
+    m = re.match(rb'\* QUOTA "" \(STORAGE (\d+) (\d+)\)', un[1]) if len(un) > 1 else None
+    assert m and 4 <= int(m.group(1)) <= 6 and int(m.group(2)) == 20, un
+    t = append(c, b"INBOX", msg("big", 18000), ok=False)
+    assert b" NO [OVERQUOTA]" in t, t
+    append(c, b"INBOX", msg("second", 8000))
+    select_box(c, b"INBOX")
+    _, t = c.command("COPY 1:* INBOX", ok=False)   # 12 KiB more would not fit
+    assert b" NO [OVERQUOTA]" in t, t
+    _, t = c.command("MOVE 1 Trash")   # a move inside the account is free
+    c.close()
+
+
+@phtest.case
 def bad_command_limit(s):
     c = session(s)
     for i in range(19):
