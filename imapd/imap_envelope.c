@@ -53,7 +53,12 @@ static int nstring_field (stralloc *sa, char const *h, size_t hlen, char const *
   size_t vlen = 0, wlen ;
   stralloc tmp = STRALLOC_ZERO ;
   int r ;
-  for (unsigned int n = 0 ; n < ADDR_MAX && mime_header_get(h, hlen, name, n, &w, &wlen) ; n++) { v = w ; vlen = wlen ; }
+  {
+    size_t pos = 0, fnlen ;
+    char const *fn ;
+    while (mime_header_next(h, hlen, &pos, &fn, &fnlen, &w, &wlen))
+      if (fnlen == strlen(name) && !case_diffb(fn, fnlen, name)) { v = w ; vlen = wlen ; }
+  }
   if (!v) return stralloc_cats(sa, "NIL") ;
   if (!field_text(&tmp, v, vlen)) { stralloc_free(&tmp) ; return 0 ; }
   r = imap_fmt_string(sa, tmp.len ? tmp.s : "", tmp.len, utf8) ;
@@ -316,8 +321,13 @@ static int address_field (stralloc *sa, char const *h, size_t hlen, char const *
   size_t vlen ;
   int ok = 1 ;
   if (!stralloc_catb(sa, "(", 1)) return 0 ;
-  for (unsigned int n = 0 ; n < ADDR_MAX && mime_header_get(h, hlen, name, n, &v, &vlen) ; n++)
-    if (!parse_list(&a, v, vlen)) { ok = 0 ; break ; }
+  {
+    /* one pass over the header: a message may carry thousands of fields */
+    size_t pos = 0, fnlen ;
+    char const *fn ;
+    while (mime_header_next(h, hlen, &pos, &fn, &fnlen, &v, &vlen))
+      if (fnlen == strlen(name) && !case_diffb(fn, fnlen, name) && !parse_list(&a, v, vlen)) { ok = 0 ; break ; }
+  }
   stralloc_free(&a.name) ;
   stralloc_free(&a.adl) ;
   stralloc_free(&a.mbox) ;
