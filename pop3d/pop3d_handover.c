@@ -40,7 +40,7 @@ void pop3d_handover (pop3d *d, char const *user, char const *ticket)
     {
       size_t n = v[i].iov_len ;
       if (n > sizeof(pending) - plen) n = sizeof(pending) - plen ;
-      memcpy(pending + plen, v[i].iov_base, n) ;
+      if (n) memcpy(pending + plen, v[i].iov_base, n) ;   /* an empty part may have no base */
       plen += n ;
     }
   }
