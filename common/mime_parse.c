@@ -194,6 +194,21 @@ static int part_types (pctx *c, uint32_t i)
         q = val + strlen(val) + 1 ;
       }
       if (p->boundary && p->depth < MIME_DEPTH_MAX) p->multipart = 1 ;
+      else
+      {
+        /* no usable boundary, or too deep: one text part (common/mime.h) */
+        size_t off ;
+        if (!add_str(t, "text", &off)) return 0 ;
+        mime_at(t, i)->type = off ;
+        if (!add_str(t, "plain", &off)) return 0 ;
+        mime_at(t, i)->subtype = off ;
+        off = t->strings.len ;
+        if (!stralloc_catb(&t->strings, "charset\0us-ascii", 17)) return 0 ;
+        p = mime_at(t, i) ;
+        p->params = off ;
+        p->nparams = 1 ;
+        p->boundary = 0 ;
+      }
     }
     else if (!strcmp(ty, "message") && (!strcmp(st, "rfc822") || !strcmp(st, "global")) && p->depth < MIME_DEPTH_MAX)
     {

@@ -105,7 +105,9 @@ static int params (stralloc *sa, mime_tree const *t, mime_part const *p, int is_
     size_t type, subtype ;
     int valid = mime_ctype_parse(&raw, &ga, v, vlen, 0, &type, &subtype) ;
     if (valid < 0) goto end ;
-    if (valid)
+    /* the tree's type differs from the header's when a multipart had
+     * no usable boundary: then its parameters are not this part's */
+    if (valid && !strcmp(raw.s + type, mime_str(t, p->type)) && !strcmp(raw.s + subtype, mime_str(t, p->subtype)))
     {
       int n = mime_params_joined(&joined, raw.s, genalloc_s(mime_rawparam, &ga), genalloc_len(mime_rawparam, &ga)) ;
       if (n < 0) goto end ;
@@ -201,7 +203,6 @@ static int body (stralloc *sa, mime_tree const *t, uint32_t i, int ext, int utf8
   mime_part const *p = mime_at(t, i) ;
   char const *type = mime_str(t, p->type) ;
   char const *subtype = mime_str(t, p->subtype) ;
-  int fake_text = 0 ;
   if (depth > MIME_DEPTH_MAX + 2) return empty_text(sa, ext) ;
 
   if (p->multipart)
@@ -225,17 +226,12 @@ static int body (stralloc *sa, mime_tree const *t, uint32_t i, int ext, int utf8
     return put(sa, ")") ;
   }
 
-  if (!strcmp(type, "multipart")) fake_text = 1 ;   /* no usable boundary: one text part */
   {
-    int is_msg = !fake_text && !strcmp(type, "message") && !strcmp(subtype, "rfc822") ;
-    int is_text = fake_text || !strcmp(type, "text") ;
+    int is_msg = !strcmp(type, "message") && !strcmp(subtype, "rfc822") ;
+    int is_text = !strcmp(type, "text") ;
     char const *enc = mime_str(t, p->encoding) ;
     if (!put(sa, "(")) return 0 ;
-    if (fake_text)
-    {
-      if (!put(sa, "\"text\" \"plain\" (\"charset\" \"us-ascii\")")) return 0 ;
-    }
-    else if (!imap_fmt_string(sa, type, strlen(type), utf8)
+    if (!imap_fmt_string(sa, type, strlen(type), utf8)
      || !put(sa, " ")
      || !imap_fmt_string(sa, subtype, strlen(subtype), utf8)
      || !put(sa, " ")

@@ -288,6 +288,12 @@ static void tree (void)
     CHECK(mime_parse(&t, nul, sizeof(nul) - 1) && !mime_at(&t, 0)->multipart, "NULs and an empty boundary: one leaf") ;
     mime_free(&t) ;
   }
+  {
+    static char const nob[] = "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\ntext\r\n" ;
+    CHECK(mime_parse(&t, nob, sizeof(nob) - 1) && !mime_at(&t, 0)->multipart && part_is(&t, 0, "text", "plain")
+       && body_is(&t, 0, "--x\r\n\r\ntext\r\n"), "multipart without a boundary: one text/plain part") ;
+    mime_free(&t) ;
+  }
   CHECK(mime_parse(&t, 0, 0) && genalloc_len(mime_part, &t.parts) == 1 && mime_at(&t, 0)->blen == 0, "empty message") ;
   mime_free(&t) ;
 }
