@@ -2,9 +2,9 @@
 polls with NOOP and changes flags and expunges; session B (raw client)
 sits in IDLE (RFC 2177), leaving it now and then for NOOP; a third
 connection samples STATUS (UIDNEXT); meanwhile 50 messages come over
-SMTP on 5 parallel connections. Afterwards both sessions must agree on
-every UID and every flag, no UID may appear twice, every delivered
-message must be there exactly once, UIDNEXT must never go back, and B's
+SMTP on 5 parallel connections, and A APPENDs three of its own.
+Afterwards both sessions must agree on every UID and every flag, no
+UID may appear twice, every message must be there exactly once, UIDNEXT must never go back, and B's
 untagged responses must tell a consistent story (EXISTS never shrinks
 without an EXPUNGE, RFC 9051 7.4.1 / 7.3.1).
 """
@@ -123,6 +123,7 @@ def two_sessions_and_a_delivery_burst_converge(s):
         rnd = random.Random(7)
         expected_flagged = {}
         expunged = []
+        appended = []
         deadline = time.monotonic() + 90
         rounds = 0
         while time.monotonic() < deadline:
@@ -136,6 +137,11 @@ def two_sessions_and_a_delivery_burst_converge(s):
                 op = rnd.choice(["+FLAGS", "-FLAGS"])
                 a.check("STORE", a.uid("STORE", str(u), op, "(\\Flagged)"))
                 expected_flagged[u] = op == "+FLAGS"
+            if 2 <= rounds <= 4:
+                # A appends too: UIDs assigned by a session while others sync the burst
+                mk = "conc-app-%d" % rounds
+                a.check("APPEND", a.append("INBOX", "(\\Seen)", None, imapinterop.message(mk).encode()))
+                appended.append(mk)
             if rounds == 5:
                 # expunge two of the first messages while the burst is on
                 victims = uids[:2]
@@ -167,7 +173,7 @@ def two_sessions_and_a_delivery_burst_converge(s):
         wait_in_maildir(s, s.maildir(DEMO), burst)
 
         # converge: both sessions must come to the same count
-        want = len(base) + BURST - len(expunged)
+        want = len(base) + BURST + len(appended) - len(expunged)
         for ln in b.idle_done():
             model.apply(ln)
         settle = time.monotonic() + 30
@@ -213,7 +219,7 @@ def two_sessions_and_a_delivery_burst_converge(s):
             if seq in model_flags and model_flags[seq] != f:
                 problems.append("B was told flags %s for %d (UID %d), FETCH says %s" % (sorted(model_flags[seq]), seq, uid, sorted(f)))
         mids = [mid for _, _, _, mid in fb]
-        for mk in burst + base:
+        for mk in burst + base + appended:
             n = mids.count("<%s@client.test>" % mk)
             gone = mk in base and n == 0
             if n != 1 and not gone:
