@@ -66,8 +66,13 @@ def mbsync(s, *extra):
     # mbsync's own messages, not the protocol trace (">>> " sent, "* " or
     # "<tag> " received)
     own = [ln for ln in r.stdout.splitlines() if not re.match(r">>> |\* |\+ |\d+ ", ln)]
-    if r.returncode != 0 or any(re.search(r"(?i)error|warning|unexpected|bad response", ln) for ln in own):
-        raise AssertionError("mbsync exited %d:\n%s" % (r.returncode, r.stdout[-3000:]))
+    bad = [ln for ln in own if re.search(r"(?i)error|warning|unexpected|bad response", ln)]
+    if r.returncode != 0 or bad:
+        # what mbsync complained about first, then the exchange before it
+        lines = r.stdout.splitlines()
+        at = lines.index(bad[0]) if bad else len(lines)
+        raise AssertionError("mbsync exited %d: %s || exchange before: %s || whole output: %s" % (
+            r.returncode, " / ".join(bad), " / ".join(lines[max(0, at - 14):at]), r.stdout[-3000:]))
     return r.stdout
 
 
@@ -148,6 +153,19 @@ def changes_on_both_sides_propagate(s):
         c.check("STORE", c.uid("STORE", str(server["mbs-1"][0]), "+FLAGS", "(\\Flagged)"))
     finally:
         c.logout()
+    # a new folder on each side, one message in each
+    c = session(s)
+    try:
+        c.check("CREATE", c.create("Reports"))
+        c.check("APPEND", c.append("Reports", "(\\Flagged)", None,
+                                   b"From: a@example.org\r\nSubject: server folder\r\nMessage-ID: <mbs-srvfolder@client.test>\r\n\r\nin Reports\r\n"))
+    finally:
+        c.logout()
+    alpha = workdir() / "mail" / "Projects" / "Alpha"
+    for sub in ("cur", "new", "tmp"):
+        (alpha / sub).mkdir(parents=True)
+    (alpha / "new" / "1796000001.local2.client.test").write_bytes(
+        b"From: Local <local@client.test>\nSubject: local folder\nMessage-ID: <mbs-locfolder@client.test>\n\nin Projects/Alpha\n")
     # local side: a new message, mbs-2 deleted, \Seen on mbs-3
     new = workdir() / "mail" / "INBOX" / "new" / "1796000000.local1.client.test"
     new.write_bytes(b"From: Local <local@client.test>\nTo: demo@example.test\nSubject: written locally\n"
@@ -171,6 +189,17 @@ def changes_on_both_sides_propagate(s):
         problems.append("\\Flagged set on the server is not in the local file name: %s" % (local.get("mbs-1"),))
     if "mbs-2" in local:
         problems.append("mbs-2 came back locally")
+    if "mbs-srvfolder" not in local_messages("Reports"):
+        problems.append("the server folder Reports (and its message) did not come down: local has %s" % sorted(local_messages("Reports")))
+    c = session(s)
+    try:
+        boxes = c.check("LIST", c.list('""', "*"))
+        st = account_state(c)
+    finally:
+        c.logout()
+    alpha_msgs = st["boxes"].get("Projects.Alpha", {}).get("msgs", {})
+    if not any(m["message_id"] == "<mbs-locfolder@client.test>" for m in alpha_msgs.values()):
+        problems.append("the local folder Projects/Alpha (and its message) did not go up as Projects.Alpha: LIST %s" % boxes)
     assert not problems, "; ".join(problems) + "\nserver: %s\nmbsync said:\n%s" % (
         {k: (v[0], sorted(v[1])) for k, v in server.items()}, out[-2500:])
     c = session(s)
