@@ -93,6 +93,7 @@ int dkim_dns_lookup (void *ctx, char const *name, stralloc *records, char const 
     dns_query_free(&q) ;
     return (*why = "resolver error", -1) ;
   }
+  if (q.ttl) ttl = q.ttl ;   /* the record's own TTL (capped in dkim_cache_put) */
   switch (q.status)
   {
     case DNS_OK : break ;

@@ -71,8 +71,9 @@ struct dns_query_s
   unsigned int n ;     /* number of records */
   stralloc data ;      /* n records, each: 2-byte big-endian length, rdata */
   char const *why ;    /* static text describing a TEMPFAIL, or 0 */
+  uint32_t ttl ;       /* the answer's TTL in seconds (for NXDOMAIN/NODATA, the negative TTL libunbound reports), 0 if unknown */
 } ;
-#define DNS_QUERY_ZERO { .name = 0, .type = 0, .status = DNS_PENDING, .secure = 0, .async_id = 0, .running = 0, .n = 0, .data = STRALLOC_ZERO, .why = 0 }
+#define DNS_QUERY_ZERO { .name = 0, .type = 0, .status = DNS_PENDING, .secure = 0, .async_id = 0, .running = 0, .n = 0, .data = STRALLOC_ZERO, .why = 0, .ttl = 0 }
 
 typedef struct dns_s dns, *dns_ref ;
 struct dns_s

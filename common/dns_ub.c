@@ -87,6 +87,7 @@ void dns_free (dns *d)
 
 static void store (dns_query *q, struct ub_result *r)
 {
+  q->ttl = r->ttl > 0 ? (uint32_t)r->ttl : 0 ;
   q->secure = r->secure && !r->bogus ;
   if (r->bogus) { q->status = DNS_BOGUS ; q->why = "DNSSEC validation failed" ; return ; }
   if (r->nxdomain || r->rcode == 3) { q->status = DNS_NXDOMAIN ; return ; }
