@@ -217,12 +217,20 @@ class Raw:
             untagged.append(ln)
 
     def idle_start(self):
+        """IDLE; returns the untagged responses the server sent before its
+        continuation request (it may send them at any time)."""
         self.n += 1
         self.idle_tag = b"r%d" % self.n
         self.send(self.idle_tag + b" IDLE\r\n")
-        ln = self.line(10)
-        if ln is None or not ln.startswith(b"+"):
-            raise AssertionError("IDLE: no continuation, got %r; exchange: %s" % (ln, self.transcript.tail()))
+        untagged = []
+        while True:
+            ln = self.line(10)
+            if ln is not None and ln.startswith(b"* "):
+                untagged.append(ln)
+                continue
+            if ln is None or not ln.startswith(b"+"):
+                raise AssertionError("IDLE: no continuation, got %r; exchange: %s" % (ln, self.transcript.tail()))
+            return untagged
 
     def idle_done(self, timeout=10):
         """DONE; returns the untagged responses that came before the

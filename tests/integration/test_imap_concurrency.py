@@ -95,7 +95,8 @@ def two_sessions_and_a_delivery_burst_converge(s):
         model = Model(exists_of(untagged) or 0)
         for seq, uid, flags, mid in fetch_all(b):
             model.flags[seq] = flags
-        b.idle_start()
+        for ln in b.idle_start():
+            model.apply(ln)
 
         def sample_uidnext():
             try:
@@ -163,7 +164,8 @@ def two_sessions_and_a_delivery_burst_converge(s):
                 untagged, _ = b.command("NOOP")
                 for ln in untagged:
                     model.apply(ln)
-                b.idle_start()
+                for ln in b.idle_start():
+                    model.apply(ln)
             if not any(t.is_alive() for t in threads[1:]) and rounds > 10:
                 break
             time.sleep(0.05)
