@@ -50,3 +50,14 @@ BIN_TARGETS += dkimsign/dkimsign
 # client to (uid vmail, on pop3-session.sock): pop3d/README.md.
 BIN_TARGETS += pop3d/pop3d
 BIN_TARGETS += pop3d/pop3-session
+
+# The SMTP access policy server: SPF at RCPT for smtpd and for any
+# Postfix (policyd/README.md).
+BIN_TARGETS += policyd/policyd
+
+# Failure counting and bans (banwatch/README.md): fail2ban inside the suite.
+BIN_TARGETS += banwatch/banwatch
+
+# The inbound content check of queued's chain (policyd/README.md,
+# "policyd-filter"): SPF, DKIM, ARC, DMARC, Authentication-Results.
+BIN_TARGETS += policyd/policyd-filter
