@@ -17,22 +17,25 @@ dovecot-uidlist v3, dovecot-keywords, subscriptions, flags in names).
    SUBSCRIBE/UNSUBSCRIBE.
 4. The Maildir goes back to a fresh Dovecot, which must read exactly
    posthaste's state.
+5. Side by side: a Dovecot on the suite's own Maildir and posthaste serve
+   INBOX at the same time (deliveries, appends and flag changes on both).
 """
 
 import atexit
 import os
+import re
 import shutil
 import subprocess
 
 import phtest
 import privdovecot
-from imapinterop import DEMO, IMAP4, account_state, deliver, diff_states, session
+from imapinterop import DEMO, IMAP4, account_state, deliver, diff_states, message, session, smtp_send, wait_in_maildir
 
 W = {}
 
 
 def _stop_dovecots():
-    for key in ("dovecot1", "dovecot2", "dovecot3"):
+    for key in ("dovecot1", "dovecot2", "dovecot3", "dovecot4"):
         if key in W:
             W[key].stop()
 
@@ -209,6 +212,87 @@ def dovecot_reads_posthastes_state(s):
             c.logout()
         raise AssertionError("Dovecot reads a different state from posthaste's Maildir: %s || without Dovecot's "
                              "index files: %s" % ("; ".join(d)[:2500], "; ".join(d3)[:2500] or "identical"))
+
+
+@phtest.case
+def dovecot_and_posthaste_side_by_side(s):
+    """docs/internals.md, "Mailbox storage": both may run on one Maildir at
+    once (Dovecot's uidlist lock). A Dovecot whose mail_location is the
+    suite's own Maildir root and posthaste serve INBOX together while
+    mail arrives over SMTP and both append and change flags: both must
+    end with the same UID for every message, the same flags, no UID
+    twice."""
+    dc = privdovecot.Dovecot(users={DEMO: PASSWORD}, prefix="mig-dovecot4.", mailroot=s.state / "mail")
+    W["dovecot4"] = dc
+    dc.start()
+    d = dovecot_session(dc)
+    p = session(s)
+    try:
+        d.check("SELECT", d.select("INBOX"))
+        p.check("SELECT", p.select("INBOX"))
+        marks = []
+        for i in range(3):
+            batch = ["sbs-%d-%d" % (i, j) for j in range(4)]
+            smtp_send(s, batch)
+            marks += batch
+            d.check("NOOP", d.noop())
+            p.check("NOOP", p.noop())
+            for who, c in (("dovecot", d), ("posthaste", p)):
+                mk = "sbs-app-%s-%d" % (who, i)
+                c.check("APPEND", c.append("INBOX", "(\\Seen)", None, message(mk).encode()))
+                marks.append(mk)
+        wait_in_maildir(s, s.maildir(DEMO), [m for m in marks if "-app-" not in m])
+        # flags from both sides on messages the other side has seen
+        views = {}
+        for _ in range(2):
+            for name, c in (("dovecot", d), ("posthaste", p)):
+                c.check("NOOP", c.noop())
+                data = c.check("UID FETCH", c.uid("FETCH", "1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"))
+                views[name] = fetch_view(c, data)
+        uids = sorted(views["posthaste"])
+        for i, u in enumerate(uids[:6]):
+            c = d if i % 2 else p
+            c.check("STORE", c.uid("STORE", str(u), "+FLAGS", "(\\Flagged $SideBySide)"))
+        for name, c in (("dovecot", d), ("posthaste", p)):
+            c.check("NOOP", c.noop())
+            data = c.check("UID FETCH", c.uid("FETCH", "1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"))
+            views[name] = fetch_view(c, data)
+    finally:
+        for c in (d, p):
+            try:
+                c.logout()
+            except Exception:  # noqa: BLE001 — already failing
+                pass
+        dc.stop()
+    problems = []
+    for name, v in views.items():
+        mids = [mid for mid, _ in v.values()]
+        for mk in marks:
+            n = mids.count("<%s@client.test>" % mk)
+            if n != 1:
+                problems.append("%s shows %s %d times" % (name, mk, n))
+    if views["dovecot"] != views["posthaste"]:
+        diff = {u: (views["dovecot"].get(u), views["posthaste"].get(u))
+                for u in set(views["dovecot"]) | set(views["posthaste"]) if views["dovecot"].get(u) != views["posthaste"].get(u)}
+        problems.append("Dovecot and posthaste disagree (uid: Dovecot, posthaste): %s" % diff)
+    assert not problems, "; ".join(problems)[:3000]
+
+
+def fetch_view(c, data):
+    """{uid: (message-id, flags without \\Recent)} from a UID FETCH; a UID
+    twice is an error."""
+    out = {}
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
+        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+        mid = re.search(rb"(?i)message-id:\s*(<[^>]*>)", item[1])
+        if uid in out:
+            raise AssertionError("UID %d twice in one FETCH; exchange: %s" % (uid, c.transcript.tail()))
+        out[uid] = (mid.group(1).decode() if mid else None,
+                    tuple(sorted(f.lower() for f in flags.group(1).decode().split() if f.lower() != "\\recent")))
+    return out
 
 
 if __name__ == "__main__":
