@@ -16,6 +16,9 @@ libunbound can be pointed at it with PH_DNS_RESOLVER=127.0.0.1@PORT.
     dns.add("late.test", "A", "127.0.0.9")       # records can change live
     dns.servfail("broken.test")                  # answer SERVFAIL for that name
     dns.hang("slow.test")                        # never answer that name
+    dns.hang("half.test", except_types={"MX"})   # answer MX, drop every other type
+    dns.add("multi.test", "TXT", ["v=spf1 ", "-all"])   # one TXT of several strings
+    dns.add("old.test", "SPF", "v=spf1 -all")    # type 99 (RFC 4408's SPF RR)
     dns.load_zone("$ORIGIN z.test.\\n@ 60 IN MX 5 mx.z.test.\\n")
     dns.queries                                  # [(qname, qtype), ...] as received
     dns.stop()
@@ -24,7 +27,11 @@ Constructor: DNSServer(records=None, ip="127.0.0.1", port=0, ad=False)
   records   {owner name: {type: [rdata text, ...]}}; names absolute or not
             (a trailing dot is optional, case is ignored); rdata in zone
             file syntax for that type ("10 mx.example.test.", "127.0.0.2",
-            "v=spf1 -all" for TXT, "3 1 1 ab12..." for TLSA).
+            "v=spf1 -all" for TXT, "3 1 1 ab12..." for TLSA). A TXT rdata
+            may also be bytes (one character-string, as it is, no zone
+            quoting) or a list of str/bytes (one record of several
+            character-strings); SPF (type 99) takes the same, and a str
+            is then one character-string.
   port      0 picks a free port; .port tells which.
   ad        set the AD (authentic data) bit in every answer, as a
             validating resolver would for signed zones (for DANE tests:
@@ -38,13 +45,15 @@ Methods:
   load_zone(text)        add every record of a zone file text (dnslib's
                          parser: $ORIGIN, $TTL, relative names)
   servfail(name)         every query for name gets SERVFAIL
-  hang(name)             every query for name is dropped (client times out)
+  hang(name, except_types=())
+                         every query for name is dropped (client times out),
+                         except those of the listed types, answered as usual
   heal(name)             undo servfail/hang
   resolver               "127.0.0.1@PORT", libunbound's forwarder syntax
   queries                list of (name, type) received, lower case, no dot
 
 Answers, for a query (name, type):
-  - name in servfail/hang: SERVFAIL / no answer;
+  - name in servfail/hang (and the type not excepted): SERVFAIL / no answer;
   - name has records of that type: them (AA set);
   - name has a CNAME (and type is not CNAME): the CNAME, then the chain
     followed inside the server's own data (at most 8 steps);
@@ -64,8 +73,17 @@ _SOA = dnslib.SOA("ns.invalid.", "hostmaster.invalid.", (1, 3600, 600, 86400, 60
 
 
 def _norm(name):
+    if isinstance(name, dnslib.DNSLabel):
+        # the labels as they are: str() of a label escapes bytes such as
+        # spaces (\032), which names added as text do not have
+        name = ".".join(l.decode("latin-1") for l in name.label)
     name = str(name).lower()
     return name[:-1] if name.endswith(".") else name
+
+
+def _owner(name):
+    """A DNSLabel for an owner name held as text, any byte allowed."""
+    return dnslib.DNSLabel(tuple(l.encode("latin-1") for l in name.split(".") if l))
 
 
 class DNSServer:
@@ -75,7 +93,7 @@ class DNSServer:
         self._lock = threading.Lock()
         self._records = {}       # name -> {type: [(ttl, rdata text)]}
         self._servfail = set()
-        self._hang = set()
+        self._hang = {}          # name -> set of types still answered
         self.queries = []
         self._stop = threading.Event()
         self._threads = []
@@ -100,6 +118,10 @@ class DNSServer:
     def add(self, name, rtype, rdata, ttl=60):
         rtype = rtype.upper()
         getattr(dnslib.QTYPE, rtype)     # unknown type: AttributeError now, not at query time
+        if rtype in ("TXT", "SPF") and not isinstance(rdata, str) or rtype == "SPF":
+            # character-strings as given: build the rdata now, so that a
+            # string over 255 bytes fails here and not at query time
+            rdata = dnslib.TXT(list(rdata) if isinstance(rdata, (list, tuple)) else rdata)
         with self._lock:
             self._records.setdefault(_norm(name), {}).setdefault(rtype, []).append((ttl, rdata))
 
@@ -120,20 +142,24 @@ class DNSServer:
         with self._lock:
             self._servfail.add(_norm(name))
 
-    def hang(self, name):
+    def hang(self, name, except_types=()):
         with self._lock:
-            self._hang.add(_norm(name))
+            self._hang[_norm(name)] = {t.upper() for t in except_types}
 
     def heal(self, name):
         with self._lock:
             self._servfail.discard(_norm(name))
-            self._hang.discard(_norm(name))
+            self._hang.pop(_norm(name), None)
 
     # ---- answers
 
     def _rr(self, name, rtype, ttl, text):
-        zone = "%s. %d IN %s %s" % (name, ttl, rtype, text)
-        return dnslib.RR.fromZone(zone)[0]
+        if isinstance(text, dnslib.TXT):
+            return dnslib.RR(_owner(name), getattr(dnslib.QTYPE, rtype), ttl=ttl, rdata=text)
+        zone = "owner.invalid. %d IN %s %s" % (ttl, rtype, text)
+        rr = dnslib.RR.fromZone(zone)[0]
+        rr.rname = _owner(name)
+        return rr
 
     def answer(self, request):
         """The reply to a parsed dnslib request, or None to stay silent."""
@@ -144,7 +170,7 @@ class DNSServer:
         reply.header.ad = 1 if self.ad else 0
         with self._lock:
             self.queries.append((qname, qtype))
-            if qname in self._hang:
+            if qname in self._hang and qtype not in self._hang[qname]:
                 return None
             if qname in self._servfail:
                 reply.header.aa = 0
@@ -170,7 +196,7 @@ class DNSServer:
         if not exists:
             reply.header.rcode = dnslib.RCODE.NXDOMAIN
         apex = name.split(".", 1)[-1] if "." in name else name
-        reply.add_auth(dnslib.RR(apex + ".", dnslib.QTYPE.SOA, ttl=60, rdata=_SOA))
+        reply.add_auth(dnslib.RR(_owner(apex), dnslib.QTYPE.SOA, ttl=60, rdata=_SOA))
         return reply
 
     def _handle(self, data):
