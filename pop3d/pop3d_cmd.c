@@ -7,6 +7,7 @@
 #include <skalibs/buffer.h>
 #include <skalibs/tai.h>
 
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/ucspitls.h"
 #include "pop3d/pop3d.h"
@@ -36,6 +37,9 @@ void pop3d_bad (pop3d *d, char const *name, char const *text)
   if (d->bad >= d->maxbad)
   {
     log_event2("too_many_bad_commands", "ip", d->rip, "session", d->session) ;
+    /* one event per abusive session, not per -ERR, as imapd (authd
+     * reports the failed logins itself, with service=pop3) */
+    if (d->rip[0]) banevent_send("bad_command", d->rip, "pop3", 0) ;
     pop3_io_bye(&d->io, "Too many bad commands.", 1) ;
   }
 }
