@@ -379,6 +379,26 @@ def implicit_tls_port(s):
     p.quit()
 
 
+@phtest.case
+def unreachable_services_answer_sys_temp(s):
+    run = s.state / "run"
+    for sock, want in (("auth.sock", "-ERR [SYS/TEMP] Authentication service unavailable"),
+                       ("pop3-session.sock", "-ERR [SYS/TEMP] Mailbox service unavailable")):
+        os.rename(run / sock, run / (sock + ".away"))
+        try:
+            c = Raw(s)
+            c.line()
+            assert c.cmd("USER " + USER) == "+OK"
+            r = c.cmd("PASS " + s.password)
+            assert r.startswith(want), (sock, r)
+            c.close()
+        finally:
+            os.rename(run / (sock + ".away"), run / sock)
+    assert wait_log(s, "pop3", r"event=auth_unavailable ip=127\.0\.0\.1")
+    assert wait_log(s, "pop3", r"event=handover_fail ip=127\.0\.0\.1 user=demo@example\.test")
+    assert _can_login(s)
+
+
 # ---- the session
 
 @phtest.case
