@@ -248,5 +248,34 @@ def two_sessions_and_a_delivery_burst_converge(s):
             pass
 
 
+@phtest.case
+def simultaneous_logins_all_succeed(s):
+    """32 clients log in at the same moment with the right password: every
+    one must get OK (RFC 5530 AUTHENTICATIONFAILED means bad credentials,
+    never a lost race on the server's side)."""
+    n = 32
+    start = threading.Barrier(n)
+    results = [None] * n
+
+    def one(i):
+        try:
+            start.wait(30)
+            c = Raw(s)
+            c.command("SELECT INBOX")
+            c.close()
+            results[i] = "ok"
+        except Exception as e:  # noqa: BLE001 — collected below
+            results[i] = str(e)[:600]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    bad = [r for r in results if r != "ok"]
+    assert not bad, "%d of %d simultaneous logins failed; first: %s" % (len(bad), n, bad[0])
+
+
 if __name__ == "__main__":
-    phtest.main()
+    # 32 simultaneous clients from 127.0.0.1: above tcpd's default per-IP
+    # limit (20, which refuses the rest before any IMAP is said)
+    phtest.main(extra_env={"PH_IMAP_MAXCONN_IP": "64"})
