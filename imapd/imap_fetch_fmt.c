@@ -84,8 +84,18 @@ int imap_fetch_fmt_literal (stralloc *sa, char const *s, size_t len, int binary)
   char fmt[UINT64_FMT] ;
   if (!len) return stralloc_catb(sa, "\"\"", 2) ;
   if (binary && memchr(s, 0, len) && !stralloc_catb(sa, "~", 1)) return 0 ;
-  return stralloc_catb(sa, "{", 1)
+  if (!(stralloc_catb(sa, "{", 1)
     && stralloc_catb(sa, fmt, uint64_fmt(fmt, len))
-    && stralloc_catb(sa, "}\r\n", 3)
-    && stralloc_catb(sa, s, len) ;
+    && stralloc_catb(sa, "}\r\n", 3))) return 0 ;
+  {
+    size_t start = sa->len ;
+    if (!stralloc_catb(sa, s, len)) return 0 ;
+    /* A plain literal may not carry NUL (RFC 9051 §4.3, CHAR8): mail
+     * that has one gets 0x80 in its place, as Dovecot sends it; only
+     * BINARY's literal8 carries the byte itself. */
+    if (!binary)
+      for (char *p = memchr(sa->s + start, 0, len) ; p ; p = memchr(p + 1, 0, sa->s + sa->len - p - 1))
+        *p = (char)0x80 ;
+  }
+  return 1 ;
 }

@@ -69,7 +69,7 @@ int imap_fetch_section (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap_s
       if (!mime_decode_body(&tmp, t->msg + part->bstart, part->blen, mime_str(t, part->encoding)))
       {
         stralloc_free(&tmp) ;
-        errno = EILSEQ ;
+        if (errno != ENOMEM) errno = EILSEQ ;   /* EILSEQ: [UNKNOWN-CTE] */
         return 0 ;
       }
       data = tmp.s ; len = tmp.len ;
