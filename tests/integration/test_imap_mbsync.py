@@ -45,7 +45,6 @@ def mbsyncrc(s):
         "SSLVersions TLSv1.2 TLSv1.3\n"
         "CertificateFile %s\n"
         "AuthMechs LOGIN PLAIN\n"
-        "PipelineDepth 1\n"
         "\n"
         "IMAPStore remote\nAccount demo\n\n"
         "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\nSubFolders Verbatim\n\n"
@@ -127,7 +126,9 @@ def changing_commands(out):
 
 @phtest.case
 def initial_pull(s):
-    marks = deliver(s, ["mbs-1", "mbs-2", "mbs-3"])
+    # 3 messages the later steps change, and 40 more: mbsync pipelines its
+    # FETCHes and, later, its STOREs (no PipelineDepth limit)
+    marks = deliver(s, ["mbs-1", "mbs-2", "mbs-3"] + ["mbs-bulk-%02d" % i for i in range(40)])
     out = mbsync(s)
     W["sync1"] = out
     local = local_messages()
@@ -174,6 +175,11 @@ def changes_on_both_sides_propagate(s):
     p3, f3 = local["mbs-3"]
     base = p3.name.split(":2,", 1)[0]
     os.rename(p3, p3.parent.parent / "cur" / (base + ":2," + "".join(sorted(set(f3) | {"S"}))))
+    # \Seen on every bulk message: 40 STOREs in one pipelined burst
+    for mk, (path, flags) in local.items():
+        if mk.startswith("mbs-bulk-"):
+            base = path.name.split(":2,", 1)[0]
+            os.rename(path, path.parent.parent / "cur" / (base + ":2," + "".join(sorted(set(flags) | {"S"}))))
     out = mbsync(s)
     W["sync2"] = out
     server, _ = server_inbox(s)
@@ -189,6 +195,9 @@ def changes_on_both_sides_propagate(s):
         problems.append("\\Flagged set on the server is not in the local file name: %s" % (local.get("mbs-1"),))
     if "mbs-2" in local:
         problems.append("mbs-2 came back locally")
+    unseen = sorted(mk for mk, (_, f) in server.items() if mk.startswith("mbs-bulk-") and "\\seen" not in f)
+    if unseen:
+        problems.append("\\Seen set locally did not reach the server for %s" % unseen)
     if "mbs-srvfolder" not in local_messages("Reports"):
         problems.append("the server folder Reports (and its message) did not come down: local has %s" % sorted(local_messages("Reports")))
     c = session(s)
