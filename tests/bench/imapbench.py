@@ -7,7 +7,8 @@ Maildir, in the same run. Measurement, never an assertion.
     senders and subjects so that SEARCH finds something), its UIDs
     assigned by Dovecot; the same files (dovecot-uidlist included)
     become posthaste's demo Maildir, so both serve identical mailboxes;
-  - throughput: tests/bench/imapload (C, plain IMAP on 127.0.0.1, no TLS:
+  - throughput: tests/bench/imapload (C, built by tests/bench/run with cc;
+    plain IMAP on 127.0.0.1, no TLS:
     posthaste allows plaintext LOGIN on loopback by default) runs
     SESSIONS concurrent sessions for SECONDS, each session doing visits
     of LOGIN, SELECT, FETCH of flags, headers and a body, STORE, SEARCH,
@@ -50,18 +51,6 @@ PH, DC = "posthaste", "Dovecot"
 
 def progress(msg):
     print("# " + msg, file=sys.stderr, flush=True)
-
-
-def build_imapload(dest):
-    """cc, directly (not the main Makefile): a bench tool, not part of
-    the product."""
-    out = pathlib.Path(dest) / "imapload"
-    r = subprocess.run(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
-                        "-o", str(out), str(HERE / "imapload.c"), "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("building imapload: %s" % r.stdout)
-    return out
 
 
 def pss_kib(pids):
@@ -259,15 +248,15 @@ def median(xs):
     return (s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2 if s else None
 
 
-def run(quick, repeat, workdir):
-    """The whole imap section; returns the results dict for render()."""
+def run(quick, repeat, imapload):
+    """The whole imap section (imapload: the built tests/bench/imapload);
+    returns the results dict for render()."""
     sessions_list = [10] if quick else [10, 50]
     seconds = 4 if quick else 10
     n_idle = 50 if quick else 200
     corpus = 300 if quick else 1000
     res = {"quick": quick, "repeat": repeat, "seconds": seconds, "corpus": corpus, "n_idle": n_idle,
            "load": {}, "idle": {}, "servers": {}}
-    imapload = build_imapload(workdir)
     servers = []
     try:
         dcv = Dovecot("bench-" + os.urandom(6).hex())
