@@ -54,6 +54,7 @@ struct mbox_msg_s
   size_t name ;             /* offset in mbox.names: "cur/<file name>" or "new/<file name>", NUL-terminated */
   size_t guid ;             /* offset in mbox.names: the message's GUID for POP3 UIDL and "G" lines, "" if none */
   unsigned int recent : 1 ; /* this session is the first to see it (RFC 3501 \Recent) */
+  size_t pop3uidl ;         /* offset in mbox.names: the POP3 UIDL stored in the uidlist record (Dovecot's "P" extension, written by migration tools), "" if none */
 } ;
 
 typedef struct mbox_s mbox, *mbox_ref ;

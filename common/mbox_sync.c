@@ -45,6 +45,8 @@ struct scan_s
   genalloc ents ;     /* ent */
 } ;
 
+static int pop3uidl_cat (stralloc *, char const *) ;
+
 static char const *sort_names ;
 
 static int cmp_base (void const *a, void const *b)
@@ -567,7 +569,30 @@ static int build (mbox *m, pass *p, genalloc *msgs, stralloc *names, int *again)
     if (!stralloc_cats(names, p->sc.names.s + e[i].name) || !stralloc_0(names)) return 0 ;
     x.guid = names->len ;
     if (!stralloc_cats(names, p->ul.sa.s + r->guid) || !stralloc_0(names)) return 0 ;
+    x.pop3uidl = names->len ;
+    if (!pop3uidl_cat(names, p->ul.sa.s + r->ext) || !stralloc_0(names)) return 0 ;
     if (!genalloc_append(mbox_msg, msgs, &x)) return 0 ;
+  }
+  return 1 ;
+}
+
+/* Dovecot keeps a POP3 UIDL carried over from an older server in the
+ * record's "P" extension field and serves it instead of
+ * pop3_uidl_format; we do the same. Only a valid RFC 1939 §7 UIDL
+ * (1 to 70 characters 0x21..0x7E) is taken. */
+static int pop3uidl_cat (stralloc *sa, char const *ext)
+{
+  while (*ext)
+  {
+    size_t n = strcspn(ext, " ") ;
+    if (ext[0] == 'P' && n >= 2 && n <= 71)
+    {
+      size_t k = 1 ;
+      while (k < n && ext[k] >= 0x21 && ext[k] <= 0x7e) k++ ;
+      if (k == n) return stralloc_catb(sa, ext + 1, n - 1) ;
+    }
+    ext += n ;
+    while (*ext == ' ') ext++ ;
   }
   return 1 ;
 }

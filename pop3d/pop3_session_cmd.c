@@ -65,9 +65,14 @@ static void scan_line (pop3_session *s, size_t i, int uidl)
   pop3_io_put(&s->io, " ", 1) ;
   if (uidl)
   {
-    char u[POP3_UIDL_LEN] ;
-    pop3_uidl_fmt(u, mbox_at(&s->box, i)->uid, s->box.uidvalidity) ;
-    pop3_io_put(&s->io, u, POP3_UIDL_LEN) ;
+    char const *saved = s->box.names.s + mbox_at(&s->box, i)->pop3uidl ;
+    if (saved[0]) pop3_io_puts(&s->io, saved) ;   /* a UIDL migrated into the uidlist (docs/mailstore.md) */
+    else
+    {
+      char u[POP3_UIDL_LEN] ;
+      pop3_uidl_fmt(u, mbox_at(&s->box, i)->uid, s->box.uidvalidity) ;
+      pop3_io_put(&s->io, u, POP3_UIDL_LEN) ;
+    }
   }
   else put_u64(s, mbox_at(&s->box, i)->size) ;
 }

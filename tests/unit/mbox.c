@@ -172,6 +172,23 @@ static void test_uidlist (void)
   stralloc_free(&out) ;
 }
 
+/* A POP3 UIDL a migration stored in the record's P extension (Dovecot
+ * serves it instead of pop3_uidl_format, and so do we). */
+static void test_pop3uidl (void)
+{
+  mbox m = MBOX_ZERO ;
+  reset() ;
+  put("md/cur/1500000000.M1P1.host:2,S", "a\n") ;
+  put("md/cur/1500000001.M1P1.host:2,S", "b\n") ;
+  put("md/cur/1500000002.M1P1.host:2,S", "c\n") ;
+  put("md/dovecot-uidlist", "3 V77 N4\n1 Pold-server-uidl-1 :1500000000.M1P1.host\n2 :1500000001.M1P1.host\n3 P :1500000002.M1P1.host\n") ;
+  CHECK(mbox_open(&m, root, "INBOX", 0) && mbox_count(&m) == 3, "pop3 uidl: folder opened") ;
+  if (mbox_count(&m) == 3)
+    CHECK(!strcmp(m.names.s + mbox_at(&m, 0)->pop3uidl, "old-server-uidl-1") && !m.names.s[mbox_at(&m, 1)->pop3uidl]
+       && !m.names.s[mbox_at(&m, 2)->pop3uidl], "pop3 uidl: P field read, absent or empty ones are \"\"") ;
+  mbox_close(&m) ;
+}
+
 static void test_newcur (void)
 {
   mbox m = MBOX_ZERO ;
@@ -593,6 +610,7 @@ int main (void)
   test_mutf7() ;
   test_uidlist() ;
   test_newcur() ;
+  test_pop3uidl() ;
   test_migrate() ;
   test_flags() ;
   test_expunge() ;
