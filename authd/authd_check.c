@@ -6,6 +6,7 @@
 #include <skalibs/tai.h>
 
 #include "common/addr.h"
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/pwhash.h"
 #include "authd.h"
@@ -33,6 +34,16 @@ static void log_event (authd_req const *r, char const *event, char const *user, 
   if (r->secured) log_kv(&l, "secured", "yes") ;
   if (reason) log_kv(&l, "reason", reason) ;
   log_commit(&l) ;
+  /* banwatch counts failures per client: only the services that name
+   * one (rip=) can be counted (banwatch/README.md) */
+  if (r->rip[0] && !strcmp(event, "auth_fail"))
+  {
+    char name[BANEVENT_VALUE_MAX + 1] ;
+    size_t n = userlen < BANEVENT_VALUE_MAX ? userlen : BANEVENT_VALUE_MAX ;
+    memcpy(name, user, n) ;
+    name[n] = 0 ;
+    banevent_send("auth_fail", r->rip, r->service, name) ;
+  }
 }
 
 int authd_req_fail (authd *a, authd_req *r, tain const *now, char const *user, size_t userlen, char const *logreason, char const *answer)

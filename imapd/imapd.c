@@ -31,6 +31,7 @@
 #include <skalibs/tai.h>
 
 #include "common/config.h"
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/ucspitls.h"
 #include "imapd/imapd.h"
@@ -80,6 +81,7 @@ static void reader_error (void)
   if (imap_reader_must_close(&d.rd))
   {
     log_event2("bad_command", "ip", d.rip, "reason", why + 4) ;
+    if (d.rip && d.rip[0]) banevent_send("bad_command", d.rip, "imap", 0) ;
     imapd_bye(&d, why + 4, 1) ;
   }
   imapd_bad(&d, "*", "", why) ;

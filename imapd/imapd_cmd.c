@@ -7,6 +7,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/ucspitls.h"
 #include "imapd/imapd.h"
@@ -60,6 +61,9 @@ void imapd_bad (imapd *d, char const *tag, char const *name, char const *text)
   if (d->bad >= d->maxbad)
   {
     log_event2("too_many_bad_commands", "ip", d->rip, "session", d->session) ;
+    /* one event per abusive session, not per BAD: a client probing a few
+     * commands it should not is no attacker (banwatch/README.md) */
+    if (d->rip && d->rip[0]) banevent_send("bad_command", d->rip, "imap", 0) ;
     imapd_bye(d, "Too many invalid commands", 1) ;
   }
 }

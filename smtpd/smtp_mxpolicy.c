@@ -7,6 +7,7 @@
 #include <skalibs/stralloc.h>
 
 #include "common/addr.h"
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/maildirsize.h"
 #include "common/rcpt.h"
@@ -123,6 +124,9 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
       break ;
     case RCPT_UNKNOWN :
       *v = (smtp_verdict){ .code = 550, .enh = "5.1.1", .text = "user unknown", .reason = "unknown_user" } ;
+      /* every unknown recipient counts toward a ban (banwatch/README.md);
+       * a logged-in user's typo does not */
+      if (s->ip && !s->authuser) banevent_send("unknown_rcpt", s->ip, "smtp", 0) ;
       break ;
     case RCPT_REMOTE :
       if (s->relayclient)
@@ -135,6 +139,7 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
       else
       {
         log_event2("relay_denied", "ip", s->ip, "rcpt", a->s) ;
+        if (s->ip) banevent_send("relay_denied", s->ip, "smtp", 0) ;
         *v = (smtp_verdict){ .code = 554, .enh = "5.7.1", .text = "relay access denied", .reason = 0 } ;
       }
       break ;

@@ -10,6 +10,7 @@
 #include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
+#include "common/banevent.h"
 #include "common/lineio.h"
 #include "common/log.h"
 #include "smtp_cmd.h"
@@ -163,6 +164,7 @@ void smtp_reply (smtp_session *s, unsigned int code, char const *enh, char const
   if (code >= 400 && ++s->errors >= s->engine->maxerrors)
   {
     log_event1("too_many_errors", "ip", s->ip) ;
+    if (s->ip) banevent_send("bad_command", s->ip, s->engine->hooks ? "submission" : "smtp", 0) ;
     smtp_closing(s, 421, "4.7.0", "too many errors", "too_many_errors", 1) ;
   }
 }
