@@ -96,6 +96,15 @@ static void sweep (int dfd, uint64_t now)
     looked++ ;
     n = strlen(e->d_name) ;
     if (!authd_ticket_hex_valid(e->d_name, n < AUTHD_TICKET_HEX ? n : AUTHD_TICKET_HEX)) continue ;
+    if (n != AUTHD_TICKET_HEX && !strcmp(e->d_name + AUTHD_TICKET_HEX, ".new"))
+    {
+      /* Being written by another authd right now, or left by one that
+       * died mid-write: only the second kind, by its age, is removed. */
+      struct stat st ;
+      if (!fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) && (uint64_t)st.st_mtime + 60 < now
+       && !unlinkat(dfd, e->d_name, 0)) removed++ ;
+      continue ;
+    }
     if (n != AUTHD_TICKET_HEX && strcmp(e->d_name + AUTHD_TICKET_HEX, ".claimed")) continue ;
     fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
     if (fd < 0) continue ;
@@ -114,6 +123,7 @@ int authd_ticket_issue (void *ctx, char const *user, char const *service, char c
   stralloc sa = STRALLOC_ZERO ;
   char rnd[AUTHD_TICKET_HEX / 2] ;
   char fmt[UINT64_FMT] ;
+  char tmpname[AUTHD_TICKET_HEX + 5] ;
   uint64_t now = (uint64_t)time(0) ;
   int dfd, fd, e ;
   dfd = open(tk->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
@@ -127,19 +137,28 @@ int authd_ticket_issue (void *ctx, char const *user, char const *service, char c
   random_buf(rnd, sizeof(rnd)) ;
   hex[ucharn_fmt(hex, rnd, sizeof(rnd))] = 0 ;
   explicit_bzero(rnd, sizeof(rnd)) ;
-  /* O_EXCL: a name that exists is never reused (2^256 makes that moot,
-   * but a collision must not hand out someone else's ticket). */
-  fd = openat(dfd, hex, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+  /* Written under "<hex>.new", then linked to "<hex>": a ticket is never
+   * seen half written (another authd's sweep would take an empty file
+   * for junk, and authd -m would refuse it). link(2), like O_EXCL, never
+   * replaces a name that exists (2^256 makes a collision moot, but one
+   * must not hand out someone else's ticket). */
+  memcpy(tmpname, hex, AUTHD_TICKET_HEX) ;
+  memcpy(tmpname + AUTHD_TICKET_HEX, ".new", 5) ;
+  fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
   if (fd < 0) goto err ;
   if (allwrite(fd, sa.s, sa.len) != sa.len)
   {
     e = errno ;
     fd_close(fd) ;
-    unlinkat(dfd, hex, 0) ;
+    unlinkat(dfd, tmpname, 0) ;
     errno = e ;
     goto err ;
   }
-  if (close(fd) < 0) { e = errno ; unlinkat(dfd, hex, 0) ; errno = e ; goto err ; }
+  if (close(fd) < 0 || linkat(dfd, tmpname, dfd, hex, 0) < 0)
+  {
+    e = errno ; unlinkat(dfd, tmpname, 0) ; errno = e ; goto err ;
+  }
+  unlinkat(dfd, tmpname, 0) ;
   fd_close(dfd) ;
   stralloc_free(&sa) ;
   return 1 ;

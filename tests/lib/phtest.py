@@ -73,9 +73,14 @@ class Suite:
         os.chmod(self.tmp, 0o755)
         self.state = self.tmp / "state"
         self.bin = self.state / "bin"
-        self.ports = {"smtp": free_port(), "submission": free_port(), "submissions": free_port(),
-                      "imap": free_port(), "imaps": free_port(),
-                      "pop3": free_port(), "pop3s": free_port()}
+        self.ports = {}
+        for name in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"):
+            # The kernel may hand the same free port out twice in a row
+            # once the probing socket is closed: keep them distinct.
+            p = free_port()
+            while p in self.ports.values():
+                p = free_port()
+            self.ports[name] = p
         self.svscan = None
         self.env = {}
 
