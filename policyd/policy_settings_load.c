@@ -7,10 +7,12 @@
 #include "common/config.h"
 #include "policyd.h"
 
-/* Defaults: postfix-policyd-spf-python's as docker-mailserver ships it,
- * except that refusing a fail is the admin's choice (PH_SPF_REJECT_FAIL),
- * and loopback clients (our own programs, a local Postfix) are never
- * checked (its skip_addresses). */
+/* Defaults: nothing refused (PH_SPF_REJECT_FAIL, PH_SPF_DEFER_TEMPERROR
+ * are the admin's choice), no header (PH_SPF_PREPEND: in posthaste's own
+ * chain policyd-filter writes Received-SPF and Authentication-Results;
+ * the header is for an outside Postfix that has no such filter), and
+ * loopback clients (our own programs, a local Postfix) never checked
+ * (postfix-policyd-spf-python's skip_addresses). */
 
 #define SKIP_DEFAULT "127.0.0.0/8,::ffff:127.0.0.0/104,::1"
 
@@ -32,7 +34,7 @@ void policy_settings_load (policy_settings *set)
 {
   set->reject_fail = getbool("PH_SPF_REJECT_FAIL", 0) ;
   set->defer_temperror = getbool("PH_SPF_DEFER_TEMPERROR", 0) ;
-  set->prepend = getbool("PH_SPF_PREPEND", 1) ;
+  set->prepend = getbool("PH_SPF_PREPEND", 0) ;
   set->timeout = getuint("PH_SPF_TIMEOUT", 8, 600) ;
   set->idle = getuint("PH_POLICY_IDLE_TIMEOUT", 300, 86400) ;
   set->skip = config_get_default("PH_SPF_SKIP_ADDRESSES", SKIP_DEFAULT) ;
