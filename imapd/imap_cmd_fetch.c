@@ -15,9 +15,10 @@
  *
  * A message expunged by another session between the last sync and the
  * read (its file is gone: ENOENT) is left out of the answer, the others
- * are sent, and the command ends "NO [EXPUNGEISSUED]" (RFC 9051 §7.1,
- * as Dovecot does); the EXPUNGE itself comes with the next command that
- * may send it. */
+ * are sent; FETCH by sequence number then ends "NO [EXPUNGEISSUED]"
+ * (RFC 9051 §7.1, as Dovecot does) and the EXPUNGE itself comes with the
+ * next command that may send it, while UID FETCH sends the EXPUNGE at
+ * once and ends OK, as for any UID that does not exist (§6.4.9). */
 
 #define KEEP_TEXT_MAX (4u << 20)   /* scratch message text kept between commands */
 
@@ -175,7 +176,9 @@ int imap_cmd_fetch (imap_session *s, imap_cursor *c, char const *tag, int uid)
   else if (failed == ENOMEM) ret = imap_tagged(s, tag, "NO [SERVERBUG] Out of memory") ;
   else if (failed) ret = imap_tagged(s, tag, "NO [UNAVAILABLE] Cannot read a message") ;
   else if (unknowncte) ret = imap_tagged(s, tag, "NO [UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding") ;
-  else if (expunged) ret = imap_tagged(s, tag, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist") ;
+  /* UID FETCH ignores UIDs that are gone (RFC 9051 §6.4.9) and has just
+   * told the client of the expunge; FETCH by number cannot, so says so. */
+  else if (expunged && !uid) ret = imap_tagged(s, tag, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist") ;
   else if (seenfail) ret = imap_tagged(s, tag, "NO [UNAVAILABLE] \\Seen could not be set on some messages") ;
   else ret = imap_tagged(s, tag, "OK Fetch completed") ;
  end:
