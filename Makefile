@@ -13,6 +13,10 @@
 #   make deps       install missing Debian packages (build + run)
 #   make fuzz       build the libFuzzer harnesses and run each briefly
 #   make asan       build everything with ASan+UBSan into build-asan/
+#   make image      the container image posthaste:latest, FROM scratch
+#                   (package/image/build; IMAGE_TAG= to name it otherwise)
+#   make check-image  build the image, run it with package/docker-compose.yml,
+#                   mail in over SMTP, read over IMAP, restart, stop (tests/image/run)
 
 include package/targets.mak
 
@@ -47,6 +51,7 @@ BINS := $(addprefix $(B)/bin/,$(notdir $(BIN_TARGETS)))
 UNIT_BINS := $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 .PHONY: all asan check check-crash check-tls run stop install deps deps-check fuzz bench clean unit
+.PHONY: image check-image deps-image
 .DELETE_ON_ERROR:
 
 all: $(BINS)
@@ -113,6 +118,20 @@ check-crash: deps-check
 check-tls: deps-check
 	$(MAKE) all
 	PH_TESTSSL_PORTS="submissions submission smtp" /usr/bin/python3 tests/tls/run
+
+# The container image (package/image/build): Debian's docker.io starts
+# only if no Docker daemon answers, and is stopped again.
+deps-image:
+	@package/install-deps package/deps-build package/deps-run package/deps-image
+
+IMAGE_TAG ?= posthaste:latest
+image: deps-image
+	$(MAKE) all
+	package/image/build $(IMAGE_TAG)
+
+check-image: deps-image
+	$(MAKE) all
+	/usr/bin/python3 tests/image/run
 
 run: deps
 	$(MAKE) all
