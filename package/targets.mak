@@ -61,3 +61,8 @@ BIN_TARGETS += banwatch/banwatch
 # The inbound content check of queued's chain (policyd/README.md,
 # "policyd-filter"): SPF, DKIM, ARC, DMARC, Authentication-Results.
 BIN_TARGETS += policyd/policyd-filter
+
+# The inbound chain's spam scorer and the Bayes learner it reads from
+# (docs/spam.md): policyd-spam as phqueue, policyd-learn on learn.sock
+# as phbayes.
+BIN_TARGETS += policyd/policyd-spam
