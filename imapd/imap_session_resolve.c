@@ -70,10 +70,11 @@ int imap_resolve_set (imap_session const *s, imap_seqset const *set, int uid, ge
       else if (hi && !add_uid_range(b, lo, hi, idx)) return 0 ;
     }
   }
+  if (genalloc_len(size_t, idx) > start + 1)
   {
     size_t *a = genalloc_s(size_t, idx) + start ;
     size_t m = genalloc_len(size_t, idx) - start, w = 0 ;
-    if (m > 1) qsort(a, m, sizeof(size_t), &cmp_size) ;
+    qsort(a, m, sizeof(size_t), &cmp_size) ;
     for (size_t i = 0 ; i < m ; i++) if (!w || a[i] != a[w-1]) a[w++] = a[i] ;
     genalloc_setlen(size_t, idx, start + w) ;
   }
