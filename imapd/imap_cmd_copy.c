@@ -124,6 +124,16 @@ static int copy_or_move (imap_session *s, imap_cursor *c, char const *tag, int u
     goto end ;
   }
   if (!imap_report_changes(s, &ch)) { ret = 0 ; goto end ; }
+  if (s->enabled & IMAP_ENABLED_QRESYNC)
+  {
+    /* as after EXPUNGE (RFC 7162 §3.2.10): the modseq the client is now at */
+    sa->len = 0 ;
+    if (stralloc_cats(sa, "OK [HIGHESTMODSEQ ") && imap_fmt_u64(sa, s->box.highestmodseq) && stralloc_cats(sa, "] MOVE completed") && stralloc_0(sa))
+    {
+      ret = imap_tagged(s, tag, sa->s) ;
+      goto end ;
+    }
+  }
   ret = imap_tagged(s, tag, "OK MOVE completed") ;
  end:
   imap_seqset_free(&set) ;
