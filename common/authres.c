@@ -51,7 +51,7 @@ int authres_id (char const *s, size_t len, char *id, size_t *rest)
     for (i++ ; i < len && s[i] != '"' ; i++)
     {
       if (s[i] == '\\' && i + 1 < len) i++ ;
-      if (w >= AUTHRES_ID_MAX) return 0 ;
+      if ((unsigned char)s[i] < 32 || (unsigned char)s[i] == 127 || w >= AUTHRES_ID_MAX) return 0 ;
       id[w++] = s[i] ;
     }
     if (i >= len) return 0 ;
