@@ -66,3 +66,4 @@ BIN_TARGETS += policyd/policyd-filter
 # (docs/spam.md): policyd-spam as phqueue, policyd-learn on learn.sock
 # as phbayes.
 BIN_TARGETS += policyd/policyd-spam
+BIN_TARGETS += policyd/policyd-learn
