@@ -1,5 +1,6 @@
 /* ISC license. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -16,7 +17,7 @@
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
 
-#include "sub_rate.h"
+#include "common/ratelimit.h"
 
 /* The lock is held for a read and a write of at most 1.6 MB: waiting
  * longer than this means something is wrong, and the client is told to
@@ -24,17 +25,17 @@
 #define LOCK_TRIES 300
 #define LOCK_PAUSE_NS 10000000L
 
-int sub_rate_parse (char const *spec, unsigned int *count, unsigned int *window)
+int ratelimit_parse (char const *spec, unsigned int *count, unsigned int *window)
 {
   size_t n = uint_scan(spec, count) ;
   size_t m ;
   if (!n || spec[n] != '/') return 0 ;
   m = uint_scan(spec + n + 1, window) ;
   if (!m || spec[n + 1 + m]) return 0 ;
-  return *count && *count <= SUB_RATE_COUNT_MAX && *window && *window <= SUB_RATE_WINDOW_MAX ;
+  return *count && *count <= RATELIMIT_COUNT_MAX && *window && *window <= RATELIMIT_WINDOW_MAX ;
 }
 
-static int set_path (sub_rate *r, char const *login)
+static int set_path (ratelimit *r, char const *key)
 {
   static char const hex[] = "0123456789abcdef" ;
   SHA256Schedule ctx ;
@@ -43,7 +44,7 @@ static int set_path (sub_rate *r, char const *login)
   size_t w ;
   if (dlen + 1 + 64 + 1 > sizeof(r->path)) return (errno = ENAMETOOLONG, 0) ;
   sha256_init(&ctx) ;
-  for (char const *p = login ; *p ; p++)
+  for (char const *p = key ; *p ; p++)
   {
     char c = *p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p ;
     sha256_update(&ctx, &c, 1) ;
@@ -80,19 +81,19 @@ static int open_locked (char const *path)
   return -1 ;
 }
 
-/* Reads the records (at most SUB_RATE_COUNT_MAX + 1 of them: more is
+/* Reads the records (at most RATELIMIT_COUNT_MAX + 1 of them: more is
  * left over from a higher limit, and dropped), keeping those in the
- * window that are not token drop. */
+ * window that do not carry the token drop. */
 static int load (int fd, stralloc *sa, time_t now, unsigned int window, uint64_t drop)
 {
-  size_t max = (size_t)(SUB_RATE_COUNT_MAX + 1) * SUB_RATE_RECORD ;
+  size_t max = (size_t)(RATELIMIT_COUNT_MAX + 1) * RATELIMIT_RECORD ;
   size_t len = 0 ;
   size_t w = 0 ;
   struct stat st ;
   if (fstat(fd, &st) < 0) return 0 ;
   if ((uint64_t)st.st_size < max) max = (size_t)st.st_size ;
-  /* room for the record sub_rate_take may add */
-  if (!stralloc_ready(sa, max + SUB_RATE_RECORD)) return 0 ;
+  /* room for the record ratelimit_take may add */
+  if (!stralloc_ready(sa, max + RATELIMIT_RECORD)) return 0 ;
   for (;;)
   {
     ssize_t r = pread(fd, sa->s + len, max - len, (off_t)len) ;
@@ -101,16 +102,16 @@ static int load (int fd, stralloc *sa, time_t now, unsigned int window, uint64_t
     len += (size_t)r ;
     if (len >= max) break ;
   }
-  len -= len % SUB_RATE_RECORD ;   /* a torn write after a crash */
-  for (size_t i = 0 ; i < len ; i += SUB_RATE_RECORD)
+  len -= len % RATELIMIT_RECORD ;   /* a torn write after a crash */
+  for (size_t i = 0 ; i < len ; i += RATELIMIT_RECORD)
   {
     uint64_t t, token ;
     uint64_unpack_big(sa->s + i, &t) ;
     uint64_unpack_big(sa->s + i + 8, &token) ;
     if (token == drop) continue ;
     if ((int64_t)t <= (int64_t)now - (int64_t)window || (int64_t)t > (int64_t)now + (int64_t)window) continue ;
-    memmove(sa->s + w, sa->s + i, SUB_RATE_RECORD) ;
-    w += SUB_RATE_RECORD ;
+    memmove(sa->s + w, sa->s + i, RATELIMIT_RECORD) ;
+    w += RATELIMIT_RECORD ;
   }
   sa->len = w ;
   return 1 ;
@@ -128,29 +129,62 @@ static int store (int fd, stralloc const *sa)
   return ftruncate(fd, (off_t)sa->len) == 0 ;
 }
 
-int sub_rate_take (sub_rate *r, char const *login, time_t now)
+/* One file per key ever seen would pile up (an MX meets many client
+ * addresses): now and then (one take in SWEEP_ODDS) a take removes files
+ * not written for a whole window, which hold only expired records. At
+ * most SWEEP_MAX entries are looked at per sweep. A file unlinked while
+ * another session holds it costs that session's one count, no more. */
+#define SWEEP_ODDS 128
+#define SWEEP_MAX 1024
+
+static void sweep (char const *dir, unsigned int window, time_t now)
+{
+  char path[512] ;
+  size_t dlen = strlen(dir) ;
+  unsigned int seen = 0 ;
+  DIR *d ;
+  if (dlen + 66 > sizeof(path)) return ;
+  d = opendir(dir) ;
+  if (!d) return ;
+  memcpy(path, dir, dlen) ;
+  path[dlen] = '/' ;
+  for (;;)
+  {
+    struct stat st ;
+    struct dirent *e = readdir(d) ;
+    if (!e || ++seen > SWEEP_MAX) break ;
+    if (strlen(e->d_name) != 64) continue ;
+    memcpy(path + dlen + 1, e->d_name, 65) ;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) continue ;
+    if ((int64_t)st.st_mtime + (int64_t)window < (int64_t)now) unlink(path) ;
+  }
+  closedir(d) ;
+}
+
+int ratelimit_take (ratelimit *r, char const *key, time_t now)
 {
   stralloc sa = STRALLOC_ZERO ;
   int fd ;
   int result = -1 ;
   if (!r->count) return 1 ;
-  if (!set_path(r, login)) return -1 ;
+  if (!set_path(r, key)) return -1 ;
+  if (!(random_uint32(SWEEP_ODDS))) sweep(r->dir, r->window, now) ;
   fd = open_locked(r->path) ;
   if (fd < 0) return -1 ;
   if (!load(fd, &sa, now, r->window, 0)) goto end ;
-  if (sa.len / SUB_RATE_RECORD >= r->count)
+  if (sa.len / RATELIMIT_RECORD >= r->count)
   {
     result = 0 ;
     if (!store(fd, &sa)) result = -1 ;  /* the expired records go anyway */
     goto end ;
   }
   {
-    uint64_t token = 0 ;
-    char rec[SUB_RATE_RECORD] ;
+    uint64_t token = r->token ;  /* the transaction's, when it has one */
+    char rec[RATELIMIT_RECORD] ;
     while (!token) random_buf((char *)&token, sizeof(token)) ;
     uint64_pack_big(rec, (uint64_t)now) ;
     uint64_pack_big(rec + 8, token) ;
-    if (!stralloc_catb(&sa, rec, SUB_RATE_RECORD) || !store(fd, &sa)) goto end ;
+    if (!stralloc_catb(&sa, rec, RATELIMIT_RECORD) || !store(fd, &sa)) goto end ;
     r->token = token ;
     result = 1 ;
   }
@@ -164,7 +198,7 @@ int sub_rate_take (sub_rate *r, char const *login, time_t now)
   return result ;
 }
 
-void sub_rate_release (sub_rate *r)
+void ratelimit_release (ratelimit *r)
 {
   stralloc sa = STRALLOC_ZERO ;
   uint64_t token = r->token ;
@@ -178,7 +212,7 @@ void sub_rate_release (sub_rate *r)
   fd_close(fd) ;
 }
 
-void sub_rate_keep (sub_rate *r)
+void ratelimit_keep (ratelimit *r)
 {
   r->token = 0 ;
 }

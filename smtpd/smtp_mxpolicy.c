@@ -1,5 +1,6 @@
 /* ISC license. */
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,11 +94,77 @@ static int quota_full (smtp_mxpolicy *p, char const *key)
   return 1 ;
 }
 
+static void log_rate (smtp_session const *s, char const *event, char const *what, ratelimit const *rl)
+{
+  logline l ;
+  int e = errno ;
+  log_begin(&l, event) ;
+  log_kv(&l, "ip", s->ip) ;
+  if (s->authuser) log_kv(&l, "user", s->authuser) ;
+  log_kv(&l, "limit", what) ;
+  if (!strcmp(event, "ratelimit_error")) log_kv(&l, "errno", strerror(e)) ;
+  else
+  {
+    log_kvu(&l, "count", rl->count) ;
+    log_kvu(&l, "window", rl->window) ;
+  }
+  log_commit(&l) ;
+}
+
+/* Per client address, every RCPT counts, whatever its fate (a
+ * dictionary attack is mostly refused recipients); Postfix's anvil
+ * answers smtpd_client_recipient_rate_limit the same way (450 4.7.1). */
+static int ip_rate_exceeded (smtp_session *s, smtp_mxpolicy *p, smtp_verdict *v)
+{
+  int r ;
+  if (!p->iprate.count || !s->ip || s->authuser) return 0 ;
+  r = ratelimit_take(&p->iprate, s->ip, time(0)) ;
+  ratelimit_keep(&p->iprate) ;
+  if (r > 0) return 0 ;
+  if (r < 0)
+  {
+    log_rate(s, "ratelimit_error", "rcpt_ip", &p->iprate) ;
+    *v = (smtp_verdict){ .code = 451, .enh = "4.3.0", .text = "temporary rate limit failure", .reason = "ratelimit_error" } ;
+    return 1 ;
+  }
+  log_rate(s, "rate_limited", "rcpt_ip", &p->iprate) ;
+  *v = (smtp_verdict){ .code = 450, .enh = "4.7.1", .text = "Too many recipients from this client, try again later", .reason = "rate_limited" } ;
+  return 1 ;
+}
+
+/* Per login, the recipients it may send to: reserved for the
+ * transaction (the txend hook keeps or gives them back). 452: RFC 5321
+ * 4.5.3.1.10's answer for recipients beyond a limit, which a client
+ * takes as "send to those accepted, the rest later". */
+static void user_rate (smtp_session *s, smtp_mxpolicy *p, smtp_verdict *v)
+{
+  char key[5 + 1024] ;
+  size_t n ;
+  int r ;
+  if (!p->userrate.count || !s->authuser) return ;
+  n = strlen(s->authuser) ;
+  if (n >= sizeof(key) - 5) n = sizeof(key) - 6 ;
+  memcpy(key, "rcpt:", 5) ;
+  memcpy(key + 5, s->authuser, n) ;
+  key[5 + n] = 0 ;
+  r = ratelimit_take(&p->userrate, key, time(0)) ;
+  if (r > 0) return ;
+  if (r < 0)
+  {
+    log_rate(s, "ratelimit_error", "rcpt_user", &p->userrate) ;
+    *v = (smtp_verdict){ .code = 451, .enh = "4.3.0", .text = "temporary rate limit failure", .reason = "ratelimit_error" } ;
+    return ;
+  }
+  log_rate(s, "rate_limited", "rcpt_user", &p->userrate) ;
+  *v = (smtp_verdict){ .code = 452, .enh = "4.5.3", .text = "Recipient rate limit exceeded, try the others later", .reason = "rate_limited" } ;
+}
+
 void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, smtp_verdict *v)
 {
   smtp_mxpolicy *p = s->engine->policy ;
   char key[ADDR_PATH_MAX + 3] ;
   int r ;
+  if (ip_rate_exceeded(s, p, v)) return ;
   if (a->at == a->len)
   {
     r = classify_postmaster(p, key) ;
@@ -121,6 +188,7 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
       /* the maps are keyed in lower case, and so is the envelope */
       memcpy(rcpt, key, strlen(key) + 1) ;
       *v = (smtp_verdict){ .code = 250, .enh = "2.1.5", .text = "Ok", .reason = 0 } ;
+      user_rate(s, p, v) ;
       break ;
     case RCPT_UNKNOWN :
       *v = (smtp_verdict){ .code = 550, .enh = "5.1.1", .text = "user unknown", .reason = "unknown_user" } ;
@@ -135,6 +203,7 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
         memcpy(rcpt, a->s, a->len) ;
         rcpt[a->len] = 0 ;
         *v = (smtp_verdict){ .code = 250, .enh = "2.1.5", .text = "Ok", .reason = 0 } ;
+        user_rate(s, p, v) ;
       }
       else
       {

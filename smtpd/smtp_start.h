@@ -42,6 +42,9 @@ extern void smtp_start_engine (smtp_engine *) ;
 /* The MX recipient policy: host name, POSTMASTER_ADDRESS, the recipient
  * maps of PH_CDB_DIR. */
 extern void smtp_start_mxpolicy (smtp_mxpolicy *, char const *hostname) ;
+/* A rate limit from the setting name ("count/seconds"; unset: none),
+ * counting in $PH_STATE/<subdir>. Dies 100 on a bad value. */
+extern void smtp_start_ratelimit (ratelimit *, char const *name, char const *subdir) ;
 
 /* Makes fds 0 and 1 non-blocking (deadlines only work on non-blocking
  * fds: skalibs timed_* read first, then wait), ignores SIGPIPE (a client

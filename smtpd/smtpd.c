@@ -10,11 +10,14 @@
  * network: every line and every message byte is read with a length cap
  * and a deadline, and answered with a protocol error when bad. It reads
  * the recipient maps (domains.cdb, users.cdb, aliases.cdb, world
- * readable) and writes nothing on disk: the only thing it can do to the
- * system is inject a message through queued's socket, which checks its
- * uid and owns the queue. A compromised smtpd could therefore inject
- * mail (relay, forge envelopes), but not read anyone's mail, passwords
- * or keys, nor alter the queue. */
+ * readable) and writes on disk only its per-address RCPT counters
+ * ($PH_STATE/ratelimit-ip, its own, when PH_SMTP_RCPT_RATE_IP is set);
+ * it reports failures to banwatch (a datagram). The only thing it can do
+ * to the system is inject a message through queued's socket, which
+ * checks its uid and owns the queue. A compromised smtpd could therefore
+ * inject mail (relay, forge envelopes), skew the rate counters and feed
+ * banwatch false failures (get addresses banned), but not read anyone's
+ * mail, passwords or keys, nor alter the queue. */
 
 #include <errno.h>
 #include <string.h>
@@ -86,6 +89,7 @@ int main (int argc, char const *const *argv)
     }
   }
   smtp_start_mxpolicy(&policy, engine.hostname) ;
+  smtp_start_ratelimit(&policy.iprate, "PH_SMTP_RCPT_RATE_IP", "ratelimit-ip") ;
   smtp_start_fds() ;
 
   smtp_start_session(&session, &engine) ;

@@ -6,9 +6,9 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "smtpd/smtp_session.h"
 #include "sub_owner.h"
-#include "sub_rate.h"
 #include "submitd.h"
 
 /* The submission policy (RFC 6409): TLS before anything that carries a
@@ -90,7 +90,7 @@ void sub_mailcheck (smtp_session *s, smtp_path const *p, smtp_mailparams const *
   }
   if (st->rate.count)
   {
-    int r = sub_rate_take(&st->rate, st->login, time(0)) ;
+    int r = ratelimit_take(&st->rate, st->login, time(0)) ;
     if (r < 0)
     {
       logline l ;
@@ -119,6 +119,14 @@ void sub_mailcheck (smtp_session *s, smtp_path const *p, smtp_mailparams const *
 void sub_txend (smtp_session *s, int committed)
 {
   sub_state *st = s->hookdata ;
-  if (committed) sub_rate_keep(&st->rate) ;
-  else sub_rate_release(&st->rate) ;
+  if (committed)
+  {
+    ratelimit_keep(&st->rate) ;
+    ratelimit_keep(&st->policy.userrate) ;
+  }
+  else
+  {
+    ratelimit_release(&st->rate) ;
+    ratelimit_release(&st->policy.userrate) ;
+  }
 }

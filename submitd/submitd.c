@@ -105,11 +105,12 @@ int main (int argc, char const *const *argv)
   state.delims = config_get_default("PH_RECIPIENT_DELIMITER", "+") ;
   {
     char const *spec = config_get("PH_SUBMISSION_RATE") ;
-    if (spec && !sub_rate_parse(spec, &state.rate.count, &state.rate.window)) smtp_start_dieconfig("PH_SUBMISSION_RATE") ;
+    if (spec && !ratelimit_parse(spec, &state.rate.count, &state.rate.window)) smtp_start_dieconfig("PH_SUBMISSION_RATE") ;
     state.rate.dir = path_in(&ratedir, config_get_default("PH_STATE", "/var/mail-state/posthaste"), "/ratelimit") ;
   }
   state.authpath = path_in(&authpath, config_get_default("PH_RUN_DIR", "/run/posthaste"), "/auth.sock") ;
   smtp_start_mxpolicy(&state.policy, engine.hostname) ;
+  smtp_start_ratelimit(&state.policy.userrate, "PH_SUBMISSION_RCPT_RATE", "ratelimit") ;
   smtp_start_fds() ;
 
   state.plainok = smtp_start_bool("PH_SUBMISSION_PLAINTEXT_LOOPBACK", 0) && is_loopback(getenv("TCPREMOTEIP")) ;

@@ -12,10 +12,10 @@
 
 #include "common/authclient.h"
 #include "common/cdbmap.h"
+#include "common/ratelimit.h"
 #include "smtpd/smtp_mxpolicy.h"
 #include "smtpd/smtp_session.h"
 #include "sub_header.h"
-#include "sub_rate.h"
 
 #define SUB_AUTH_SECS 30           /* one AUTH exchange with authd: its failure delay is at most 9 s */
 #define SUB_AUTHLINE_MAX 4096      /* a client's SASL response line (PLAIN with a long password fits) */
@@ -34,7 +34,7 @@ struct sub_state_s
   char login[AUTHCLIENT_TEXT_MAX + 1] ;   /* authd's word for who logged in */
   int spoof ;                /* SPOOF_PROTECTION */
   char const *delims ;       /* PH_RECIPIENT_DELIMITER */
-  sub_rate rate ;
+  ratelimit rate ;
   sub_header hdr ;
   char adddate[64] ;
   char addmsgid[384] ;

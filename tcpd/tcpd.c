@@ -42,7 +42,7 @@
 #include "common/log.h"
 #include "tcpd.h"
 
-#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid | -R ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] ip port prog..."
+#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid | -R ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] [ -r conn-per-minute-per-ip ] [ -M limit-message ] ip port prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define ABSOLUTE_MAXCONN 16384
@@ -57,6 +57,9 @@ static int accept_failing = 0 ;
 static tain backoff = TAIN_ZERO ;  /* accept paused until then; zero = not paused */
 static char banmsg[TCPD_MESSAGE_MAX] ;
 static size_t banmsglen = 0 ;
+static char limitmsg[TCPD_MESSAGE_MAX] ;
+static size_t limitmsglen = 0 ;
+static uint32_t connrate = 0 ;
 static tcpd_spawnopts spawnopts = { .argv = 0, .unexport_uidgid = 0 } ;
 
 static void log_end (pid_t pid, ip46 const *ip, int wstat)
@@ -187,16 +190,37 @@ static int peer_init (int fd, char const *remote, uint16_t remoteport, tcpd_peer
   return 1 ;
 }
 
+/* Best effort and never blocking, as the banned message: the socket was
+ * just accepted, its send buffer is empty. */
+static void send_limit_message (int fd)
+{
+  if (!limitmsglen) return ;
+  if (send(fd, limitmsg, limitmsglen, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) return ;
+  shutdown(fd, SHUT_WR) ;
+}
+
 static void new_connection (int fd, tcpd_peer const *p)
 {
   accessrule rule ;
   uint32_t count ;
   pid_t pid ;
   if (!tcpd_admit(fd, p, &rule, banmsg, banmsglen)) return ;
+  if (!tcpd_rate_take(&p->remote))
+  {
+    logline l ;
+    send_limit_message(fd) ;
+    log_begin(&l, "limit_rate") ;
+    log_kv(&l, "ip", p->remotefmt) ;
+    log_kvu(&l, "port", p->remoteport) ;
+    log_kvu(&l, "max_per_minute", connrate) ;
+    log_commit(&l) ;
+    return ;
+  }
   count = tcpd_conntable_count_ip(&p->remote) ;
   if (count >= maxconn_ip)
   {
     logline l ;
+    send_limit_message(fd) ;
     log_begin(&l, "limit_ip") ;
     log_kv(&l, "ip", p->remotefmt) ;
     log_kvu(&l, "port", p->remoteport) ;
@@ -266,6 +290,7 @@ static void log_listening (ip46 const *ip, uint16_t port)
   log_kvu(&l, "port", port) ;
   log_kvu(&l, "maxconn", maxconn) ;
   log_kvu(&l, "maxconn_ip", maxconn_ip) ;
+  if (connrate) log_kvu(&l, "connrate_ip", connrate) ;
   log_commit(&l) ;
 }
 
@@ -304,7 +329,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:Ra:B:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:Ra:B:m:r:M:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -332,6 +357,14 @@ int main (int argc, char const *const *argv)
           ssize_t r = tcpd_message_unescape(banmsg, TCPD_MESSAGE_MAX, l.arg) ;
           if (r < 0) strerr_dief1x(100, "invalid banned message: bad escape or longer than 512 bytes") ;
           banmsglen = (size_t)r ;
+          break ;
+        }
+        case 'r' : if (!uint320_scan(l.arg, &connrate) || connrate > 1000000) dieusage() ; break ;
+        case 'M' :
+        {
+          ssize_t r = tcpd_message_unescape(limitmsg, TCPD_MESSAGE_MAX, l.arg) ;
+          if (r < 0) strerr_dief1x(100, "invalid limit message: bad escape or longer than 512 bytes") ;
+          limitmsglen = (size_t)r ;
           break ;
         }
         default : dieusage() ;
@@ -388,6 +421,7 @@ int main (int argc, char const *const *argv)
     }
     tcpd_admit_init(accesspath, banspath) ;
     tcpd_conntable_init(maxconn) ;
+    tcpd_rate_init(connrate) ;
     tain_now_set_stopwatch_g() ;
     log_listening(&ip, port) ;
     notify_ready(notif) ;

@@ -57,6 +57,12 @@ extern void tcpd_admit_init (char const *accesspath, char const *banspath) ;
  * logged, and the banned message written if there is one). */
 extern int tcpd_admit (int fd, tcpd_peer const *, accessrule *rule, char const *banmsg, size_t banmsglen) ;
 
+/* tcpd_rate.c: new connections per minute per client address (-r), a
+ * token bucket per address in a table allocated once. perminute 0: no
+ * limit. tcpd_rate_take returns 1 (go on) or 0 (over the rate). */
+extern void tcpd_rate_init (uint32_t perminute) ;
+extern int tcpd_rate_take (ip46 const *) ;
+
 /* tcpd_spawn.c: forks the handler with fds 0 and 1 on the socket.
  * Returns its pid, or 0 (logged) if fork failed. */
 typedef struct tcpd_spawnopts_s tcpd_spawnopts, *tcpd_spawnopts_ref ;
