@@ -14,6 +14,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
 #include <skalibs/sig.h>
+#include <skalibs/socket.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
@@ -55,6 +56,18 @@ static int zone_minutes (void)
   struct tm tm ;
   if (!localtime_r(&now, &tm)) return 0 ;
   return (int)(tm.tm_gmtoff / 60) ;
+}
+
+/* A big FETCH, LIST or APPEND leaves big buffers behind; a session
+ * about to wait (perhaps for 30 minutes in IDLE) gives them back. Only
+ * empty ones: nothing staged or half-read is touched. */
+#define SHRINK_ABOVE 65536
+static void shrink (imap_session *s)
+{
+  stralloc *const sas[] = { &imap_sio.plain, &imap_sio.wire, &s->out, &imap_sio.nout, &imap_sio.inq, &imap_sio.raw, &imap_sio.rd.cmd } ;
+  for (size_t i = 0 ; i < sizeof(sas) / sizeof(*sas) ; i++)
+    if (!sas[i]->len && sas[i]->a > SHRINK_ABOVE) stralloc_free(sas[i]) ;
+  if (s->msg.text.a > SHRINK_ABOVE) imap_msg_free(&s->msg) ;
 }
 
 /* The reader failed: answer as imap_parse.h says, from the tag it kept. */
@@ -193,6 +206,7 @@ void imap_session_run (imap_login const *login)
   }
   s.tzmin = zone_minutes() ;
   sig_altignore(SIGPIPE) ;
+  socket_tcpnodelay(1) ;   /* one write per answer: nothing to gain from Nagle (fails harmlessly on tlsd-io's pipes) */
   buffer_init(&imap_sio.b, &imap_sio_readop, 0, imap_sio.bbuf, IMAP_SIO_BUFSIZE) ;
   imap_sio.rd.literal_max = s.appendlimit ;
   tain_now_set_stopwatch_g() ;
@@ -230,6 +244,7 @@ void imap_session_run (imap_login const *login)
     if (!run_commands(&s, &deadline) || imap_sio.dead) finish(&s, 0, end_reason) ;
     if (!imap_sio_flush()) finish(&s, 0, "disconnected") ;
     if (imap_sio.ineof && imap_sio.inpos >= imap_sio.inq.len && imap_sio.rawpos >= imap_sio.raw.len) finish(&s, 0, "disconnected") ;
+    shrink(&s) ;
 
     x[n].fd = 0 ; x[n].events = imap_sio.ineof ? 0 : IOPAUSE_READ ; x[n].revents = 0 ; n++ ;
     if (imap_sio.idling && imap_sio.ifd >= 0)
