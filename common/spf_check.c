@@ -16,7 +16,9 @@ int spf_check (dns *d, spf_query const *q, spf_answer *a, tain const *deadline)
 {
   int nullsender = !q->sender || !q->sender[0] ;
   char const *domain ;
-  if (q->helo && spf_domain_valid(q->helo))
+  /* an address literal ("[192.0.2.1]") is no domain to check (§2.3) */
+  int helodomain = q->helo && q->helo[0] != '[' && spf_domain_valid(q->helo) ;
+  if (helodomain)
   {
     spf_check_host(d, q, q->helo, SPF_ID_HELO, a, deadline) ;
     if (a->result == SPF_FAIL || (nullsender && a->result == SPF_PASS)) return a->result ;
@@ -26,7 +28,7 @@ int spf_check (dns *d, spf_query const *q, spf_answer *a, tain const *deadline)
       return a->result ;
     }
   }
-  if (nullsender) domain = q->helo ? q->helo : "" ;
+  if (nullsender) domain = helodomain ? q->helo : "" ;
   else
   {
     char const *at = strrchr(q->sender, '@') ;

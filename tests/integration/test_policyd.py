@@ -10,6 +10,7 @@ postfix-policyd-spf-python): the suite sets it to "none".
 import os
 import re
 import socket
+import subprocess
 import time
 
 import dnsserver
@@ -27,6 +28,8 @@ DNS = dnsserver.DNSServer({
     "why.exp.test": {"TXT": ["\"%{i} may not send mail for %{d}\""]},
     "broken.test": {"TXT": ["\"v=spf1 foo:bar -all\""]},
     "slow.test": {"A": ["192.0.2.1"]},
+    "badhelo.test": {"TXT": ["\"v=spf1 -all\""]},
+    "goodhelo.test": {"TXT": ["\"v=spf1 ip4:127.0.0.1 -all\""]},
 }).start()
 DNS.hang("slow.test")
 
@@ -163,6 +166,31 @@ def enable_policyd_spf_0_turns_it_off(s):
         assert rcpt(t, "x@fail.test").startswith("250")
     finally:
         t.stop()
+
+
+def check_t(s, ip, helo, sender):
+    env = dict(os.environ, PH_DNS_RESOLVER=DNS.resolver, PH_SPF_TIMEOUT="2")
+    r = subprocess.run([str(s.bin / "policyd"), "-t", ip, helo, sender], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=30, text=True)
+    assert r.returncode == 0, r.stderr
+    return dict(ln.split("=", 1) for ln in r.stdout.splitlines())
+
+
+@phtest.case
+def helo_identity_first(s):
+    # a HELO fail decides, whatever the sender
+    out = check_t(s, "127.0.0.1", "badhelo.test", "friend@pass.test")
+    assert (out["result"], out["identity"]) == ("fail", "helo"), out
+    # a HELO pass decides for the null sender only
+    out = check_t(s, "127.0.0.1", "goodhelo.test", "")
+    assert (out["result"], out["identity"]) == ("pass", "helo"), out
+    out = check_t(s, "127.0.0.1", "goodhelo.test", "someone@fail.test")
+    assert (out["result"], out["identity"]) == ("fail", "mailfrom"), out
+    # no HELO record: the null sender is postmaster@helo, MAIL FROM identity
+    out = check_t(s, "127.0.0.1", "client.test", "")
+    assert (out["result"], out["identity"], out["domain"]) == ("none", "mailfrom", "client.test"), out
+    out = check_t(s, "127.0.0.1", "[127.0.0.1]", "")
+    assert out["result"] == "none", out
 
 
 # ---- (b) Debian's Postfix with check_policy_service
