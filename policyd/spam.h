@@ -40,6 +40,9 @@ struct spam_zone_s
  * not parse, has more than max zones, or a zone is not a domain name. */
 extern int spam_zones_parse (char const *list, spam_zone *zones, unsigned int max, unsigned int *n) ;
 
+/* ip (text) into a: returns 4 (IPv4, also an IPv4-mapped IPv6
+ * address), 16 (IPv6), or 0 if it does not parse. */
+extern int spam_ip_parse (char const *ip, char *a) ;
 /* The query name for ip (text, IPv4 or IPv6) under zone: IPv4 octets
  * reversed, IPv6 as 32 reversed nibbles (RFC 5782 §2.1, §2.4). Returns
  * the length (out: DNS_NAME_MAX + 1 bytes), 0 if ip does not parse or
@@ -151,8 +154,8 @@ extern int spam_global_db_path (stralloc *sa, char const *dir) ;
 /* 1 and action set ("554 5.7.1 ...") when PH_DNSBL_REJECT=1 and the
  * client is listed on one of PH_DNSBL_ZONES; 0 otherwise (not listed,
  * not configured, or the lookup failed: never refuse on a failure).
- * d is the caller's resolver, initialized. */
-extern int policy_dnsbl_check (dns *d, char const *ip, char *action, size_t max) ;
+ * The answer for the last client is kept (one per RCPT otherwise). */
+extern int policy_dnsbl_check (char const *ip, char *action, size_t max) ;
 
 /* 1 and action set ("DEFER_IF_PERMIT 4.7.1 ...") when greylisting is
  * on (PH_GREYLIST or ENABLE_POSTGREY) and the (client network, sender,

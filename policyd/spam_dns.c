@@ -74,14 +74,11 @@ static void fcrdns (spam *s, dns *d, dns_query const *ptr, tain const *deadline)
   static char ptrnames[SPAM_PTR_MAX][DNS_NAME_MAX + 1] ;
   static dns_query fq[SPAM_PTR_MAX] ;
   char ip[16] ;
-  unsigned int iplen, n = 0 ;
+  unsigned int iplen = (unsigned int)spam_ip_parse(s->ip, ip), n = 0 ;
   size_t pos = 0, len ;
   char const *rd ;
   int confirmed = 0, unknown = 0 ;
-  size_t l = strlen(s->ip) ;
-  if (ip4_scan(s->ip, ip) == l) iplen = 4 ;
-  else if (ip6_scan(s->ip, ip) == l) iplen = 16 ;
-  else return ;
+  if (!iplen) return ;
   if (ptr->status == DNS_NXDOMAIN || ptr->status == DNS_NODATA) { spam_hit_add(s, "RDNS_NONE") ; return ; }
   if (ptr->status != DNS_OK) return ;
   while (n < SPAM_PTR_MAX && dns_record_next(ptr, &pos, &rd, &len))
@@ -121,14 +118,8 @@ void spam_check_dns (spam_settings const *set, spam *s, bayes_tokens const *t)
   if (haveip && set->rdns)
   {
     char a[16] ;
-    size_t l = strlen(s->ip), k = 0 ;
-    if (ip4_scan(s->ip, a) == l)
-    {
-      for (int i = 3 ; i >= 0 ; i--) { k += uint32_fmt(qn.s[n] + k, (unsigned char)a[i]) ; qn.s[n][k++] = '.' ; }
-      memcpy(qn.s[n] + k, "in-addr.arpa", 13) ;
-      iptr = n++ ;
-    }
-    else if (ip6_scan(s->ip, a) == l && spam_dnsbl_name(qn.s[n], s->ip, "ip6.arpa")) iptr = n++ ;
+    int len = spam_ip_parse(s->ip, a) ;
+    if (len && spam_dnsbl_name(qn.s[n], s->ip, len == 4 ? "in-addr.arpa" : "ip6.arpa")) iptr = n++ ;
   }
   /* the client's address on each list: all of them or none */
   bl0 = n ;

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <skalibs/fmtscan.h>
-
 #include "spam.h"
 
 /* The HELO/EHLO name (RFC 5321 §4.1.1.1: the client's fully qualified
@@ -23,7 +21,7 @@ void spam_check_helo (spam_settings const *set, spam *s)
   char a[16] ;
   if (!h || !*h) return ;
   n = strlen(h) ;
-  if (h[0] == '[' || ip4_scan(h, a) == n || ip6_scan(h, a) == n) spam_hit_add(s, "HELO_BARE_IP") ;
+  if (h[0] == '[' || spam_ip_parse(h, a)) spam_hit_add(s, "HELO_BARE_IP") ;
   else if (!memchr(h, '.', n) || (h[n - 1] == '.' && !memchr(h, '.', n - 1))) spam_hit_add(s, "HELO_NOT_FQDN") ;
   else if (!strcasecmp(h, set->hostname) && s->ip && *s->ip && !loopback(s->ip)) spam_hit_add(s, "HELO_OURS") ;
 }

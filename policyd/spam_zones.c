@@ -1,5 +1,6 @@
 /* ISC license. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,12 +125,22 @@ static size_t append (char *out, size_t n, char const *s)
   return n + l ;
 }
 
+int spam_ip_parse (char const *ip, char *a)
+{
+  static char const mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char)0xff, (char)0xff } ;
+  if (inet_pton(AF_INET, ip, a) == 1) return 4 ;
+  if (inet_pton(AF_INET6, ip, a) != 1) return 0 ;
+  if (memcmp(a, mapped, 12)) return 16 ;
+  memmove(a, a + 12, 4) ;   /* an IPv4 client seen through an IPv6 socket */
+  return 4 ;
+}
+
 size_t spam_dnsbl_name (char *out, char const *ip, char const *zone)
 {
   char a[16] ;
   size_t n = 0 ;
-  size_t l = strlen(ip) ;
-  if (ip4_scan(ip, a) == l && l)
+  int len = spam_ip_parse(ip, a) ;
+  if (len == 4)
   {
     for (int i = 3 ; i >= 0 ; i--)
     {
@@ -137,7 +148,7 @@ size_t spam_dnsbl_name (char *out, char const *ip, char const *zone)
       out[n++] = '.' ;
     }
   }
-  else if (ip6_scan(ip, a) == l && l)
+  else if (len == 16)
   {
     static char const hex[] = "0123456789abcdef" ;
     for (int i = 15 ; i >= 0 ; i--)
