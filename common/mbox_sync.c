@@ -337,6 +337,15 @@ static int apply (mbox *m, pass *p, int lockfd, int *again)
   if (!ms->present || ms->uidvalidity != p->ul.uidvalidity)
   {
     uint64_t base = (ms->uidvalidity == p->ul.uidvalidity || !ms->present) && ms->highest ? ms->highest + 1 : 1 ;
+    /* A folder that was served before (its uidlist has records) but lost
+     * its modseq state: clients may hold modseqs we no longer know, and
+     * HIGHESTMODSEQ must never go back (RFC 7162 §3.1.2.1). Start above
+     * anything a counter could have reached: the time in seconds times
+     * 2^20 (a million changes per second since the last rebuild); the
+     * floor then makes QRESYNC answer from the known UIDs instead of a
+     * history we do not have. */
+    if (base == 1 && p->ul.version && genalloc_len(mbox_uidrec, &p->ul.recs))
+      base = ((uint64_t)time(0) << 20) ;
     ms->recs.len = 0 ; ms->expunged.len = 0 ; ms->sa.len = 0 ; ms->pending.len = 0 ;
     ms->xwritten = 0 ;
     ms->uidvalidity = p->ul.uidvalidity ;
