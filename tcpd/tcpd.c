@@ -12,7 +12,11 @@
  * uid: s6-tcpserver run as root, s6-applyuidgid in the chain). With -R,
  * tcpd and the start of each handler chain stay root: the chain, not
  * tcpd, is then what keeps client bytes away from root. It reads
- * nothing from clients: it only accepts, looks the address up in
+ * nothing from clients but, with -p, the PROXY header of the proxies it
+ * is told to trust (their address checked first; at most 1040 bytes,
+ * read exactly under a deadline by common/proxyproto, which does not
+ * allocate and is fuzzed): that parser then runs as root under -R. It
+ * only accepts, looks the address up in
  * bans.cdb and access.cdb (mmapped, every record length checked), and
  * hands the socket to a handler. It writes nothing on disk. A compromise
  * gives the handler's uid (phsmtpd: no files, no secrets), or root with
@@ -26,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <skalibs/alloc.h>
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
@@ -40,9 +45,10 @@
 #include <skalibs/ip46.h>
 
 #include "common/log.h"
+#include "smtpd/smtp_relaynet.h"
 #include "tcpd.h"
 
-#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid | -R ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] [ -r conn-per-minute-per-ip ] [ -M limit-message ] ip port prog..."
+#define USAGE "tcpd [ -46 ] [ -v verbosity ] [ -d notif-fd ] [ -c maxconn ] [ -C maxconn-per-ip ] [ -b backlog ] [ -U | -u uid -g gid | -R ] [ -a access.cdb ] [ -B bans.cdb ] [ -m banned-message ] [ -r conn-per-minute-per-ip ] [ -M limit-message ] [ -p proxy-networks [ -P seconds ] ] ip port prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define ABSOLUTE_MAXCONN 16384
@@ -60,6 +66,8 @@ static size_t banmsglen = 0 ;
 static char limitmsg[TCPD_MESSAGE_MAX] ;
 static size_t limitmsglen = 0 ;
 static uint32_t connrate = 0 ;
+static smtp_relaynets proxynets ;  /* -p: who may send a PROXY header */
+static int useproxy = 0 ;
 static tcpd_spawnopts spawnopts = { .argv = 0, .unexport_uidgid = 0 } ;
 
 static void log_end (pid_t pid, ip46 const *ip, int wstat)
@@ -187,6 +195,7 @@ static int peer_init (int fd, char const *remote, uint16_t remoteport, tcpd_peer
     return 0 ;
   }
   p->localfmt[ip46_fmt(p->localfmt, &p->local)] = 0 ;
+  p->proxyfmt[0] = 0 ;
   return 1 ;
 }
 
@@ -269,7 +278,15 @@ static void accept_one (void)
     log_commit(&l) ;
     accept_failing = 0 ;
   }
-  if (peer_init(fd, remote, remoteport, &p)) new_connection(fd, &p) ;
+  if (!peer_init(fd, remote, remoteport, &p)) { fd_close(fd) ; return ; }
+  /* a trusted proxy speaks first: its header names the real client,
+   * whom the checks are for (tcpd_proxy.c); anyone else is a client */
+  if (useproxy && smtp_relaynets_match(&proxynets, p.remotefmt))
+  {
+    tcpd_proxy_add(fd, &p) ;
+    return ;
+  }
+  new_connection(fd, &p) ;
   fd_close(fd) ;
 }
 
@@ -323,13 +340,14 @@ int main (int argc, char const *const *argv)
   gid_t gid = 0 ;
   char const *accesspath = 0 ;
   char const *banspath = 0 ;
+  unsigned int proxysecs = 10 ;
   PROG = "tcpd" ;
 
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:Ra:B:m:r:M:", &l) ;
+      int opt = subgetopt_r(argc, argv, "46v:d:c:C:b:Uu:g:Ra:B:m:r:M:p:P:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -359,6 +377,14 @@ int main (int argc, char const *const *argv)
           banmsglen = (size_t)r ;
           break ;
         }
+        case 'p' :
+        {
+          size_t errpos = 0 ;
+          if (!smtp_relaynets_parse(&proxynets, l.arg, &errpos) || !proxynets.n) strerr_dief2x(100, "invalid proxy network list: ", l.arg) ;
+          useproxy = 1 ;
+          break ;
+        }
+        case 'P' : if (!uint0_scan(l.arg, &proxysecs) || !proxysecs || proxysecs > 3600) dieusage() ; break ;
         case 'r' : if (!uint320_scan(l.arg, &connrate) || connrate > 1000000) dieusage() ; break ;
         case 'M' :
         {
@@ -405,7 +431,12 @@ int main (int argc, char const *const *argv)
   else if (hasuid) tcpd_drop(uid, gid) ;
 
   {
-    iopause_fd x[2] = { { .fd = -1, .events = IOPAUSE_READ }, { .fd = -1, .events = IOPAUSE_READ } } ;
+    /* the self-pipe, the listener, then the connections waiting for
+     * their PROXY header (at most maxconn) */
+    iopause_fd *x = alloc((2 + (useproxy ? maxconn : 0)) * sizeof(iopause_fd)) ;
+    if (!x) strerr_diefu1sys(111, "allocate memory") ;
+    x[0].fd = -1 ; x[0].events = IOPAUSE_READ ;
+    x[1].fd = -1 ; x[1].events = IOPAUSE_READ ;
     x[0].fd = selfpipe_init() ;
     if (x[0].fd < 0) strerr_diefu1sys(111, "create the selfpipe") ;
     if (!sig_altignore(SIGPIPE)) strerr_diefu1sys(111, "ignore SIGPIPE") ;
@@ -422,6 +453,7 @@ int main (int argc, char const *const *argv)
     tcpd_admit_init(accesspath, banspath) ;
     tcpd_conntable_init(maxconn) ;
     tcpd_rate_init(connrate) ;
+    if (useproxy) tcpd_proxy_init(maxconn, proxysecs) ;
     tain_now_set_stopwatch_g() ;
     log_listening(&ip, port) ;
     notify_ready(notif) ;
@@ -431,21 +463,28 @@ int main (int argc, char const *const *argv)
       /* interest from state: watch the listener only when there is room
        * for a child and accept is not backing off */
       int paused = tain_less(&STAMP, &backoff) ;
-      unsigned int n = 1 ;
+      int listening = !paused && tcpd_conntable_count() < maxconn && !(useproxy && tcpd_proxy_full()) ;
+      unsigned int np = 0 ;
+      tain deadline ;
       int r ;
-      if (!paused && tcpd_conntable_count() < maxconn)
+      if (paused) deadline = backoff ;
+      else tain_add_g(&deadline, &tain_infinite_relative) ;
+      x[1].fd = listening ? listener : -1 ;
+      x[1].revents = 0 ;
+      if (useproxy)
       {
-        x[1].fd = listener ;
-        n = 2 ;
+        np = tcpd_proxy_fds(x + 2) ;
+        tcpd_proxy_deadline(&deadline) ;
       }
-      r = iopause_g(x, n, paused ? &backoff : 0) ;
+      r = iopause_g(x, 2 + np, &deadline) ;
       if (r < 0) strerr_diefu1sys(111, "iopause") ;
       if (x[0].revents & IOPAUSE_READ)
       {
         handle_signals() ;
         continue ;
       }
-      if (n == 2 && x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) accept_one() ;
+      if (useproxy) tcpd_proxy_run(x + 2, np, &new_connection) ;
+      if (listening && x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) accept_one() ;
     }
   }
   return 0 ;

@@ -10,14 +10,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <skalibs/iopause.h>
 #include <skalibs/ip46.h>
+#include <skalibs/tai.h>
 
 #include "common/accessrules.h"
 
-/* One accepted connection, as the handler will see it. This is the place
- * for the PROXY protocol (haproxy's proxy-protocol.txt, v1 and v2): a step
- * in the child, bounded by a deadline, reads the header, overwrites remote
- * and remoteport, and runs tcpd_admit again on the real client. */
+/* One accepted connection, as the handler will see it: behind a trusted
+ * proxy (-p), remote and remoteport are the real client's, from the
+ * PROXY header (tcpd_proxy.c), and every check applies to it. */
 typedef struct tcpd_peer_s tcpd_peer, *tcpd_peer_ref ;
 struct tcpd_peer_s
 {
@@ -27,6 +28,7 @@ struct tcpd_peer_s
   uint16_t localport ;
   char remotefmt[IP46_FMT] ;  /* NUL-terminated text forms */
   char localfmt[IP46_FMT] ;
+  char proxyfmt[IP46_FMT] ;   /* the proxy that sent the PROXY header; "" if none */
 } ;
 
 /* tcpd_conntable.c: the live children, allocated once for maxconn. */
@@ -62,6 +64,24 @@ extern int tcpd_admit (int fd, tcpd_peer const *, accessrule *rule, char const *
  * limit. tcpd_rate_take returns 1 (go on) or 0 (over the rate). */
 extern void tcpd_rate_init (uint32_t perminute) ;
 extern int tcpd_rate_take (ip46 const *) ;
+
+/* tcpd_proxy.c: connections from trusted proxies waiting for their
+ * PROXY header (common/proxyproto.h), in the parent's loop. When a
+ * header is whole, ready is called with the connection and the real
+ * client (then the fd is closed); a bad header, EOF or the -P timeout
+ * closes it (logged event=proxy_error). */
+typedef void tcpd_ready_func (int fd, tcpd_peer const *) ;
+extern void tcpd_proxy_init (uint32_t maxpending, unsigned int secs) ;
+extern uint32_t tcpd_proxy_count (void) ;
+extern int tcpd_proxy_full (void) ;
+/* Takes fd: it will be closed by the table. */
+extern void tcpd_proxy_add (int fd, tcpd_peer const *) ;
+/* Fills x with one entry per pending connection; returns how many. */
+extern unsigned int tcpd_proxy_fds (iopause_fd *x) ;
+/* Lowers *d to the earliest header deadline. */
+extern void tcpd_proxy_deadline (tain *d) ;
+/* After iopause: reads the ready ones, drops the late ones. */
+extern void tcpd_proxy_run (iopause_fd const *x, unsigned int nx, tcpd_ready_func *ready) ;
 
 /* tcpd_spawn.c: forks the handler with fds 0 and 1 on the socket.
  * Returns its pid, or 0 (logged) if fork failed. */

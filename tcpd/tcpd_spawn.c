@@ -31,8 +31,8 @@ static size_t addvar (char *s, char const *name, char const *value)
   return n + m + 2 ;
 }
 
-/* PROTO=TCP and five variables whose values are at most IP46_FMT long */
-#define UCSPI_ENV_MAX (10 + 5 * (14 + IP46_FMT + 1) + 17)
+/* PROTO=TCP and six variables whose values are at most IP46_FMT long */
+#define UCSPI_ENV_MAX (10 + 6 * (14 + IP46_FMT + 1) + 17)
 
 static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
 {
@@ -71,6 +71,14 @@ static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule cons
   m += addvar(modif + m, "TCPLOCALPORT", fmt) ;
   fmt[uint32_fmt(fmt, connnum)] = 0 ;
   m += addvar(modif + m, "TCPCONNNUM", fmt) ;
+  /* behind a proxy (-p): who relayed the client; never left over from
+   * tcpd's own environment */
+  if (p->proxyfmt[0]) m += addvar(modif + m, "TCPPROXYIP", p->proxyfmt) ;
+  else
+  {
+    memcpy(modif + m, "TCPPROXYIP", 11) ;
+    m += 11 ;
+  }
 
   if (rule->execlen)
   {
