@@ -86,8 +86,13 @@ int policy_serve (policy_settings const *set)
       {
         case ETIMEDOUT :
           if (attrs) return protocol_error("timeout inside a request", requests) ;
-          log_event1("policy_idle_timeout", "requests", requests ? "some" : "none") ;
+        {
+          logline l ;
+          log_begin(&l, "policy_idle_timeout") ;
+          log_kvu(&l, "requests", requests) ;
+          log_commit(&l) ;
           return 0 ;
+        }
         case ERANGE : return protocol_error("line too long", requests) ;
         case EPIPE : return protocol_error("end of input inside a line", requests) ;
         default : strerr_diefu1sys(111, "read from the client") ;
