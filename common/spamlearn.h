@@ -20,6 +20,8 @@
 
 #include <skalibs/tai.h>
 
+#include "common/mbox.h"
+
 #define SPAMLEARN_USER_MAX 320
 #define SPAMLEARN_MESSAGE_MAX ((size_t)2 << 20)
 #define SPAMLEARN_ANSWER_MAX 256
@@ -34,5 +36,17 @@
  * none). */
 extern int spamlearn_send (char const *user, int is_spam, int fd, tain const *deadline) ;
 extern char spamlearn_answer[SPAMLEARN_ANSWER_MAX] ;
+
+/* The IMAP side (imap-session's COPY and MOVE, after the copies are
+ * made): messages idx[0..n) of src copied into the folder target of
+ * the Maildir at root are learned for user as spam when target is the
+ * Junk folder (RFC 6154 \Junk), as ham when src is Junk and target is
+ * not Trash (\Trash: deleting is no verdict). Everything within
+ * PH_LEARN_IMAP_TIMEOUT_MS (default 2000) for the whole command, so a
+ * learner that is down or slow costs the client at most that; the
+ * messages left when it runs out are not learned. Logs one event
+ * (spam_learn) with the counts; returns the number learned, -1 if the
+ * folders are not a learning case. */
+extern int spamlearn_moved (mbox *src, size_t const *idx, size_t n, char const *root, char const *target, char const *user) ;
 
 #endif
