@@ -124,14 +124,14 @@ def temperror_deferred_451_4_7_24(s):
     assert time.monotonic() - t0 < 9, "not bound by PH_SPF_TIMEOUT"
 
 
-def sub_suite(env):
+def sub_suite(env, services=("smtpd", "policy", "inject", "queued", "deliverd", "authd")):
     # mkruntime reads ENABLE_POLICYD_SPF from its own environment (as
     # docker-mailserver's container environment), not from PH_EXTRA_ENV
     saved = os.environ.get("ENABLE_POLICYD_SPF")
     if "ENABLE_POLICYD_SPF" in env:
         os.environ["ENABLE_POLICYD_SPF"] = env["ENABLE_POLICYD_SPF"]
     try:
-        return phtest.Suite(extra_env=env, services=["smtpd", "policy", "inject", "queued", "deliverd", "authd"]).start()
+        return phtest.Suite(extra_env=env, services=list(services)).start()
     finally:
         if saved is None:
             os.environ.pop("ENABLE_POLICYD_SPF", None)
@@ -191,6 +191,23 @@ def helo_identity_first(s):
     assert (out["result"], out["identity"], out["domain"]) == ("none", "mailfrom", "client.test"), out
     out = check_t(s, "127.0.0.1", "[127.0.0.1]", "")
     assert out["result"] == "none", out
+
+
+@phtest.case
+def policy_over_tcp_with_policy_port(s):
+    port = phtest.free_port()
+    env = dict(SUITE_ENV, PH_POLICY_PORT=str(port))
+    t = sub_suite(env, services=("policy-tcp",))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as c:
+            c.sendall(request(BASE))
+            a = read_answer(c)
+            assert a.startswith(b"action=550 5.7.23 "), a
+            c.sendall(request(BASE[:-1] + [("instance", "other")]))
+            assert read_answer(c) == a
+        assert t.wait_for(lambda: "event=spf" in t.log("policy-tcp"), 10), t.log("policy-tcp")[-2000:]
+    finally:
+        t.stop()
 
 
 # ---- (b) Debian's Postfix with check_policy_service
