@@ -26,6 +26,7 @@
 #include "ban.h"
 #include "spam.h"
 #include "dns.h"
+#include "check.h"
 
 #define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -91,6 +92,7 @@ int main (int argc, char const *const *argv)
   else if (!strcmp(argv[1], "quota")) mc_quota(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "dkim")) mc_dkim(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "dns")) mc_dns(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "check")) mc_check(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "update"))
   {
     if (argc != 2) dieusage() ;
