@@ -18,23 +18,39 @@ static int hostchar (unsigned char c)
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c >= 0x80 ;
 }
 
-/* One part (between commas), quoted strings and comments blanked. */
-static int part (char const *s, size_t len, char (*all)[DNS_NAME_MAX + 1], unsigned int max, unsigned int *nall)
+static void add (char const *s, size_t len, size_t at, char (*all)[DNS_NAME_MAX + 1], unsigned int max, unsigned int *nall)
 {
-  size_t at = len, i, n = 0 ;
   char d[DNS_NAME_MAX + 1] ;
-  for (i = len ; i > 0 ; i--) if (s[i-1] == '@') { at = i - 1 ; break ; }
-  if (at == len) return 0 ;
-  for (i = at + 1 ; i < len && hostchar(s[i]) ; i++)
+  size_t n = 0 ;
+  for (size_t i = at + 1 ; i < len && hostchar(s[i]) ; i++)
   {
-    if (n >= DNS_NAME_MAX) return 1 ;   /* an address, but no usable domain */
+    if (n >= DNS_NAME_MAX) return ;   /* an address, but no usable domain */
     d[n++] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i] ;
   }
   while (n && d[n-1] == '.') n-- ;
   d[n] = 0 ;
-  if (!n) return 1 ;
-  for (unsigned int k = 0 ; k < *nall ; k++) if (!strcmp(all[k], d)) return 1 ;
+  if (!n) return ;
+  for (unsigned int k = 0 ; k < *nall ; k++) if (!strcmp(all[k], d)) return ;
   if (*nall < max) memcpy(all[(*nall)++], d, n + 1) ;
+}
+
+/* One part (between commas), quoted strings and comments blanked. The
+ * address is the last "@" inside angle brackets; a malformed part with
+ * an "@" outside them as well ("<a@x.test> b@y.test") yields both
+ * domains: a reader could be shown either, so both are judged. */
+static int part (char const *s, size_t len, char (*all)[DNS_NAME_MAX + 1], unsigned int max, unsigned int *nall)
+{
+  size_t in = len, out = len ;
+  unsigned int angle = 0 ;
+  for (size_t i = 0 ; i < len ; i++)
+  {
+    if (s[i] == '<') angle++ ;
+    else if (s[i] == '>') { if (angle) angle-- ; }
+    else if (s[i] == '@') { if (angle) in = i ; else out = i ; }
+  }
+  if (in == len && out == len) return 0 ;
+  if (in < len) add(s, len, in, all, max, nall) ;
+  if (out < len) add(s, len, out, all, max, nall) ;
   return 1 ;
 }
 

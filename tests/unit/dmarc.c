@@ -421,6 +421,15 @@ static void own_cases (void)
   unsigned int n = dmarc_from_domains(msg, sizeof(msg) - 1, d, DMARC_FROM_DOMAINS_MAX, &nfrom) ;
   CHECK(n == 2 && nfrom == 2 && !strcmp(d[0], "one.example") && !strcmp(d[1], "two.example"), "own: two From fields give both author domains, once each") ;
   {
+    char all[DMARC_FROM_DOMAINS_MAX][DNS_NAME_MAX + 1] ;
+    unsigned int nall = 0 ;
+    static char const v[] = "\"ceo@bank.test\" <x@evil.test>" ;
+    static char const w[] = "<x@evil.test> ceo@bank.test" ;
+    CHECK(dmarc_from_value(v, sizeof(v) - 1, all, DMARC_FROM_DOMAINS_MAX, &nall) == 1 && nall == 1 && !strcmp(all[0], "evil.test"), "own: an address in the quoted display name is not the author") ;
+    nall = 0 ;
+    CHECK(dmarc_from_value(w, sizeof(w) - 1, all, DMARC_FROM_DOMAINS_MAX, &nall) == 1 && nall == 2 && !strcmp(all[0], "evil.test") && !strcmp(all[1], "bank.test"), "own: a malformed part with two addresses yields both domains") ;
+  }
+  {
     uint32_t s1 = dmarc_sample(msg, sizeof(msg) - 1), s2 = dmarc_sample(msg, sizeof(msg) - 1) ;
     CHECK(s1 < 100 && s1 == s2, "own: the pct sample is the same for the same message") ;
     setenv("PH_DMARC_SAMPLE", "7", 1) ;
