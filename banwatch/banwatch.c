@@ -286,7 +286,7 @@ int main (int argc, char const *const *argv)
   char const *cdbpath = 0 ;
   char const *statepath = 0 ;
   char const *rules = 0 ;
-  stralloc paths = STRALLOC_ZERO ;
+  static stralloc paths = STRALLOC_ZERO ;  /* lives until exit */
   unsigned int verbosity = 1 ;
   int notif = -1 ;
   int dropuid = 0 ;
