@@ -6,7 +6,8 @@
  * client's hello, so it must accept and stay open, silent, for a
  * moment (a banned or refused client is closed at once). The ports come
  * from the same settings the services use (PH_SMTP_PORT, ...; the
- * standard ports when unset, as in the container), on PH_SMTP_IP
+ * standard ports when unset, as in the container; POP3 only with
+ * ENABLE_POP3, HTTPS only when PH_HTTPS_PORT is set), on PH_SMTP_IP
  * (a wildcard address is checked through loopback). */
 
 #include <string.h>
@@ -37,19 +38,20 @@ struct listener_s
   char const *greeting ; /* 0: implicit TLS */
   char const *bye ;
   char const *only_if ;  /* a boolean setting that must be on, or 0 */
+  int optional ;         /* checked only when its port is set */
 } ;
 
 static listener const listeners[] =
 {
-  { "SMTP", "PH_SMTP_PORT", 25, "220", "QUIT\r\n", 0 },
-  { "submission", "PH_SUBMISSION_PORT", 587, "220", "QUIT\r\n", 0 },
-  { "submissions (implicit TLS)", "PH_SUBMISSIONS_PORT", 465, 0, 0, 0 },
-  { "IMAP", "PH_IMAP_PORT", 143, "* OK", "a LOGOUT\r\n", 0 },
-  { "IMAPS (implicit TLS)", "PH_IMAPS_PORT", 993, 0, 0, 0 },
-  { "POP3", "PH_POP3_PORT", 110, "+OK", "QUIT\r\n", "ENABLE_POP3" },
-  { "POP3S (implicit TLS)", "PH_POP3S_PORT", 995, 0, 0, "ENABLE_POP3" },
-  { "HTTPS (MTA-STS, autoconfig)", "PH_HTTPS_PORT", 443, 0, 0, "PH_CHECK_WEB" },
-  { 0, 0, 0, 0, 0, 0 }
+  { "SMTP", "PH_SMTP_PORT", 25, "220", "QUIT\r\n", 0, 0 },
+  { "submission", "PH_SUBMISSION_PORT", 587, "220", "QUIT\r\n", 0, 0 },
+  { "submissions (implicit TLS)", "PH_SUBMISSIONS_PORT", 465, 0, 0, 0, 0 },
+  { "IMAP", "PH_IMAP_PORT", 143, "* OK", "a LOGOUT\r\n", 0, 0 },
+  { "IMAPS (implicit TLS)", "PH_IMAPS_PORT", 993, 0, 0, 0, 0 },
+  { "POP3", "PH_POP3_PORT", 110, "+OK", "QUIT\r\n", "ENABLE_POP3", 0 },
+  { "POP3S (implicit TLS)", "PH_POP3S_PORT", 995, 0, 0, "ENABLE_POP3", 0 },
+  { "HTTPS (MTA-STS, autoconfig)", "PH_HTTPS_PORT", 443, 0, 0, 0, 1 },
+  { 0, 0, 0, 0, 0, 0, 0 }
 } ;
 
 /* 1 connected, 0 refused or timed out (errno) */
@@ -114,6 +116,7 @@ static void check_one (mccheck *c, ip46full const *ip, listener const *l)
     if (!config_get_bool(l->only_if, 0, &on)) strerr_dief3x(100, "bad value for ", l->only_if, " (a boolean)") ;
     if (!on) return ;
   }
+  if (l->optional && !config_get(l->var)) return ;
   if (!config_get_uint(l->var, l->port, &port) || !port || port > 65535) strerr_dief3x(100, "bad value for ", l->var, " (a port)") ;
   if (ip->is6) where[w++] = '[' ;
   w += ip46full_fmt(where + w, ip) ;
