@@ -11,6 +11,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 #include "common/cdbmap.h"
+#include "common/regexpmap.h"
 
 typedef struct rcptmaps_s rcptmaps, *rcptmaps_ref ;
 struct rcptmaps_s
@@ -18,15 +19,17 @@ struct rcptmaps_s
   cdbmap domains ;
   cdbmap users ;
   cdbmap aliases ;
+  regexpmap regexps ;   /* regexp.map: postfix-regexp.cf, checked by mailctl */
   stralloc paths ;
 } ;
-#define RCPTMAPS_ZERO { .domains = CDBMAP_ZERO, .users = CDBMAP_ZERO, .aliases = CDBMAP_ZERO, .paths = STRALLOC_ZERO }
+#define RCPTMAPS_ZERO { .domains = CDBMAP_ZERO, .users = CDBMAP_ZERO, .aliases = CDBMAP_ZERO, .regexps = REGEXPMAP_ZERO, .paths = STRALLOC_ZERO }
 
-/* Opens domains.cdb, users.cdb and aliases.cdb in dir. 1 or 0 (errno).
+/* Opens domains.cdb, users.cdb, aliases.cdb and regexp.map in dir. 1 or 0 (errno).
  * A missing file does not make it fail (the daemons may start before
  * mailctl writes the maps), but every lookup that needs domains.cdb or
  * users.cdb while it is missing is an error (-1, ENOENT): temporary, not
- * "remote" or "unknown". A missing aliases.cdb means no aliases. */
+ * "remote" or "unknown". A missing aliases.cdb or regexp.map means no
+ * aliases; a regexp.map that does not parse is an error at lookup. */
 extern int rcptmaps_open (rcptmaps *, char const *dir) ;
 extern void rcptmaps_close (rcptmaps *) ;
 
@@ -73,6 +76,12 @@ extern int rcpt_expand (rcptmaps *, char const *key, size_t keylen, genalloc *de
  * - The recipient delimiter is PH_RECIPIENT_DELIMITER (default "+"; each
  *   of its characters is a delimiter, as in Postfix). "local+tag" splits at
  *   the first one; a local part that starts with it or is quoted has no tag.
+ * - Rule 2 asks aliases.cdb for "local+tag@domain", then regexp.map
+ *   with the same full address (Postfix asks every virtual_alias_maps
+ *   table for one form before the next form; a regexp table only ever
+ *   sees the full address), then aliases.cdb for "local@domain". A
+ *   regexp result is split at commas and white space into targets, each
+ *   lower-cased and needing an '@' (else EINVAL).
  * - Rule 2: when "local+tag@domain" has no alias but "local@domain" has,
  *   the unmatched "+tag" is added to each target without a tag of its own
  *   (Postfix's propagate_unmatched_extensions default, which
@@ -100,6 +109,11 @@ extern int rcpt_expand (rcptmaps *, char const *key, size_t keylen, genalloc *de
  * - rcpt_classify runs the whole expansion for a local domain: RCPT_LOCAL
  *   if it yields any destination (a Maildir or a forward), RCPT_UNKNOWN if
  *   none, -1 on any error above (so a loop is a 4xx, as Postfix defers). */
+/* The targets of the first regexp.map rule matching key: appended to
+ * *targets, each a lower-cased address followed by NUL. 1 matched, 0 no
+ * rule matched, -1 error (errno). */
+extern int rcpt_regexp_targets (rcptmaps *, char const *key, size_t keylen, stralloc *targets) ;
+
 #define RCPT_DEPTH_MAX 10
 #define RCPT_DESTS_MAX 1000
 #define RCPT_STEPS_MAX 10000

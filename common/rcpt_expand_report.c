@@ -181,6 +181,19 @@ static int resolve (expander *e, char const *key, size_t keylen, unsigned int de
     r = cdbmap_find(&e->m->aliases, key, keylen, &v) ;
     if (r < 0) return 0 ;
     if (r) return expand_targets(e, key, keylen, &v, depth, 0, 0, 0) ;
+     /* 2b. postfix-regexp.cf, with the full address only */
+    {
+      stralloc t = STRALLOC_ZERO ;
+      r = rcpt_regexp_targets(e->m, key, keylen, &t) ;
+      if (r > 0)
+      {
+        cdb_data d = { .s = t.s, .len = (uint32_t)t.len } ;
+        r = expand_targets(e, key, keylen, &d, depth, 0, 0, 0) ;
+        stralloc_free(&t) ;
+        return r ;
+      }
+      if (r < 0) return 0 ;
+    }
     if (tag)
     {
       r = cdbmap_find(&e->m->aliases, base, baselen, &v) ;

@@ -7,6 +7,7 @@
 
 void rcptmaps_close (rcptmaps *m)
 {
+  regexpmap_close(&m->regexps) ;
   cdbmap_close(&m->aliases) ;
   cdbmap_close(&m->users) ;
   cdbmap_close(&m->domains) ;

@@ -14,6 +14,7 @@
 #include "common/cdbwrite.h"
 #include "common/config.h"
 #include "mailctl.h"
+#include "dms.h"
 
 /* The maps and their modes are docs/internals.md's table. Each map is
  * replaced atomically on its own; domains.cdb goes last so that a domain
@@ -226,8 +227,13 @@ static void compile_domains (mcfile const *acc, mcfile const *virt, char const *
 
 void mc_compile (mcfile const *accounts, mcfile const *virtual, mcfile const *quotas, char const *cdbdir)
 {
+  char const *confdir = config_get("PH_CONFIG_DIR") ;
+  /* docker-mailserver's other files are all checked before any map is
+   * replaced, as the three above were by their parsers (mailctl/dms.h) */
+  if (confdir) mc_dms_load(confdir) ;
   compile_passwd(accounts, cdbdir) ;
   compile_users(accounts, quotas, cdbdir) ;
   compile_aliases(virtual, cdbdir) ;
+  mc_dms_write(cdbdir) ;
   compile_domains(accounts, virtual, cdbdir) ;
 }
