@@ -118,6 +118,9 @@ extern int spam_rules_valid (void) ;
 
 /* spam_input.c: the message on stdin, at most max bytes kept. */
 extern void spam_read (spam *s, size_t max) ;
+/* The length of the header section at s, its empty line included (all
+ * of s if there is none). */
+extern size_t spam_header_length (char const *s, size_t len) ;
 
 /* spam_allow.c: 1 if the envelope is on an allow-list. */
 extern int spam_allowed (spam_settings const *set, spam const *s) ;

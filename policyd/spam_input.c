@@ -15,7 +15,7 @@
 
 #include "spam.h"
 
-static size_t header_length (char const *s, size_t len)
+size_t spam_header_length (char const *s, size_t len)
 {
   /* the first empty line ends the header section (LF or CRLF) */
   if (len && s[0] == '\n') return 1 ;
@@ -47,5 +47,5 @@ void spam_read (spam *s, size_t max)
     if (errno == EINTR) continue ;
     strerr_diefu1sys(111, "read the message") ;
   }
-  s->hlen = header_length(s->msg.s, s->msg.len) ;
+  s->hlen = spam_header_length(s->msg.s, s->msg.len) ;
 }
