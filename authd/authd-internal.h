@@ -44,4 +44,10 @@ extern int authd_mech_continue (authd *, authd_req *r, tain const *now, char *da
  * empty or name the same account. Returns as authd_reply_*. */
 extern int authd_check (authd *, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen) ;
 
+/* Master users (authd_masteruser.c): "user@domain*master", or PLAIN with
+ * authcid master and authzid user. Returns 0 not a master login (go on
+ * as usual), 1 accepted (key, *keylen: the user's key), 2 refused (*why),
+ * -1 lookup error (errno). */
+extern int authd_masteruser (authd *, authd_req const *r, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen, char *key, size_t *keylen, char const **why) ;
+
 #endif

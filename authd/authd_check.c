@@ -107,9 +107,21 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
   char key[ADDR_PATH_MAX + 3] ;
   char hash[AUTHD_HASH_MAX] ;
   char const *why = 0 ;
-  size_t keylen = key_of(name, namelen, key) ;
+  size_t keylen = 0 ;
   int found = 0, scheme = -1, match = 0 ;
   r->inuse = 0 ;
+  switch (authd_masteruser(a, r, authzid, authzlen, name, namelen, password, pwlen, key, &keylen, &why))
+  {
+    case 0 : break ;
+    case 1 : goto accepted ;
+    case 2 :
+      log_event(r, "auth_fail", name, namelen, why) ;
+      return authd_reply_fail(a, now, r->id, 0, 0, 0) ;
+    default :
+      log_error(r, name, namelen, strerror(errno)) ;
+      return authd_reply_fail(a, now, r->id, 0, "Temporary authentication failure", 1) ;
+  }
+  keylen = key_of(name, namelen, key) ;
   if (keylen)
   {
     found = a->lookup(a->lookupctx, key, keylen, hash) ;
@@ -154,6 +166,7 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
   }
   if (scheme == PWHASH_SCHEME_PLAIN)
     log_event(r, "auth_plain_scheme", key, keylen, "password stored in clear: rehash it with mailctl email update") ;
+ accepted:
   if (r->ticket) return issue(a, r, now, key, keylen) ;
   log_event(r, "auth_ok", key, keylen, 0) ;
   return authd_reply_ok(a, now, r->id, key, 0) ;
