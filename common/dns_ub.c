@@ -23,6 +23,21 @@
 #define RESOLVER_ITEM_MAX 64   /* "ipv6-address@port" */
 
  /* PH_DNS_RESOLVER: "ip[@port]" items separated by commas or spaces. */
+static char const *const forwarded_zones[] =
+{
+  "test. transparent",
+  "10.in-addr.arpa. transparent", "16.172.in-addr.arpa. transparent", "17.172.in-addr.arpa. transparent",
+  "18.172.in-addr.arpa. transparent", "19.172.in-addr.arpa. transparent", "20.172.in-addr.arpa. transparent",
+  "21.172.in-addr.arpa. transparent", "22.172.in-addr.arpa. transparent", "23.172.in-addr.arpa. transparent",
+  "24.172.in-addr.arpa. transparent", "25.172.in-addr.arpa. transparent", "26.172.in-addr.arpa. transparent",
+  "27.172.in-addr.arpa. transparent", "28.172.in-addr.arpa. transparent", "29.172.in-addr.arpa. transparent",
+  "30.172.in-addr.arpa. transparent", "31.172.in-addr.arpa. transparent", "168.192.in-addr.arpa. transparent",
+  "254.169.in-addr.arpa. transparent", "2.0.192.in-addr.arpa. transparent", "100.51.198.in-addr.arpa. transparent",
+  "113.0.203.in-addr.arpa. transparent", "d.f.ip6.arpa. transparent", "8.e.f.ip6.arpa. transparent",
+  "9.e.f.ip6.arpa. transparent", "a.e.f.ip6.arpa. transparent", "b.e.f.ip6.arpa. transparent",
+  "8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+} ;
+
 static int set_forwarders (struct ub_ctx *ctx, char const *list)
 {
   unsigned int n = 0 ;
@@ -41,9 +56,13 @@ static int set_forwarders (struct ub_ctx *ctx, char const *list)
     n++ ;
   }
   if (!n) return (errno = EINVAL, 0) ;
-   /* unbound answers "test." itself (RFC 6761 default empty zone): let
-      the forwarder we were pointed at answer it. */
-  if (ub_ctx_set_option(ctx, "local-zone:", "test. transparent")) return (errno = EIO, 0) ;
+   /* unbound answers "test." itself (RFC 6761 default empty zone) and,
+      empty, the reverse zones of private, link-local and documentation
+      space (its default local zones, RFC 6303): the forwarder we were
+      pointed at is the one that knows them (a PTR for a client in
+      192.168/16 for SPF's "ptr" or FCrDNS, a test zone). */
+  for (unsigned int i = 0 ; i < sizeof(forwarded_zones) / sizeof(forwarded_zones[0]) ; i++)
+    if (ub_ctx_set_option(ctx, "local-zone:", forwarded_zones[i])) return (errno = EIO, 0) ;
   return 1 ;
 }
 

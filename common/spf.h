@@ -59,9 +59,10 @@ struct spf_answer_s
 extern int spf_check_host (dns *d, spf_query const *q, char const *domain, int identity, spf_answer *a, tain const *deadline) ;
 
 /* What a receiver does (RFC 7208 §2.3, §2.4): the HELO identity first
- * when it is a domain name and gives a definitive pass/fail (so a null
- * sender is judged by it), then MAIL FROM (postmaster@helo for <>).
- * Returns the result (also in a->result). */
+ * when it is a domain name; a HELO fail decides, a HELO pass decides
+ * only for the null sender (a forger's own HELO domain must not vouch
+ * for someone else's MAIL FROM domain); then MAIL FROM (postmaster@helo
+ * for <>). Returns the result (also in a->result). */
 extern int spf_check (dns *d, spf_query const *q, spf_answer *a, tain const *deadline) ;
 
 extern char const *spf_result_name (int result) ;   /* "pass", "fail", ... as RFC 7208 §8 names them */
