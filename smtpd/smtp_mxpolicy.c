@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/maildirsize.h"
 #include "common/rcpt.h"
+#include "smtp_access.h"
 #include "smtp_mxpolicy.h"
 #include "smtp_session.h"
 
@@ -179,6 +180,8 @@ void smtp_mxpolicy_rcptcheck (smtp_session *s, mailaddr const *a, char *rcpt, sm
   switch (r)
   {
     case RCPT_LOCAL :
+      /* postfix-receive-access.cf (smtp_access.h) */
+      if (smtp_access_check(SMTP_ACCESS_RCPT, key, strlen(key), v)) break ;
       if (quota_full(p, key))
       {
         /* RFC 3463 X.2.2 mailbox full; 452 as RFC 5321 4.2.2 reads it */

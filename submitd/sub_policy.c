@@ -7,6 +7,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/ratelimit.h"
+#include "smtpd/smtp_access.h"
 #include "smtpd/smtp_session.h"
 #include "sub_owner.h"
 #include "submitd.h"
@@ -56,6 +57,11 @@ void sub_mailcheck (smtp_session *s, smtp_path const *p, smtp_mailparams const *
   static char text[ADDR_PATH_MAX + AUTHCLIENT_TEXT_MAX + 80] ;
   sub_state *st = s->hookdata ;
   (void)mp ;  /* AUTH= (RFC 4954 5) was checked by the engine and is not kept */
+  /* postfix-send-access.cf: senders refused (smtpd/smtp_access.h) */
+  {
+    char key[ADDR_PATH_MAX + 3] ;
+    if (smtp_access_check(SMTP_ACCESS_SENDER, key, p->addr.len ? addr_key(&p->addr, key) : 0, v)) return ;
+  }
   /* Postfix checks the owner only of a real address (smtpd_check.c:
    * "if (state->sender && *state->sender)"): the null sender names
    * nobody, and a bounce from a client is legitimate. The header From
