@@ -170,6 +170,14 @@ int ratelimit_take (ratelimit *r, char const *key, time_t now)
   if (!set_path(r, key)) return -1 ;
   if (!(random_uint32(SWEEP_ODDS))) sweep(r->dir, r->window, now) ;
   fd = open_locked(r->path) ;
+  if (fd < 0 && errno == ENOENT)
+  {
+    /* a limiter's own subdirectory (one limiter per directory: the sweep
+     * goes by its window) is made at first use, under the parent the
+     * run script made */
+    if (mkdir(r->dir, 0700) < 0 && errno != EEXIST) return -1 ;
+    fd = open_locked(r->path) ;
+  }
   if (fd < 0) return -1 ;
   if (!load(fd, &sa, now, r->window, 0)) goto end ;
   if (sa.len / RATELIMIT_RECORD >= r->count)

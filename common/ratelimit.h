@@ -8,7 +8,9 @@
  * seconds, a sliding window): submitd's messages and recipients per
  * login (PH_SUBMISSION_RATE, PH_SUBMISSION_RCPT_RATE), smtpd's RCPT
  * commands per client address (PH_SMTP_RCPT_RATE_IP). The count lives on
- * disk: one small file per key in a directory of the caller's uid,
+ * disk: one small file per key in a directory of the caller's uid (one
+ * directory per limiter: files not written for a window are swept now
+ * and then; a missing last component is made, mode 0700),
  * named by the SHA-256 of the lower-cased key (any key gives a safe,
  * fixed-length name), mode 0600. It holds one 16-octet record per event
  * in the window: the Unix time (big-endian, 8 octets) and a random token

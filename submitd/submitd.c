@@ -110,7 +110,7 @@ int main (int argc, char const *const *argv)
   }
   state.authpath = path_in(&authpath, config_get_default("PH_RUN_DIR", "/run/posthaste"), "/auth.sock") ;
   smtp_start_mxpolicy(&state.policy, engine.hostname) ;
-  smtp_start_ratelimit(&state.policy.userrate, "PH_SUBMISSION_RCPT_RATE", "ratelimit") ;
+  smtp_start_ratelimit(&state.policy.userrate, "PH_SUBMISSION_RCPT_RATE", "ratelimit/rcpt") ;
   smtp_start_fds() ;
 
   state.plainok = smtp_start_bool("PH_SUBMISSION_PLAINTEXT_LOOPBACK", 0) && is_loopback(getenv("TCPREMOTEIP")) ;

@@ -124,6 +124,11 @@ def ratelimit_files_private(s):
     files = list(d.iterdir())
     assert len(files) == 1 and len(files[0].name) == 64, files
     assert files[0].stat().st_size == RCPT_IP * 16, files[0].stat().st_size
+    # submitd's recipients: their own directory (swept by their window)
+    r = s.state / "ratelimit" / "rcpt"
+    assert oct(os.stat(r).st_mode & 0o777) == "0o700"
+    files = list(r.iterdir())
+    assert len(files) == 1 and files[0].stat().st_size == RCPT_USER * 16, files
 
 
 def _tcpd(args, port):
