@@ -114,11 +114,13 @@ static void log_rate (smtp_session const *s, char const *event, char const *what
 
 /* Per client address, every RCPT counts, whatever its fate (a
  * dictionary attack is mostly refused recipients); Postfix's anvil
- * answers smtpd_client_recipient_rate_limit the same way (450 4.7.1). */
+ * answers smtpd_client_recipient_rate_limit the same way (450 4.7.1),
+ * and exempts the networks that may relay (its
+ * smtpd_client_event_limit_exceptions = $mynetworks): so do we. */
 static int ip_rate_exceeded (smtp_session *s, smtp_mxpolicy *p, smtp_verdict *v)
 {
   int r ;
-  if (!p->iprate.count || !s->ip || s->authuser) return 0 ;
+  if (!p->iprate.count || !s->ip || s->authuser || s->relayclient) return 0 ;
   r = ratelimit_take(&p->iprate, s->ip, time(0)) ;
   ratelimit_keep(&p->iprate) ;
   if (r > 0) return 0 ;
