@@ -26,6 +26,7 @@
 #include "ban.h"
 #include "spam.h"
 #include "dns.h"
+#include "envnames.h"
 #include "check.h"
 
 #define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
@@ -73,6 +74,7 @@ int main (int argc, char const *const *argv)
   if (!strcmp(argv[1], "queue")) return mc_queue(argc - 2, argv + 2) ;
   if (!strcmp(argv[1], "ban") || !strcmp(argv[1], "fail2ban")) return mc_ban(argc - 1, argv + 1) ;
   if (!strcmp(argv[1], "spam")) return mc_spam(argc - 2, argv + 2) ;
+  if (!strcmp(argv[1], "envcheck")) return mc_envcheck(argc - 2, argv + 2) ;
   if (!config_init())
   {
     if (config_error_line()) strerr_dief1x(100, "syntax error in $PH_ENVFILE") ;

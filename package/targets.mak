@@ -67,3 +67,7 @@ BIN_TARGETS += policyd/policyd-filter
 # as phbayes.
 BIN_TARGETS += policyd/policyd-spam
 BIN_TARGETS += policyd/policyd-learn
+
+# Live reload of the config folder (confwatch/README.md): inotify, then
+# mailctl update.
+BIN_TARGETS += confwatch/confwatch
