@@ -71,3 +71,7 @@ BIN_TARGETS += policyd/policyd-learn
 # Live reload of the config folder (confwatch/README.md): inotify, then
 # mailctl update.
 BIN_TARGETS += confwatch/confwatch
+
+# The web face (webd/README.md): MTA-STS policy, autoconfig and
+# autodiscover behind tcpd + tlsd, and Prometheus metrics (webd -m).
+BIN_TARGETS += webd/webd
