@@ -74,7 +74,8 @@ class Suite:
         self.state = self.tmp / "state"
         self.bin = self.state / "bin"
         self.ports = {}
-        for name in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"):
+        for name in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s",
+                     "https", "http", "metrics"):
             # The kernel may hand the same free port out twice in a row
             # once the probing socket is closed: keep them distinct.
             p = free_port()
@@ -99,6 +100,10 @@ class Suite:
             "PH_IMAPS_PORT": str(self.ports["imaps"]),
             "PH_POP3_PORT": str(self.ports["pop3"]),
             "PH_POP3S_PORT": str(self.ports["pop3s"]),
+            # the web face and the metrics (webd/README.md)
+            "PH_HTTPS_PORT": str(self.ports["https"]),
+            "PH_HTTP_PORT": str(self.ports["http"]),
+            "PH_METRICS_PORT": str(self.ports["metrics"]),
             # POP3 is on in the tests' suite (docker-mailserver's switch,
             # read by mkruntime); extra_env={"ENABLE_POP3": "0"} turns it off.
             "ENABLE_POP3": str(self.extra_env.get("ENABLE_POP3", "1")),
