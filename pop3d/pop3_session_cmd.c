@@ -7,6 +7,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
 
+#include "common/banevent.h"
 #include "common/log.h"
 #include "common/mbox.h"
 #include "pop3d/pop3_session.h"
@@ -30,6 +31,7 @@ void pop3_session_bad (pop3_session *s, char const *name, char const *text)
   if (s->bad >= s->maxbad)
   {
     log_event2("too_many_bad_commands", "ip", s->rip, "session", s->session) ;
+    if (s->rip && s->rip[0]) banevent_send("bad_command", s->rip, "pop3", 0) ;
     pop3_io_bye(&s->io, "Too many bad commands.", 1) ;
   }
 }
