@@ -134,7 +134,7 @@ static int commit (batch *b, uint32_t *uidvalidity, uint32_t *uids)
   item *it = genalloc_s(item, &b->items) ;
   size_t n = genalloc_len(item, &b->items) ;
   int lockfd = mbox_lock(b->dirfd) ;
-  int ok = 0 ;
+  int ok = 0, fresh ;
   if (lockfd < 0) return 0 ;
   if (!mbox_uidlist_read(b->dirfd, &ul))
   {
@@ -142,9 +142,25 @@ static int commit (batch *b, uint32_t *uidvalidity, uint32_t *uids)
     ul.version = 0 ; ul.recs.len = 0 ; ul.sa.len = 0 ; ul.nextuid = 1 ; ul.hdrext = 0 ;
     if (!stralloc_0(&ul.sa)) goto end ;
   }
-  if (!ul.version) mbox_uidlist_init(&ul, b->rootfd) ;
+  fresh = !ul.version ;
+  if (fresh) mbox_uidlist_init(&ul, b->rootfd) ;
   if (!mbox_keywords_read(b->dirfd, &kw, &nkw)) goto end ;
   if (!mbox_modseq_read(b->dirfd, &ms)) goto end ;
+  if (fresh && !(ms.present && ms.uidvalidity == ul.uidvalidity))
+  {
+     /* a folder numbered for the first time (APPEND or COPY into a
+        folder never opened): its modseq state starts here too, at 1,
+        as a first sync would start it. Left missing, the sync would
+        take the folder for one served before that lost
+        posthaste-modseq, and start above any modseq a client may hold. */
+    ms.recs.len = 0 ; ms.expunged.len = 0 ; ms.sa.len = 0 ; ms.pending.len = 0 ;
+    ms.xwritten = 0 ;
+    ms.uidvalidity = ul.uidvalidity ;
+    ms.highest = 0 ;
+    ms.floor = 1 ;
+    ms.rewrite = 1 ;
+    ms.present = 1 ;
+  }
   for (size_t i = 0 ; i < n ; i++)
   {
     uint32_t bits ;

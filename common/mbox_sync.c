@@ -536,6 +536,7 @@ static int build (mbox *m, pass *p, genalloc *msgs, stralloc *names, int *again)
   {
     mbox_msg x ;
     mbox_fname f ;
+    struct stat st ;
     mbox_uidrec const *r ;
     ssize_t k ;
     if (!e[i].uid) continue ;
@@ -545,6 +546,40 @@ static int build (mbox *m, pass *p, genalloc *msgs, stralloc *names, int *again)
         wrote the uidlist by hand */
     if (nold && e[i].uid < oldmax && !(o < nold && old[o].uid == e[i].uid)) continue ;
     r = genalloc_s(mbox_uidrec const, &p->ul.recs) + e[i].rec ;
+    if (!(o < nold && old[o].uid == e[i].uid))
+    {
+       /* a message this handle has not seen: its mtime (the internal
+          date) and size. Another session may have renamed it (a flag
+          change) since the listing: found again by its base name in
+          cur/, rather than listing everything again, which a busy
+          folder could make fail every time */
+      if (fstatat(m->dirfd, p->sc.names.s + e[i].name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+      {
+        size_t at = p->sc.names.len ;
+        char base[256] ;
+        int found = 0 ;
+        if (errno != ENOENT) return 0 ;
+         /* a copy: the search appends to the arena the name lives in */
+        if (e[i].baselen < sizeof(base))
+        {
+          memcpy(base, file_of(&p->sc, e + i), e[i].baselen) ;
+          found = mbox_find_base(m->dirfd, "cur", base, e[i].baselen, &p->sc.names) ;
+        }
+        if (found < 0) return 0 ;
+        sort_names = p->sc.names.s ;
+        if (!found || fstatat(m->dirfd, p->sc.names.s + at, &st, AT_SYMLINK_NOFOLLOW) == -1)
+        {
+          if (found && errno != ENOENT) return 0 ;
+          *again = 1 ;
+          st.st_mtime = 0 ; st.st_size = 0 ;
+        }
+        else
+        {
+          e[i].name = at ;
+          e[i].innew = 0 ;
+        }
+      }
+    }
     mbox_fname_parse(file_of(&p->sc, e + i), &f) ;
     x.uid = e[i].uid ;
     x.flags = f.flags ;
@@ -561,13 +596,6 @@ static int build (mbox *m, pass *p, genalloc *msgs, stralloc *names, int *again)
     }
     else
     {
-      struct stat st ;
-      if (fstatat(m->dirfd, p->sc.names.s + e[i].name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-      {
-        if (errno != ENOENT) return 0 ;
-        *again = 1 ;
-        st.st_mtime = 0 ; st.st_size = 0 ;
-      }
       x.internaldate = st.st_mtime ;
       x.fsize = f.fsize != UINT64_MAX ? f.fsize : (uint64_t)st.st_size ;
     }
