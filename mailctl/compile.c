@@ -11,6 +11,7 @@
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
 
+#include "common/addr.h"
 #include "common/cdbwrite.h"
 #include "common/config.h"
 #include "mailctl.h"
@@ -154,8 +155,80 @@ static void compile_users (mcfile const *acc, mcfile const *quotas, char const *
   if (anyquota) mc_quota_statusdir() ;
 }
 
-static void compile_aliases (mcfile const *virt, char const *dir)
+/* postfix-aliases.cf (mailctl/dms.h): name -> name@<host name> and
+ * name@localhost, unless an account or a postfix-virtual.cf alias has
+ * that address (those are the admin's more specific word); a bare target
+ * is qualified with the host name. Returns 1 if any entry was added. */
+static char const *local_domains[2] ;
+
+static void local_domains_init (void)
 {
+  static char host[ADDR_DOMAIN_MAX + 1] ;
+  char const *h = config_hostname() ;
+  size_t n = strlen(h) ;
+  if (n > ADDR_DOMAIN_MAX || !addr_domain_valid(h, n, 0))
+    strerr_dief3x(100, "the host name ", h, " is not a domain name: postfix-aliases.cf needs one") ;
+  for (size_t i = 0 ; i <= n ; i++) host[i] = h[i] >= 'A' && h[i] <= 'Z' ? h[i] + ('a' - 'A') : h[i] ;
+  local_domains[0] = host ;
+  local_domains[1] = "localhost" ;
+}
+
+static int add_local_aliases (target *t, mcfile const *acc, mcfile const *virt)
+{
+  stralloc k = STRALLOC_ZERO, v = STRALLOC_ZERO ;
+  char const *r = mc_dms.localaliases.s ;
+  size_t len = mc_dms.localaliases.len, pos = 0 ;
+  int added = 0 ;
+  if (!len) return 0 ;
+  local_domains_init() ;
+  while (pos < len)
+  {
+    char const *name = r + pos ;
+    size_t first = pos + strlen(name) + 1, end = first ;
+    while (end < len && r[end]) end += strlen(r + end) + 1 ;
+    pos = end + 1 ;
+    for (unsigned int d = 0 ; d < 2 ; d++)
+    {
+      k.len = 0 ;
+      if (!stralloc_cats(&k, name) || !stralloc_catb(&k, "@", 1) || !stralloc_cats(&k, local_domains[d])) dienomem() ;
+      if (mc_file_find(acc, k.s, k.len, 0) >= 0 || mc_file_find(virt, k.s, k.len, 0) >= 0) continue ;
+      if (!stralloc_0(&k)) dienomem() ;
+      k.len-- ;
+      {
+        /* the first line for a name wins, as postalias keeps one */
+        size_t p2 = 0 ;
+        int dup = 0 ;
+        while (p2 < (size_t)(name - r))
+        {
+          if (!strcmp(r + p2, name)) { dup = 1 ; break ; }
+          p2 += strlen(r + p2) + 1 ;
+          while (r[p2]) p2 += strlen(r + p2) + 1 ;
+          p2++ ;
+        }
+        if (dup) continue ;
+      }
+      v.len = 0 ;
+      for (size_t q = first ; q < end ; q += strlen(r + q) + 1)
+      {
+        char const *tg = r + q ;
+        size_t before = v.len ;
+        if (!stralloc_cats(&v, tg)) dienomem() ;
+        if (!strchr(tg, '@') && (!stralloc_catb(&v, "@", 1) || !stralloc_cats(&v, local_domains[0]))) dienomem() ;
+        if (mc_targets_has(v.s, before, v.s + before, v.len - before)) { v.len = before ; continue ; }
+        if (!stralloc_0(&v)) dienomem() ;
+      }
+      add(t, k.s, k.len, v.s, v.len) ;
+      added = 1 ;
+    }
+  }
+  stralloc_free(&k) ;
+  stralloc_free(&v) ;
+  return added ;
+}
+
+static int compile_aliases (mcfile const *acc, mcfile const *virt, char const *dir)
+{
+  int local ;
   target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
   stralloc v = STRALLOC_ZERO ;
   size_t n = mc_nlines(virt) ;
@@ -184,8 +257,10 @@ static void compile_aliases (mcfile const *virt, char const *dir)
     }
     add(&t, k, l->keylen, v.s, v.len) ;
   }
+  local = add_local_aliases(&t, acc, virt) ;
   finish(&t, 0644, (gid_t)-1) ;
   stralloc_free(&v) ;
+  return local ;
 }
 
 static int strp_cmp (void const *a, void const *b)
@@ -206,7 +281,7 @@ static void collect_domains (mcfile const *f, genalloc *list)
   }
 }
 
-static void compile_domains (mcfile const *acc, mcfile const *virt, char const *dir)
+static void compile_domains (mcfile const *acc, mcfile const *virt, int local, char const *dir)
 {
   target t = { .path = STRALLOC_ZERO, .w = CDBWRITE_ZERO } ;
   genalloc list = GENALLOC_ZERO ;  /* char const *, into the files' storage */
@@ -214,6 +289,9 @@ static void compile_domains (mcfile const *acc, mcfile const *virt, char const *
   size_t n ;
   collect_domains(acc, &list) ;
   collect_domains(virt, &list) ;
+  if (local)
+    for (unsigned int i = 0 ; i < 2 ; i++)
+      if (!genalloc_append(char const *, &list, &local_domains[i])) dienomem() ;
   d = genalloc_s(char const *, &list) ;
   n = genalloc_len(char const *, &list) ;
   qsort(d, n, sizeof(char const *), &strp_cmp) ;
@@ -233,7 +311,9 @@ void mc_compile (mcfile const *accounts, mcfile const *virtual, mcfile const *qu
   if (confdir) mc_dms_load(confdir) ;
   compile_passwd(accounts, cdbdir) ;
   compile_users(accounts, quotas, cdbdir) ;
-  compile_aliases(virtual, cdbdir) ;
-  mc_dms_write(cdbdir) ;
-  compile_domains(accounts, virtual, cdbdir) ;
+  {
+    int local = compile_aliases(accounts, virtual, cdbdir) ;
+    mc_dms_write(cdbdir) ;
+    compile_domains(accounts, virtual, local, cdbdir) ;
+  }
 }

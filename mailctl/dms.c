@@ -19,7 +19,7 @@
 
 #define dienomem() strerr_diefu1sys(111, "allocate memory")
 
-mcdms mc_dms = { .loaded = 0, .regexps = STRALLOC_ZERO, .masters = STRALLOC_ZERO, .sendaccess = STRALLOC_ZERO, .rcptaccess = STRALLOC_ZERO } ;
+mcdms mc_dms = { .loaded = 0, .regexps = STRALLOC_ZERO, .masters = STRALLOC_ZERO, .sendaccess = STRALLOC_ZERO, .rcptaccess = STRALLOC_ZERO, .localaliases = STRALLOC_ZERO } ;
 
 void mc_dms_die_line (char const *path, unsigned int lineno, char const *why, char const *detail)
 {
@@ -89,11 +89,12 @@ void mc_dms_each_line (char const *confdir, char const *name, int join, mc_dms_l
 
 void mc_dms_load (char const *confdir)
 {
-  mc_dms.regexps.len = mc_dms.masters.len = mc_dms.sendaccess.len = mc_dms.rcptaccess.len = 0 ;
+  mc_dms.regexps.len = mc_dms.masters.len = mc_dms.sendaccess.len = mc_dms.rcptaccess.len = mc_dms.localaliases.len = 0 ;
   mc_dms_each_line(confdir, "postfix-regexp.cf", 1, &mc_dms_regexp_line, &mc_dms.regexps) ;
   mc_dms_each_line(confdir, "dovecot-masters.cf", 0, &mc_dms_master_line, &mc_dms.masters) ;
   mc_dms_each_line(confdir, "postfix-send-access.cf", 1, &mc_dms_access_line, &mc_dms.sendaccess) ;
   mc_dms_each_line(confdir, "postfix-receive-access.cf", 1, &mc_dms_access_line, &mc_dms.rcptaccess) ;
+  mc_dms_each_line(confdir, "postfix-aliases.cf", 1, &mc_dms_alias_line, &mc_dms.localaliases) ;
   mc_dms.loaded = 1 ;
 }
 

@@ -9,6 +9,8 @@
  *   dovecot-masters.cf         -> masters.cdb (authd's master users)
  *   postfix-send-access.cf     -> sendaccess.cdb (submitd, MAIL FROM)
  *   postfix-receive-access.cf  -> rcptaccess.cdb (smtpd, RCPT TO)
+ *   postfix-aliases.cf         -> aliases.cdb and domains.cdb entries for
+ *                                 name@<host name> and name@localhost
  * mc_dms_load reads and checks them all first (dies 100 with
  * "file:line: reason", so no map is replaced on a bad line);
  * mc_dms_write then replaces each map atomically. */
@@ -27,6 +29,7 @@ struct mcdms_s
   stralloc masters ;    /* records: name\0{SCHEME}hash\0 */
   stralloc sendaccess ; /* records: key\0action\0 */
   stralloc rcptaccess ;
+  stralloc localaliases ; /* records: name\0 target\0 ... \0 (dms_aliases.c) */
 } ;
 extern mcdms mc_dms ;
 
@@ -42,5 +45,6 @@ extern void mc_dms_warn_line (char const *path, unsigned int lineno, char const 
 extern mc_dms_line_func mc_dms_regexp_line ;   /* dms_regexp.c */
 extern mc_dms_line_func mc_dms_master_line ;   /* dms_masters.c */
 extern mc_dms_line_func mc_dms_access_line ;   /* dms_access.c */
+extern mc_dms_line_func mc_dms_alias_line ;    /* dms_aliases.c */
 
 #endif

@@ -111,6 +111,7 @@ def build_config():
     (CONF / "postfix-regexp.cf").write_text("# support desks\n/^support-[a-z]+@migrated\\.test$/ %s\n"
                                             "/^(sales)\\.([a-z]+)@migrated\\.test$/\n  ${2}@migrated.test\n" % BOB)
     (CONF / "dovecot-quotas.cf").write_text("%s:50k\n" % BOB)
+    (CONF / "postfix-aliases.cf").write_text("root: %s\npostmaster: root\n" % ALICE)
     (CONF / "dovecot-masters.cf").write_text("%s|%s\n" % (MASTER, doveadm_hash(MASTER_PW)))
     (CONF / "postfix-send-access.cf").write_text("%s REJECT\n" % CAROL)
     (CONF / "postfix-virtual.cf").open("a").write("closed@%s %s\n" % (DOMAIN, ALICE))
@@ -214,6 +215,21 @@ def virtual_and_regexp_aliases_deliver(s):
     smtp(s, "sales.carol@" + DOMAIN, b"Subject: to-sales\nMessage-ID: <r2@remote.test>\n\nx\n")
     delivered(s, CAROL, b"r2@remote.test")
     smtp(s, "support-42@" + DOMAIN, expect="550")
+
+
+@phtest.case
+def local_aliases_take_cron_mail(s):
+    """postfix-aliases.cf: sendmail's bare "postmaster" is
+    postmaster@<host name>, aliased to root, aliased to alice."""
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
+    env.update({k: v for k, v in s.env.items() if k.startswith("PH_")})
+    r = subprocess.run([str(s.bin / "sendmail"), "postmaster"], input=b"Subject: cron\nMessage-ID: <la1@cron.test>\n\nx\n",
+                       env=env, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    delivered(s, ALICE, b"la1@cron.test")
+    smtp(s, "root@localhost", b"Subject: root\nMessage-ID: <la2@remote.test>\n\nx\n")
+    delivered(s, ALICE, b"la2@remote.test")
+    smtp(s, "nobody@mail." + DOMAIN, expect="550")
 
 
 @phtest.case
