@@ -161,16 +161,21 @@ static void compile_users (mcfile const *acc, mcfile const *quotas, char const *
  * is qualified with the host name. Returns 1 if any entry was added. */
 static char const *local_domains[2] ;
 
-static void local_domains_init (void)
+static int local_domains_init (void)
 {
   static char host[ADDR_DOMAIN_MAX + 1] ;
   char const *h = config_hostname() ;
   size_t n = strlen(h) ;
+  /* a bad host name costs the local aliases only, not every other map */
   if (n > ADDR_DOMAIN_MAX || !addr_domain_valid(h, n, 0))
-    strerr_dief3x(100, "the host name ", h, " is not a domain name: postfix-aliases.cf needs one") ;
+  {
+    strerr_warnw3x("the host name ", h, " is not a domain name (set OVERRIDE_HOSTNAME): postfix-aliases.cf left out") ;
+    return 0 ;
+  }
   for (size_t i = 0 ; i <= n ; i++) host[i] = h[i] >= 'A' && h[i] <= 'Z' ? h[i] + ('a' - 'A') : h[i] ;
   local_domains[0] = host ;
   local_domains[1] = "localhost" ;
+  return 1 ;
 }
 
 static int add_local_aliases (target *t, mcfile const *acc, mcfile const *virt)
@@ -179,8 +184,7 @@ static int add_local_aliases (target *t, mcfile const *acc, mcfile const *virt)
   char const *r = mc_dms.localaliases.s ;
   size_t len = mc_dms.localaliases.len, pos = 0 ;
   int added = 0 ;
-  if (!len) return 0 ;
-  local_domains_init() ;
+  if (!len || !local_domains_init()) return 0 ;
   while (pos < len)
   {
     char const *name = r + pos ;
