@@ -22,6 +22,8 @@
 #define MBOX_UIDVALIDITY "dovecot-uidvalidity"
 #define MBOX_SUBSCRIPTIONS "subscriptions"
 #define MBOX_SPECIAL_USE "posthaste-special-use"
+#define MBOX_CACHE "posthaste-cache"
+#define MBOX_CACHE_FILE_MAX (64U << 20)   /* the cache stops growing here */
 #define MBOX_LOCK_STALE 120          /* seconds: Dovecot's MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT */
 #define MBOX_LOCK_WAIT_MS 10000      /* ETIMEDOUT after this */
 #define MBOX_FILE_MAX (64U << 20)    /* an index file larger than this is corrupt */
@@ -150,6 +152,7 @@ struct mbox_priv_s
   ino_t msino ;
   off_t mssize ;
   int64_t msmtime ;        /* nanoseconds */
+  struct mbox_cache_s *cache ;   /* posthaste-cache (mbox_cache.c), 0 until a header is asked for */
 } ;
 
 /* Makes m->priv->ms current (re-reads the file if it changed since we
@@ -158,6 +161,10 @@ extern int mbox_priv_load_ms (mbox *m) ;
 /* After writing posthaste-modseq: remember its identity. */
 extern void mbox_priv_ms_written (mbox *m) ;
 extern int mbox_priv_init (mbox *m) ;
+/* posthaste-cache: writes what was learnt (compacting when needed),
+ * unmaps; frees the whole state. */
+extern void mbox_cache_flush (mbox *m) ;
+extern void mbox_cache_free (mbox *m) ;
 extern void mbox_priv_free (mbox *m) ;
 /* The modseq a change made now gets: one more than the highest (under the lock). */
 extern uint64_t mbox_next_modseq (mbox_modseq const *ms) ;

@@ -156,6 +156,24 @@ extern int mbox_open_msg (mbox *m, size_t i) ;
  * reports every UID in the known-uids range that is not present). */
 extern int mbox_vanished_since (mbox *m, uint64_t modseq, genalloc *out) ;
 
+/* ---- message headers, cached (posthaste-cache, docs/mailstore.md) ---- */
+
+#define MBOX_HEADER_MAX (256U << 10)        /* a longer header block: E2BIG */
+#define MBOX_CACHE_HEADER_MAX (32U << 10)   /* longer ones are served, not cached */
+
+/* The top-level header block of message i, as IMAP sees it: CRLF line
+ * ends, up to and including the empty line that ends it (the whole
+ * message when there is none). From the folder's posthaste-cache when
+ * it holds the message, else read from the file and added to the cache.
+ * *h stays valid until the next mbox_header, mbox_cache_release,
+ * mbox_sync or mbox_close on m. Returns 1, or 0 with errno (ENOENT:
+ * expunged elsewhere; E2BIG: the header is longer than MBOX_HEADER_MAX,
+ * read the message instead). */
+extern int mbox_header (mbox *m, size_t i, char const **h, size_t *hlen) ;
+/* Writes out what mbox_header learnt and lets go of the cache's memory
+ * and mapping: a session calls it when a command is done. */
+extern void mbox_cache_release (mbox *m) ;
+
 /* ---- folders (the Maildir root) ---- */
 
 #define MBOX_FOLDER_NOSELECT 0x01

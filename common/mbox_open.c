@@ -76,6 +76,7 @@ int mbox_open (mbox *m, char const *root, char const *folder, unsigned int flags
 
 void mbox_close (mbox *m)
 {
+  if (m->priv) mbox_cache_free(m) ;   /* writes what it learnt: needs dirfd and msgs */
   if (m->dirfd >= 0) fd_close(m->dirfd) ;
   if (m->rootfd >= 0) fd_close(m->rootfd) ;
   m->dirfd = -1 ;

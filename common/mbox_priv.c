@@ -21,12 +21,14 @@ int mbox_priv_init (mbox *m)
   if (!m->priv) return 0 ;
   m->priv->ms = zero ;
   m->priv->msknown = 0 ;
+  m->priv->cache = 0 ;
   return 1 ;
 }
 
 void mbox_priv_free (mbox *m)
 {
   if (!m->priv) return ;
+  mbox_cache_free(m) ;
   mbox_modseq_free(&m->priv->ms) ;
   free(m->priv) ;
   m->priv = 0 ;

@@ -171,7 +171,10 @@ int imap_cmd_fetch (imap_session *s, imap_cursor *c, char const *tag, int uid)
   if (s->msg.text.a > KEEP_TEXT_MAX) imap_msg_free(&s->msg) ;
 
   /* RFC 9051 §7.4.1: no EXPUNGE during FETCH by sequence number */
-  if (!imap_session_notify(s, uid)) { ret = 0 ; goto end ; }
+  /* a client resynchronising (CHANGEDSINCE) asks what changed, and a
+   * message found expunged is to be reported now: a full sync, never
+   * the fast one's "nothing yet" */
+  if (!(f.changedsince || expunged ? imap_session_notify(s, uid) : imap_session_notify_fast(s, uid))) { ret = 0 ; goto end ; }
   if (failed == EFBIG) ret = imap_tagged(s, tag, "NO [LIMIT] Message too large to fetch") ;
   else if (failed == ENOMEM) ret = imap_tagged(s, tag, "NO [SERVERBUG] Out of memory") ;
   else if (failed) ret = imap_tagged(s, tag, "NO [UNAVAILABLE] Cannot read a message") ;

@@ -169,7 +169,7 @@ int imap_cmd_search (imap_session *s, imap_cursor *c, char const *tag, int uid)
     }
   }
   /* RFC 9051 §7.4.1: no EXPUNGE during SEARCH by sequence number */
-  if (!imap_session_notify(s, uid)) { ret = 0 ; goto end ; }
+  if (!imap_session_notify_fast(s, uid)) { ret = 0 ; goto end ; }
   ret = imap_tagged(s, tag, "OK Search completed") ;
  end:
   imap_search_free(&srch) ;
@@ -213,7 +213,7 @@ int imap_cmd_sort (imap_session *s, imap_cursor *c, char const *tag, int uid)
     if (!ok || !stralloc_0(&sa)) { ret = imap_tagged(s, tag, "NO [SERVERBUG] Out of memory") ; goto end ; }
     if (!imap_untagged(s, sa.s)) { ret = 0 ; goto end ; }
   }
-  if (!imap_session_notify(s, uid)) { ret = 0 ; goto end ; }
+  if (!imap_session_notify_fast(s, uid)) { ret = 0 ; goto end ; }
   ret = imap_tagged(s, tag, "OK Sort completed") ;
  end:
   imap_search_free(&srch) ;
@@ -247,7 +247,7 @@ int imap_cmd_thread (imap_session *s, imap_cursor *c, char const *tag, int uid)
   if (sa.len == 7) sa.len = 6 ;
   if (!stralloc_0(&sa)) { ret = imap_tagged(s, tag, "NO [SERVERBUG] Out of memory") ; goto end ; }
   if (!imap_untagged(s, sa.s)) { ret = 0 ; goto end ; }
-  if (!imap_session_notify(s, uid)) { ret = 0 ; goto end ; }
+  if (!imap_session_notify_fast(s, uid)) { ret = 0 ; goto end ; }
   ret = imap_tagged(s, tag, "OK Thread completed") ;
  end:
   imap_search_free(&srch) ;

@@ -207,6 +207,7 @@ static int do_select (imap_session *s, imap_cursor *c, char const *tag, int read
   if (condstore || q.on) s->enabled |= IMAP_ENABLED_CONDSTORE ;
   imap_sio_watch_box(s->login->maildir, imap_sio.name.s) ;
   imap_sio.dirty = 0 ;
+  imap_session_synced() ;
 
   {
     mbox *b = &s->box ;

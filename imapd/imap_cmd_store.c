@@ -151,7 +151,7 @@ int imap_cmd_store (imap_session *s, imap_cursor *c, char const *tag, int uid)
   }
 
   /* RFC 9051 §7.4.1: no EXPUNGE during STORE by sequence number */
-  if (!imap_session_notify(s, uid)) { ret = 0 ; goto end ; }
+  if (!(expunged ? imap_session_notify(s, uid) : imap_session_notify_fast(s, uid))) { ret = 0 ; goto end ; }
   if (failed == ENOSPC || failed == EDQUOT) ret = imap_tagged(s, tag, "NO [OVERQUOTA] No space to record the flags") ;
   else if (failed == ENOMEM) ret = imap_tagged(s, tag, "NO [SERVERBUG] Out of memory") ;
   else if (failed) ret = imap_tagged(s, tag, "NO [UNAVAILABLE] Cannot store the flags") ;
@@ -168,7 +168,9 @@ int imap_cmd_store (imap_session *s, imap_cursor *c, char const *tag, int uid)
     else ret = imap_tagged(s, tag, sa.s) ;
     stralloc_free(&sa) ;
   }
-  else if (expunged) ret = imap_tagged(s, tag, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist") ;
+  /* UID STORE ignores UIDs that are gone (RFC 9051 §6.4.9), as UID
+   * FETCH does, and has just sent the EXPUNGE; STORE by number cannot */
+  else if (expunged && !uid) ret = imap_tagged(s, tag, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist") ;
   else ret = imap_tagged(s, tag, "OK Store completed") ;
  end:
   imap_seqset_free(&set) ;

@@ -25,6 +25,13 @@
  * into sa (replaced). Returns 1, or 0 (errno). */
 extern int imap_msg_read_header (mbox *box, size_t i, stralloc *sa) ;
 
+/* The top-level header block of msg (CRLF, with its empty line): from
+ * the loaded text, else from the folder's header cache (mbox_header),
+ * loading the message only for a header too long for it. *h is valid
+ * until the next call or load. Returns 1, or 0 (errno; ENOENT:
+ * expunged meanwhile). */
+extern int imap_msg_header (imap_msg *msg, char const **h, size_t *hlen) ;
+
 /* "(\Seen \Recent kw)" appended to sa. */
 extern int imap_fetch_fmt_flags (stralloc *sa, uint32_t flags, int recent, uint32_t keywords, char const *const *names, unsigned int nnames) ;
 /* "\"17-Jul-1996 02:44:25 -0700\"" (RFC 9051 date-time, quoted). */
@@ -51,6 +58,12 @@ extern size_t imap_fetch_uid_lower_bound (mbox *box, uint32_t uid) ;
  * appended to sa; the message is loaded. errno EILSEQ: BINARY of an
  * unknown Content-Transfer-Encoding. */
 extern int imap_fetch_section (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap_section const *sec) ;
+/* Can sec be answered from the top-level header alone (HEADER,
+ * HEADER.FIELDS, HEADER.FIELDS.NOT of the message itself)? */
+extern int imap_fetch_section_header_only (imap_section const *sec) ;
+/* The same item from the header block h[0..hlen) only (the message is
+ * not loaded). */
+extern int imap_fetch_section_header (stralloc *sa, char const *h, size_t hlen, imap_fetch const *f, imap_section const *sec) ;
 
 /* The sent date of a header block (Date:, else fallback), RFC 5256 §2.2. */
 extern int64_t imap_msg_sent_date (char const *h, size_t hlen, int64_t fallback) ;
@@ -72,6 +85,13 @@ extern int imap_cmd_condstore (imap_session *s) ;
 #define imap_cmd_writable(s) (!(s)->readonly && !(s)->box.readonly)
 /* recent as this session shows it: \Recent does not exist in IMAP4rev2 */
 #define imap_cmd_recent(s, i) (mbox_at(&(s)->box, (i))->recent && !((s)->enabled & IMAP_ENABLED_REV2))
+/* imap_session_notify for FETCH, STORE, SEARCH, SORT and THREAD: the
+ * folder is synced only when the last sync is IMAP_FAST_SYNC_SECS old,
+ * as Dovecot does for these commands (MAILBOX_SYNC_FLAG_FAST, every
+ * MAILBOX_FULL_SYNC_INTERVAL): a rescan of a busy folder costs more
+ * than the command. This session's own changes are in its message list
+ * already; NOOP, CHECK, IDLE and every other command still sync. */
+extern int imap_session_notify_fast (imap_session *s, int allow_expunge) ;
 /* Sends s->out as "* <seq> FETCH <s->out>\r\n". */
 extern int imap_cmd_fetch_line (imap_session *s, uint32_t seq, char const *items, size_t len) ;
 

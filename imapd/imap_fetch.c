@@ -35,9 +35,21 @@ int imap_fetch_item_list (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap
   imap_section const *secs = genalloc_s(imap_section, &f->sections) ;
   size_t nsecs = genalloc_len(imap_section, &f->sections) ;
   int first = 1 ;
+  char const *h = 0 ;
+  size_t hlen = 0 ;
+  int full = !!(f->items & NEEDS_TEXT & ~IMAP_FETCH_RFC822_HEADER) ;
 
-  if ((f->items & NEEDS_TEXT) || nsecs)
-    if (!imap_msg_load(msg)) return 0 ;
+  /* header fields only (what a client's message list asks for): from
+   * the header cache, without reading the message */
+  for (size_t i = 0 ; i < nsecs && !full ; i++)
+    if (!imap_fetch_section_header_only(secs + i)) full = 1 ;
+  if (full || msg->loaded)
+  {
+    if ((f->items & NEEDS_TEXT) || nsecs)
+      if (!imap_msg_load(msg)) return 0 ;
+  }
+  else if ((f->items & IMAP_FETCH_RFC822_HEADER) || nsecs)
+    if (!imap_msg_header(msg, &h, &hlen)) return 0 ;
   if (!stralloc_catb(sa, "(", 1)) goto err ;
 
   if ((f->items & IMAP_FETCH_UID) || ctx->uid_command)
@@ -61,8 +73,13 @@ int imap_fetch_item_list (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap
     if (!item(sa, &first, "BODYSTRUCTURE ") || !imap_bodystructure(sa, &msg->tree, 0, 1, ctx->utf8)) goto err ;
   if (f->items & IMAP_FETCH_RFC822_HEADER)
   {
-    mime_part const *top = mime_at(&msg->tree, 0) ;
-    if (!item(sa, &first, "RFC822.HEADER ") || !imap_fetch_fmt_literal(sa, msg->tree.msg + top->hstart, top->hlen, 0)) goto err ;
+    if (msg->loaded)
+    {
+      mime_part const *top = mime_at(&msg->tree, 0) ;
+      h = msg->tree.msg + top->hstart ;
+      hlen = top->hlen ;
+    }
+    if (!item(sa, &first, "RFC822.HEADER ") || !imap_fetch_fmt_literal(sa, h, hlen, 0)) goto err ;
   }
   if (f->items & IMAP_FETCH_RFC822_TEXT)
   {
@@ -75,7 +92,7 @@ int imap_fetch_item_list (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap
   {
     if (!first && !stralloc_catb(sa, " ", 1)) goto err ;
     first = 0 ;
-    if (!imap_fetch_section(sa, msg, f, secs + i)) goto err ;
+    if (msg->loaded ? !imap_fetch_section(sa, msg, f, secs + i) : !imap_fetch_section_header(sa, h, hlen, f, secs + i)) goto err ;
   }
   if (!stralloc_catb(sa, ")", 1)) goto err ;
   return 1 ;

@@ -39,6 +39,30 @@ static int header_fields (stralloc *sa, char const *h, size_t hlen, char const *
   return stralloc_catb(sa, "\r\n", 2) ;
 }
 
+/* The data of an item (after its echo): BINARY.SIZE's number, NIL, or
+ * the (partial) data as a literal. */
+static int emit (stralloc *sa, imap_section const *sec, char const *data, size_t len, int have, int binary)
+{
+  if (sec->kind == IMAP_SECTION_BINARY_SIZE)
+  {
+    char fmt[UINT64_FMT] ;
+    return have ? stralloc_catb(sa, fmt, uint64_fmt(fmt, len)) : stralloc_cats(sa, "0") ;
+  }
+  if (!have) return stralloc_cats(sa, "NIL") ;
+  if (sec->partial)
+  {
+    /* <offset.count>: past the end is an empty string (RFC 9051 §6.4.5) */
+    if (sec->offset >= len) len = 0 ;
+    else
+    {
+      data += sec->offset ;
+      len -= sec->offset ;
+      if (sec->count < len) len = sec->count ;
+    }
+  }
+  return imap_fetch_fmt_literal(sa, data ? data : "", len, binary) ;
+}
+
 /* Appends the item's data. errno EILSEQ: unknown transfer encoding. */
 int imap_fetch_section (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap_section const *sec)
 {
@@ -119,26 +143,31 @@ int imap_fetch_section (stralloc *sa, imap_msg *msg, imap_fetch const *f, imap_s
     }
   }
 
-  if (sec->kind == IMAP_SECTION_BINARY_SIZE)
-  {
-    char fmt[UINT64_FMT] ;
-    ok = have ? stralloc_catb(sa, fmt, uint64_fmt(fmt, len)) : stralloc_cats(sa, "0") ;
-    goto end ;
-  }
-  if (!have) { ok = stralloc_cats(sa, "NIL") ; goto end ; }
-  if (sec->partial)
-  {
-    /* <offset.count>: past the end is an empty string (RFC 9051 §6.4.5) */
-    if (sec->offset >= len) len = 0 ;
-    else
-    {
-      data += sec->offset ;
-      len -= sec->offset ;
-      if (sec->count < len) len = sec->count ;
-    }
-  }
-  ok = imap_fetch_fmt_literal(sa, data ? data : "", len, binary) ;
+  ok = emit(sa, sec, data, len, have, binary) ;
  end:
+  {
+    int e = errno ;
+    stralloc_free(&tmp) ;
+    errno = e ;
+  }
+  return ok ;
+}
+
+int imap_fetch_section_header_only (imap_section const *sec)
+{
+  if (sec->nparts) return 0 ;
+  if (sec->kind == IMAP_SECTION_BINARY || sec->kind == IMAP_SECTION_BINARY_PEEK || sec->kind == IMAP_SECTION_BINARY_SIZE) return 0 ;
+  return sec->text == IMAP_TEXT_HEADER || sec->text == IMAP_TEXT_HEADER_FIELDS || sec->text == IMAP_TEXT_HEADER_FIELDS_NOT ;
+}
+
+int imap_fetch_section_header (stralloc *sa, char const *h, size_t hlen, imap_fetch const *f, imap_section const *sec)
+{
+  stralloc tmp = STRALLOC_ZERO ;
+  int ok = 0 ;
+  if (!stralloc_cats(sa, f->strings.s + sec->echo) || !stralloc_catb(sa, " ", 1)) return 0 ;
+  if (sec->text == IMAP_TEXT_HEADER) return emit(sa, sec, h, hlen, 1, 0) ;
+  if (header_fields(&tmp, h, hlen, f->strings.s + sec->fields, sec->nfields, sec->text == IMAP_TEXT_HEADER_FIELDS_NOT))
+    ok = emit(sa, sec, tmp.s, tmp.len, 1, 0) ;
   {
     int e = errno ;
     stralloc_free(&tmp) ;

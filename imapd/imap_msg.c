@@ -118,8 +118,17 @@ int imap_msg_load (imap_msg *msg)
 
 int imap_msg_read_header (mbox *box, size_t i, stralloc *sa)
 {
-  int fd = mbox_open_msg(box, i) ;
-  int ok ;
+  char const *h ;
+  size_t hlen ;
+  int fd, ok ;
+  if (mbox_header(box, i, &h, &hlen))
+  {
+    sa->len = 0 ;
+    return stralloc_catb(sa, h, hlen) ;
+  }
+  if (errno != E2BIG) return 0 ;
+  /* a header too long for the cache: its first IMAP_MSG_HEADER_MAX bytes */
+  fd = mbox_open_msg(box, i) ;
   if (fd < 0) return 0 ;
   sa->len = 0 ;
   ok = read_crlf(fd, sa, IMAP_MSG_HEADER_MAX, 1) ;
@@ -129,6 +138,21 @@ int imap_msg_read_header (mbox *box, size_t i, stralloc *sa)
     errno = e ;
   }
   return ok ;
+}
+
+int imap_msg_header (imap_msg *msg, char const **h, size_t *hlen)
+{
+  if (!msg->loaded)
+  {
+    if (mbox_header(msg->box, msg->index, h, hlen)) return 1 ;
+    if (errno != E2BIG || !imap_msg_load(msg)) return 0 ;
+  }
+  {
+    mime_part const *top = mime_at(&msg->tree, 0) ;
+    *h = msg->tree.msg + top->hstart ;
+    *hlen = top->hlen ;
+  }
+  return 1 ;
 }
 
 int64_t imap_msg_sent_date (char const *h, size_t hlen, int64_t fallback)

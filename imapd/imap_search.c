@@ -36,18 +36,24 @@ static int load (imap_msg *msg)
   return errno == ENOENT ? 0 : -1 ;
 }
 
-/* decoded value of every instance of field name contains needle? */
-static int field_contains (mime_tree const *t, uint32_t part, char const *name, char const *needle, size_t nlen, int presence)
+/* The top-level header (from the header cache unless the text is
+ * loaded): 1, 0 (expunged: no match), -1 (error). */
+static int header (imap_msg *msg, char const **h, size_t *hlen)
 {
-  mime_part const *p = mime_at(t, part) ;
-  char const *h = t->msg + p->hstart ;
+  if (imap_msg_header(msg, h, hlen)) return 1 ;
+  return errno == ENOENT ? 0 : -1 ;
+}
+
+/* decoded value of every instance of field name contains needle? */
+static int field_contains (char const *h, size_t hlen, char const *name, char const *needle, size_t nlen, int presence)
+{
   stralloc sa = STRALLOC_ZERO ;
   int r = 0 ;
   for (unsigned int k = 0 ; k < FIELD_INSTANCES_MAX ; k++)
   {
     char const *v ;
     size_t vlen ;
-    if (!mime_header_get(h, p->hlen, name, k, &v, &vlen)) break ;
+    if (!mime_header_get(h, hlen, name, k, &v, &vlen)) break ;
     if (presence && !nlen) { r = 1 ; break ; }
     sa.len = 0 ;
     if (!mime_decode_header(&sa, v, vlen)) { r = -1 ; break ; }
@@ -181,18 +187,22 @@ static int match (imap_search const *s, uint32_t node, imap_msg *msg, imap_searc
     case IMAP_SK_SUBJECT :
     {
       static char const *const names[5] = { "Bcc", "Cc", "From", "To", "Subject" } ;
-      int r = load(msg) ;
+      char const *h ;
+      size_t hlen ;
+      int r = header(msg, &h, &hlen) ;
       if (r <= 0) return r ;
-      return field_contains(&msg->tree, 0, names[x->op - IMAP_SK_BCC], str, x->strlen, 0) ;
+      return field_contains(h, hlen, names[x->op - IMAP_SK_BCC], str, x->strlen, 0) ;
     }
     case IMAP_SK_HEADER :
     {
       /* str = field name, str2 = substring; empty: the field is there (RFC 9051 §6.4.4) */
       stralloc name = STRALLOC_ZERO ;
-      int r = load(msg) ;
+      char const *h ;
+      size_t hlen ;
+      int r = header(msg, &h, &hlen) ;
       if (r <= 0) return r ;
       if (!stralloc_catb(&name, str, x->strlen) || !stralloc_0(&name)) { stralloc_free(&name) ; return -1 ; }
-      r = field_contains(&msg->tree, 0, name.s, s->strings.s + x->str2, x->str2len, 1) ;
+      r = field_contains(h, hlen, name.s, s->strings.s + x->str2, x->str2len, 1) ;
       stralloc_free(&name) ;
       return r ;
     }
@@ -218,15 +228,13 @@ static int match (imap_search const *s, uint32_t node, imap_msg *msg, imap_searc
     {
       /* the Date: field's own date, disregarding time and zone; no
        * usable Date: falls back to the internal date (RFC 5256 §2.2) */
-      char const *v ;
-      size_t vlen ;
+      char const *v, *h ;
+      size_t vlen, hlen ;
       int64_t t, day ;
       int tz = 0 ;
-      int r = load(msg) ;
-      mime_part const *top ;
+      int r = header(msg, &h, &hlen) ;
       if (r <= 0) return r ;
-      top = mime_at(&msg->tree, 0) ;
-      if (mime_header_get(msg->tree.msg + top->hstart, top->hlen, "Date", 0, &v, &vlen) && mime_parse_date(v, vlen, &t, &tz))
+      if (mime_header_get(h, hlen, "Date", 0, &v, &vlen) && mime_parse_date(v, vlen, &t, &tz))
         day = day_of(t + (int64_t)tz * 60) ;
       else day = day_of(m->internaldate) ;
       if (x->op == IMAP_SK_SENTBEFORE) return day < (int64_t)x->num ;

@@ -32,6 +32,7 @@
 #define IMAP_IDLE_RECHECK_MS 1100     /* after a change seen in IDLE, look again once: mbox_sync cannot trust same-second mtimes */
 #define IMAP_IDLE_POLL 60             /* seconds between IDLE syncs when inotify stays silent */
 #define IMAP_ID_PAIRS_MAX 30          /* RFC 2971 §3.3 */
+#define IMAP_FAST_SYNC_SECS 1         /* FETCH, STORE, SEARCH, SORT, THREAD look at the folder at most this often */
 
 typedef struct imap_sio_s imap_sio_t ;
 struct imap_sio_s
@@ -73,6 +74,7 @@ struct imap_sio_s
   stralloc tmp ;
   genalloc kwptr ;          /* char const *: imap_session_keywords */
   unsigned int recent_sent ;
+  tain fullsync_due ;       /* before this, the fast commands do not sync (imap_session_notify_fast) */
 } ;
 
 extern imap_sio_t imap_sio ;
@@ -121,6 +123,9 @@ extern int imap_fmt_u64 (stralloc *sa, uint64_t n) ;
  * selected mailbox (size_t) appended to idx. Returns 1, or 0 when a
  * sequence number is out of range (RFC 9051 §9: BAD). */
 extern int imap_resolve_set (imap_session const *s, imap_seqset const *set, int uid, genalloc *idx) ;
+
+/* The last full sync was now: the fast commands wait IMAP_FAST_SYNC_SECS. */
+extern void imap_session_synced (void) ;
 
 /* Sends EXPUNGE/VANISHED, EXISTS, RECENT, FLAGS, FETCH for ch. */
 extern int imap_report_changes (imap_session *s, mbox_changes const *ch) ;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
+#include <skalibs/tai.h>
 #include "imapd/imap_session-internal.h"
 
 static int cat_fetch (imap_session *s, stralloc *sa, size_t i)
@@ -107,9 +108,24 @@ int imap_session_notify (imap_session *s, int allow_expunge)
     imap_log_event(s, "imap_sync_fail", "error", strerror(e)) ;
     return 1 ;   /* try again at the next command */
   }
+  imap_session_synced() ;
   r = imap_report_changes(s, &ch) ;
   mbox_changes_free(&ch) ;
   return r ;
+}
+
+void imap_session_synced (void)
+{
+  tain_now_g() ;
+  tain_addsec_g(&imap_sio.fullsync_due, IMAP_FAST_SYNC_SECS) ;
+}
+
+int imap_session_notify_fast (imap_session *s, int allow_expunge)
+{
+  if (s->state != IMAP_STATE_SELECTED || !allow_expunge) return 1 ;
+  tain_now_g() ;
+  if (tain_less(&STAMP, &imap_sio.fullsync_due)) return 1 ;
+  return imap_session_notify(s, 1) ;
 }
 
 char const *const *imap_session_keywords (imap_session *s, unsigned int *n)

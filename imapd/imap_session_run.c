@@ -68,6 +68,8 @@ static void shrink (imap_session *s)
   for (size_t i = 0 ; i < sizeof(sas) / sizeof(*sas) ; i++)
     if (!sas[i]->len && sas[i]->a > SHRINK_ABOVE) stralloc_free(sas[i]) ;
   if (s->msg.text.a > SHRINK_ABOVE) imap_msg_free(&s->msg) ;
+  /* the header cache: new records written, the file unmapped */
+  if (s->state == IMAP_STATE_SELECTED) mbox_cache_release(&s->box) ;
 }
 
 /* The reader failed: answer as imap_parse.h says, from the tag it kept. */
