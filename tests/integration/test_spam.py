@@ -401,6 +401,10 @@ def learner_refuses_other_uids(s):
 
 # ---- memory
 
+def sanitized(s):
+    return "asan" in s.bin_src.parent.name
+
+
 def peak_rss_kb(argv, env, stdin_bytes, tmp):
     """GNU time's %M: the peak RSS of the program (a Python child's own
     wait4 would count the interpreter it was forked from)"""
@@ -428,8 +432,9 @@ def scorer_and_learner_memory_bounded(s):
     assert out.startswith(b"K"), out
     print("# rss: policyd-spam %d KiB (small message), %d KiB (8 MiB message, %d KiB read); policyd-learn %d KiB (same)"
           % (rss_small, rss_big, (2 << 20) >> 10, rss_learn), flush=True)
-    # PH_SPAM_MAX_SIZE (2 MiB) and SPAMLEARN_MESSAGE_MAX (2 MiB) bound what is held
-    assert rss_big < 32 * 1024 and rss_learn < 32 * 1024, (rss_big, rss_learn)
+    # PH_SPAM_MAX_SIZE (2 MiB) and SPAMLEARN_MESSAGE_MAX (2 MiB) bound what
+    # is held (a sanitizer build's figures are ASan's, not ours)
+    assert sanitized(s) or rss_big < 32 * 1024 and rss_learn < 32 * 1024, (rss_big, rss_learn)
 
 
 # ---- RCPT-time checks: DNSBL refusal and greylisting, in a second suite
@@ -553,7 +558,7 @@ def policyd_memory_bounded_over_10000_requests(s):
           % (rss_start, samples, rss_end, time.monotonic() - t0), flush=True)
     # libunbound's caches (two resolvers: SPF's and the DNSBL's) fill up
     # to their bound early; after that the size stays flat
-    assert rss_end < 32 * 1024 and rss_end - samples[1] < 512, (rss_start, samples, rss_end)
+    assert sanitized(s2) or (rss_end < 32 * 1024 and rss_end - samples[1] < 512), (rss_start, samples, rss_end)
 
 
 @phtest.case
