@@ -140,6 +140,7 @@ struct dmarc_eval_s
   int policy ;            /* the policy that applies (p, sp or np); UNSET without a record */
   int disposition ;       /* DMARC_P_NONE, _QUARANTINE, _REJECT: what the receiver does */
   int sampled_out ;       /* pct= left this message out: one step lower (§6.6.4) */
+  int np_applied ;        /* the policy is np= (RFC 9091): the From domain does not exist */
   int spf_aligned ;       /* an aligned SPF pass */
   int dkim_aligned ;      /* an aligned DKIM pass */
   char dkim_domain[DNS_NAME_MAX + 1] ;   /* the d= of the first aligned pass */
@@ -151,6 +152,13 @@ struct dmarc_eval_s
  * place for pct= (dmarc_sample). Returns 1, or 0 (errno: the public
  * suffix list cannot be loaded). */
 extern int dmarc_evaluate (char const *from_domain, dmarc_auth const *spf, dmarc_auth const *dkim, unsigned int ndkim, uint32_t sample, dkim_lookup_fn *lookup, void *lctx, dmarc_eval *e) ;
+
+/* RFC 9091 §4.1: for a failing message whose From domain lies below
+ * the organizational domain whose record has np=, and does not exist
+ * (NXDOMAIN or NODATA for A, AAAA and MX: the caller asks, RFC 9091
+ * §2.1), np= replaces sp=; pct= applies as before. Does nothing in any
+ * other case. */
+extern void dmarc_apply_np (dmarc_eval *e, uint32_t sample) ;
 
 /* The pct= sample of a message (§6.6.4 leaves the method open): the
  * SHA-256 of its Message-ID field value (the whole header section when
@@ -182,6 +190,8 @@ struct dmarc_report_s
   unsigned int ndkim ;
   dmarc_eval const *eval ;
   char const *from_domain ;
+  char const *disposition ;    /* what was done, when local policy changed it; 0: the evaluation's */
+  char const *reason ;         /* RFC 7489 Appendix C PolicyOverrideType (e.g. "trusted_forwarder"); 0: sampled_out or none */
 } ;
 extern int dmarc_report_line (stralloc *sa, dmarc_report const *r) ;
 extern int dmarc_report_append (char const *statedir, dmarc_report const *r) ;

@@ -7,9 +7,8 @@
  *   ended in a temporary error (the outcome is unknown: never reject
  *   on it; RFC 8601 §2.7.5), or when discovery hit a DNS failure;
  * - else fail, and the policy is p=, sp= for a From domain below the
- *   organizational domain whose record applies, np= (RFC 9091) is
- *   parsed but not applied: that needs the From domain's existence
- *   checked, which we do not do (docs/dmarc.md);
+ *   organizational domain whose record applies (np=, RFC 9091, when
+ *   the caller finds the From domain does not exist: dmarc_apply_np);
  * - pct= (§6.6.4): a message outside the sample gets the next policy
  *   down (reject → quarantine, quarantine → none), RFC 7489's reading
  *   (mox applies nothing). */
@@ -93,6 +92,21 @@ static int rank (dmarc_eval const *e)
     case DMARC_PERMERROR : return 2 ;
     case DMARC_NONE : return 1 ;
     default : return 0 ;
+  }
+}
+
+void dmarc_apply_np (dmarc_eval *e, uint32_t sample)
+{
+  int np = e->lookup.rec.np ;
+  if (!np || e->result != DMARC_FAIL || !e->lookup.at_org || e->lookup.status != DMARC_PASS) return ;
+  e->policy = np ;
+  e->disposition = np ;
+  e->sampled_out = 0 ;
+  e->np_applied = 1 ;
+  if (sample >= e->lookup.rec.pct && np != DMARC_P_NONE)
+  {
+    e->sampled_out = 1 ;
+    e->disposition = stepdown(np) ;
   }
 }
 

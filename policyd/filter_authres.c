@@ -122,6 +122,7 @@ static int dmarc_part (stralloc *sa, filter const *f)
     /* p= sp= dis= as rspamd and OpenDMARC's comments have them */
     strcpy(c, "p=") ; strcat(c, dmarc_policy_str(r->p)) ;
     strcat(c, " sp=") ; strcat(c, dmarc_policy_str(r->sp ? r->sp : r->p)) ;
+    if (e->np_applied) { strcat(c, " np=") ; strcat(c, dmarc_policy_str(r->np)) ; }
     if (r->pct != 100) { strcat(c, " pct=") ; strcat(c, pct) ; }
     strcat(c, " dis=") ;
     strcat(c, f->override ? "none" : dmarc_policy_str(e->disposition)) ;

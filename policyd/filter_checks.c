@@ -41,7 +41,26 @@ static int dkim_auth (int result)
   return result == DKIM_PASS ? DMARC_AUTH_PASS : result == DKIM_TEMPERROR ? DMARC_AUTH_TEMPERROR : DMARC_AUTH_OTHER ;
 }
 
-static void dmarc_run (filter *f, filter_dns *fd)
+/* RFC 9091 §2.1: a domain that answers NXDOMAIN or NODATA for A,
+ * AAAA and MX does not exist; any other answer, or none in time, and
+ * it may. */
+static int nonexistent (dns *resolver, char const *name, tain const *deadline)
+{
+  dns_query q[3] ;
+  static uint16_t const types[3] = { DNS_T_A, DNS_T_AAAA, DNS_T_MX } ;
+  int r = 1 ;
+  if (!resolver) return 0 ;
+  for (unsigned int i = 0 ; i < 3 ; i++) dns_query_init(q + i, name, types[i]) ;
+  if (!dns_run(resolver, q, 3, deadline)) r = 0 ;
+  for (unsigned int i = 0 ; i < 3 ; i++)
+  {
+    if (q[i].status != DNS_NXDOMAIN && q[i].status != DNS_NODATA) r = 0 ;
+    dns_query_free(q + i) ;
+  }
+  return r ;
+}
+
+static void dmarc_run (filter *f, dns *resolver, filter_dns *fd)
 {
   dmarc_auth spf = { .result = DMARC_AUTH_OTHER, .domain = 0 } ;
   dmarc_auth dkim[FILTER_DKIM_MAX] ;
@@ -64,6 +83,8 @@ static void dmarc_run (filter *f, filter_dns *fd)
     static dmarc_eval e ;
     if (!dmarc_evaluate(f->from[i], &spf, dkim, f->ndkim ? nd : 0, sample, &filter_dns_lookup, fd, &e))
       strerr_diefu2sys(111, "read the public suffix list ", "(PH_PSL_FILE)") ;
+    if (e.result == DMARC_FAIL && e.lookup.at_org && e.lookup.rec.np && nonexistent(resolver, e.lookup.from_domain, &fd->deadline))
+      dmarc_apply_np(&e, sample) ;
     if (!i || dmarc_stricter(&e, &f->dmarc)) f->dmarc = e ;
   }
   f->dmarc_done = 1 ;
@@ -87,5 +108,5 @@ void filter_check (filter *f, dns *resolver, filter_dns *fd, tain const *deadlin
     f->dkim[0].why = "message too large to verify" ;
     memset(&f->arc, 0, sizeof(f->arc)) ;
   }
-  dmarc_run(f, fd) ;
+  dmarc_run(f, resolver, fd) ;
 }

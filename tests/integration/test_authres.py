@@ -9,7 +9,8 @@ DMARC records:
   ... dmarc=pass";
 - a forged one (bad signature, SPF fail, p=reject) lands in Junk, and
   the aggregate-report line says disposition=reject;
-- p=quarantine lands in Junk; p=none is delivered to INBOX;
+- p=quarantine lands in Junk; p=none is delivered to INBOX; np= (RFC
+  9091) for a From subdomain that does not exist;
 - an incoming Authentication-Results that claims our authserv-id does
   not survive (RFC 8601 §5);
 - a message forwarded by a list that ARC-seals it with dkimpy
@@ -72,10 +73,12 @@ for name, value in {
     "_dmarc.blog.test": "v=DMARC1; p=none",
     "lists.test": "v=spf1 ip4:127.0.0.1 -all",
     "arc._domainkey.lists.test": "v=DKIM1; k=rsa; p=" + LIST_PUB,
+    "_dmarc.corp.test": "v=DMARC1; p=none; sp=none; np=reject",
     "otherlist.test": "v=spf1 ip4:127.0.0.1 -all",
     "arc._domainkey.otherlist.test": "v=DKIM1; k=rsa; p=" + LIST_PUB,
 }.items():
     DNS.add(name, "TXT", txt(value))
+DNS.add("www.corp.test", "A", "192.0.2.80")
 DNS.hang("slow.test")
 DNS.hang("_dmarc.slow.test")
 
@@ -188,6 +191,22 @@ def incoming_authres_claiming_our_id_removed(s):
     ours = [a for a in authres(text) if a.lower().startswith(HOST + ";")]
     assert len(ours) == 1 and "dmarc=pass header.from=sender.test" in ours[0], authres(text)
     assert any(a.startswith("relay.elsewhere.test;") for a in authres(text)), "another host's field must stay"
+
+
+@phtest.case
+def np_for_a_subdomain_that_does_not_exist(s):
+    # RFC 9091: corp.test asks nothing of its subdomains (sp=none) but
+    # reject for names that do not exist
+    send(s, "x@ghost.corp.test", message("x@ghost.corp.test", "ghost subdomain"), helo="ghost.corp.test")
+    folder, text = arrived(s, "ghost subdomain")
+    a = authres(text)[0]
+    assert "dmarc=fail" in a and "np=reject" in a and "dis=reject" in a, a
+    assert folder == "Junk", folder
+    send(s, "x@www.corp.test", message("x@www.corp.test", "real subdomain"), helo="www.corp.test")
+    folder, text = arrived(s, "real subdomain")
+    a = authres(text)[0]
+    assert "dmarc=fail" in a and "np=" not in a and "dis=none" in a, a
+    assert folder == "INBOX", folder
 
 
 def list_forward(subject, sealer):

@@ -451,6 +451,18 @@ static void own_cases (void)
       dnsobj = jval() ;
     }
     CHECK(dmarc_evaluate("test.example", &spf, 0, 0, 99, &fake_lookup, 0, &e) && e.result == DMARC_FAIL && e.sampled_out && e.disposition == DMARC_P_QUARANTINE, "own: p=reject pct=0 fails as quarantine, sampled out") ;
+    {
+      static char json2[] = "{\"_dmarc.org.example\": [\"v=DMARC1; p=none; sp=quarantine; np=reject\"]}" ;
+      dmarc_eval f ;
+      jp = json2 ;
+      dnsobj = jval() ;
+      CHECK(dmarc_evaluate("ghost.org.example", &spf, 0, 0, 50, &fake_lookup, 0, &f) && f.result == DMARC_FAIL && f.disposition == DMARC_P_QUARANTINE && !f.np_applied, "own: a subdomain fails with sp=") ;
+      dmarc_apply_np(&f, 50) ;
+      CHECK(f.np_applied && f.policy == DMARC_P_REJECT && f.disposition == DMARC_P_REJECT, "own: np= for a From domain that does not exist (RFC 9091)") ;
+      CHECK(dmarc_evaluate("org.example", &spf, 0, 0, 50, &fake_lookup, 0, &f) && f.disposition == DMARC_P_NONE, "own: the organizational domain itself gets p=") ;
+      dmarc_apply_np(&f, 50) ;
+      CHECK(!f.np_applied && f.disposition == DMARC_P_NONE, "own: np= never applies to the organizational domain itself") ;
+    }
     CHECK(dmarc_report_line(&sa, &rep) && sa.len == strlen(want) && !memcmp(sa.s, want, sa.len), "own: the report line (docs/dmarc.md)") ;
     if (sa.len) printf("  %.*s", (int)sa.len, sa.s) ;
     stralloc_free(&sa) ;
