@@ -80,8 +80,8 @@ int dmarc_report_line (stralloc *sa, dmarc_report const *r)
   if (!kv(sa, "dmarc", dmarc_result_str(e->result))
    || !kv(sa, "dkim_aligned", e->dkim_aligned ? "pass" : "fail")
    || !kv(sa, "spf_aligned", e->spf_aligned ? "pass" : "fail")
-   || !kv(sa, "disposition", dmarc_policy_str(e->disposition ? e->disposition : DMARC_P_NONE))
-   || !kv(sa, "reason", e->sampled_out ? "sampled_out" : 0)) return 0 ;
+   || !kv(sa, "disposition", r->disposition ? r->disposition : dmarc_policy_str(e->disposition ? e->disposition : DMARC_P_NONE))
+   || !kv(sa, "reason", r->reason ? r->reason : e->sampled_out ? "sampled_out" : 0)) return 0 ;
   return stralloc_catb(sa, "\n", 1) ;
 }
 
