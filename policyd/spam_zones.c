@@ -61,12 +61,13 @@ static int parse_score (char const *s, size_t n, double *out)
 static int parse_item (char const *s, size_t n, spam_zone *z)
 {
   size_t namelen = 0 ;
+  size_t keep ;
   while (namelen < n && s[namelen] != '=' && s[namelen] != '*') namelen++ ;
-  if (!valid_zone(s, namelen)) return 0 ;
-  memcpy(z->name, s, namelen) ;
-  z->name[namelen] = 0 ;
-  for (size_t i = 0 ; i < namelen ; i++) if (z->name[i] >= 'A' && z->name[i] <= 'Z') z->name[i] += 32 ;
-  if (namelen && z->name[namelen - 1] == '.') z->name[namelen - 1] = 0 ;
+  keep = namelen && s[namelen - 1] == '.' ? namelen - 1 : namelen ;   /* an absolute name's final dot */
+  if (!valid_zone(s, keep)) return 0 ;
+  memcpy(z->name, s, keep) ;
+  z->name[keep] = 0 ;
+  for (size_t i = 0 ; i < keep ; i++) if (z->name[i] >= 'A' && z->name[i] <= 'Z') z->name[i] += 32 ;
   z->ncodes = 0 ;
   z->has_score = 0 ;
   z->score = 0 ;
