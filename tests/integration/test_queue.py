@@ -619,6 +619,8 @@ def torn_journal_is_cut_before_appending(s):
 
 if __name__ == "__main__":
     phtest.main(extra_env={
+        # journal contents and exact bytes are compared: no inbound chain
+        "PH_FILTERS_INBOUND": "",
         "PH_RETRY_MIN": str(RETRY_MIN),
         "PH_RETRY_MAX": str(RETRY_MAX),
         "POSTFIX_MESSAGE_SIZE_LIMIT": str(SIZE_LIMIT),
