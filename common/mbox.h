@@ -174,6 +174,11 @@ extern int mbox_header (mbox *m, size_t i, char const **h, size_t *hlen) ;
  * and mapping: a session calls it when a command is done. */
 extern void mbox_cache_release (mbox *m) ;
 
+/* Lets go of what an open mailbox keeps only to go faster and can read
+ * again (the posthaste-modseq state, the header cache): a session about
+ * to wait long (IDLE, a quiet client) calls it. */
+extern void mbox_idle (mbox *m) ;
+
 /* ---- folders (the Maildir root) ---- */
 
 #define MBOX_FOLDER_NOSELECT 0x01

@@ -45,6 +45,9 @@ static void append_pending (mbox *, struct mbox_cache_s *) ;
 struct mbox_cache_s
 {
   char *map ;              /* the file, mapped (0: not mapped) */
+  dev_t dev ;              /* the file whose records up to verified */
+  ino_t ino ;              /*   have had their check verified: appends */
+  size_t verified ;        /*   never change what is before them */
   size_t maplen ;
   int scanned ;            /* idx is built for the mapping */
   genalloc idx ;           /* mbox_cacheent, ascending uid */
@@ -62,17 +65,28 @@ struct mbox_cacheent_s
   size_t off ;
 } ;
 
-static uint32_t fnv1a (char const *s, size_t len, uint32_t h)
+/* The record check: a multiply-xorshift hash over 8-byte words (in the
+ * host's byte order: a file carried to a machine of the other order
+ * just fails its checks and is rebuilt). Fast enough to run over the
+ * whole file once per session. */
+static uint64_t mix (char const *s, size_t len, uint64_t h)
 {
-  for (size_t i = 0 ; i < len ; i++) { h ^= (unsigned char)s[i] ; h *= 16777619u ; }
+  while (len >= 8)
+  {
+    uint64_t w ;
+    memcpy(&w, s, 8) ;
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull ;
+    h ^= h >> 29 ;
+    s += 8 ; len -= 8 ;
+  }
+  while (len--) h = (h ^ (unsigned char)*s++) * 0x100000001b3ull ;
   return h ;
 }
 
 static uint32_t rec_check (uint32_t uid, char const *base, size_t baselen, char const *h, size_t hlen)
 {
-  char u[4] ;
-  uint32_pack(u, uid) ;
-  return fnv1a(h, hlen, fnv1a(base, baselen, fnv1a(u, 4, 2166136261u))) ;
+  uint64_t x = mix(h, hlen, mix(base, baselen, 0xcbf29ce484222325ull ^ uid)) ;
+  return (uint32_t)(x ^ (x >> 32)) ;
 }
 
 static int ent_cmp (void const *a, void const *b)
@@ -91,6 +105,7 @@ static struct mbox_cache_s *cache_get (mbox *m)
     struct mbox_cache_s *c = malloc(sizeof(struct mbox_cache_s)) ;
     if (!c) return 0 ;
     c->map = 0 ; c->maplen = 0 ; c->scanned = 0 ;
+    c->dev = 0 ; c->ino = 0 ; c->verified = 0 ;
     c->idx = (genalloc)GENALLOC_ZERO ;
     c->dead = 0 ; c->broken = 0 ;
     c->pending = (stralloc)STRALLOC_ZERO ;
@@ -156,6 +171,12 @@ static int load (mbox *m, struct mbox_cache_s *c)
   if (c->map == MAP_FAILED) { c->map = 0 ; c->scanned = 0 ; return 0 ; }
   c->maplen = (size_t)st.st_size ;
   if (memcmp(c->map, CACHE_MAGIC, CACHE_MAGIC_LEN)) { c->broken = 1 ; return 1 ; }
+  if (c->dev != st.st_dev || c->ino != st.st_ino || c->verified > c->maplen)
+  {
+    c->dev = st.st_dev ;
+    c->ino = st.st_ino ;
+    c->verified = CACHE_MAGIC_LEN ;
+  }
   off = CACHE_MAGIC_LEN ;
   while (off < c->maplen)
   {
@@ -171,6 +192,18 @@ static int load (mbox *m, struct mbox_cache_s *c)
        * boundary; the file is rewritten. */
       if (r < 0) c->broken = 1 ;
       break ;
+    }
+    if (off >= c->verified)
+    {
+      char const *rb = c->map + off + REC_HDR ;
+      if (rec_check(e.uid, rb, bl, rb + bl, hl) != check)
+      {
+        /* torn by a crash and overwritten by a later append: neither
+         * it nor what follows is believed */
+        c->broken = 1 ;
+        break ;
+      }
+      c->verified = off + REC_HDR + bl + hl ;
     }
     e.off = off ;
     if (!genalloc_append(mbox_cacheent, &c->idx, &e)) { unmap(c) ; return 0 ; }
@@ -321,7 +354,7 @@ int mbox_header (mbox *m, size_t i, char const **h, size_t *hlen)
       if (rec_at(c, e->off, &uid, &bl, &hl, &check) > 0)
       {
         char const *rb = c->map + e->off + REC_HDR ;
-        if (bl == baselen && !memcmp(rb, base, bl) && rec_check(uid, rb, bl, rb + bl, hl) == check)
+        if (bl == baselen && !memcmp(rb, base, bl))   /* the check was verified by load() */
         {
           *h = rb + bl ; *hlen = hl ;
           return 1 ;
@@ -363,7 +396,7 @@ static void rewrite (mbox *m, struct mbox_cache_s *c)
     base_of(m, i, &base, &baselen) ;
     {
       char const *rb = c->map + e->off + REC_HDR ;
-      if (bl != baselen || memcmp(rb, base, bl) || rec_check(uid, rb, bl, rb + bl, hl) != check) continue ;
+      if (bl != baselen || memcmp(rb, base, bl)) continue ;
     }
     if (!stralloc_catb(&sa, c->map + e->off, REC_HDR + bl + hl)) goto end ;
   }

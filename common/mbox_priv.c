@@ -77,3 +77,17 @@ uint64_t mbox_next_modseq (mbox_modseq const *ms)
 {
   return ms->highest + 1 ;
 }
+
+void mbox_idle (mbox *m)
+{
+  static mbox_modseq const zero = MBOX_MODSEQ_ZERO ;
+  if (!m->priv) return ;
+  mbox_cache_free(m) ;
+   /* nothing waiting to be written: the next user re-reads the file */
+  if (!m->priv->ms.pending.len && !m->priv->ms.rewrite)
+  {
+    mbox_modseq_free(&m->priv->ms) ;
+    m->priv->ms = zero ;
+    m->priv->msknown = 0 ;
+  }
+}

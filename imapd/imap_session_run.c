@@ -8,6 +8,7 @@
  * flushed before the loop waits again. */
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,24 @@ static void shrink (imap_session *s)
   if (s->msg.text.a > SHRINK_ABOVE) imap_msg_free(&s->msg) ;
   /* the header cache: new records written, the file unmapped */
   if (s->state == IMAP_STATE_SELECTED) mbox_cache_release(&s->box) ;
+}
+
+/* A session that waits long (IDLE, or a client quiet for
+ * IMAP_TRIM_QUIET_MS) gives back everything it can rebuild: scratch
+ * buffers of any size, the folder's modseq state and header cache
+ * (mbox_idle), and the free heap (malloc_trim: what the folder scan
+ * allocated and freed stays mapped otherwise). Memory per idle
+ * connection is then the message list and little else. */
+#define IMAP_TRIM_QUIET_MS 1000
+static void trim (imap_session *s)
+{
+  stralloc *const sas[] = { &imap_sio.plain, &imap_sio.wire, &s->out, &imap_sio.nout, &imap_sio.tmp, &imap_sio.inq, &imap_sio.raw, &imap_sio.rd.cmd } ;
+  for (size_t i = 0 ; i < sizeof(sas) / sizeof(*sas) ; i++)
+    if (!sas[i]->len) stralloc_free(sas[i]) ;
+  imap_msg_free(&s->msg) ;
+  genalloc_free(char const *, &imap_sio.kwptr) ;
+  if (s->state == IMAP_STATE_SELECTED) mbox_idle(&s->box) ;
+  malloc_trim(0) ;
 }
 
 /* The reader failed: answer as imap_parse.h says, from the tag it kept. */
@@ -193,6 +212,8 @@ void imap_session_run (imap_login const *login)
     .out = STRALLOC_ZERO
   } ;
   tain deadline ;
+  tain quiet ;                /* when a quiet client's session trims itself */
+  int trimmed = 0 ;
 
   imap_sio.s = &s ;
   {
@@ -247,6 +268,18 @@ void imap_session_run (imap_login const *login)
     if (!imap_sio_flush()) finish(&s, 0, "disconnected") ;
     if (imap_sio.ineof && imap_sio.inpos >= imap_sio.inq.len && imap_sio.rawpos >= imap_sio.raw.len) finish(&s, 0, "disconnected") ;
     shrink(&s) ;
+    if (!trimmed && imap_sio.idling)
+    {
+      trim(&s) ;
+      trimmed = 1 ;
+    }
+    if (!trimmed)
+    {
+      tain d ;
+      tain_from_millisecs(&d, IMAP_TRIM_QUIET_MS) ;
+      tain_add_g(&quiet, &d) ;
+      if (tain_less(&quiet, until)) until = &quiet ;
+    }
 
     x[n].fd = 0 ; x[n].events = imap_sio.ineof ? 0 : IOPAUSE_READ ; x[n].revents = 0 ; n++ ;
     if (imap_sio.idling && imap_sio.ifd >= 0)
@@ -262,15 +295,26 @@ void imap_session_run (imap_login const *login)
     }
     if (!r)
     {
+      if (!trimmed && !tain_less(&STAMP, &quiet))
+      {
+        trim(&s) ;
+        trimmed = 1 ;
+        continue ;
+      }
       if (!tain_less(&STAMP, &deadline))
       {
         imap_log_event(&s, "imap_autologout", 0, 0) ;
         imap_untagged(&s, "BYE Autologout; idle for too long") ;
         finish(&s, 99, "timeout") ;
       }
-      if (imap_sio.idling && !imap_idle_wake(&s)) finish(&s, 0, "disconnected") ;
+      if (imap_sio.idling)
+      {
+        if (!imap_idle_wake(&s)) finish(&s, 0, "disconnected") ;
+        trimmed = 0 ;
+      }
       continue ;
     }
+    trimmed = 0 ;   /* a wake-up or input: the session works again, and trims when it next waits */
     if (n > 1 && x[1].revents)
     {
       imap_sio_watch_drain() ;
