@@ -213,7 +213,13 @@ static void pass (webd_counts *c, int zero)
       if (s->ino && (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino))
       {
         int old = open_rotated(dir.s, s->dev, s->ino) ;
-        if (old >= 0) { read_from(old, &s->off, c, &budget) ; fd_close(old) ; }
+        if (old >= 0)
+        {
+          read_from(old, &s->off, c, &budget) ;
+          fd_close(old) ;
+          /* out of budget inside the old file: finish it next time */
+          if (!budget) { fd_close(fd) ; continue ; }
+        }
         s->off = 0 ;
       }
       else if ((uint64_t)st.st_size < s->off) s->off = 0 ;
