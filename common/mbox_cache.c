@@ -54,6 +54,7 @@ struct mbox_cache_s
   size_t dead ;            /* records superseded, of gone messages, or broken */
   int broken ;             /* a record did not parse: rewrite */
   stralloc pending ;       /* records to append */
+  genalloc puids ;         /* uint32_t: their UIDs, so a header read twice in a command is added once */
   stralloc scratch ;       /* the header last read from a message file */
   uint32_t scratch_uid ;   /* its UID (0: none) */
 } ;
@@ -109,6 +110,7 @@ static struct mbox_cache_s *cache_get (mbox *m)
     c->idx = (genalloc)GENALLOC_ZERO ;
     c->dead = 0 ; c->broken = 0 ;
     c->pending = (stralloc)STRALLOC_ZERO ;
+    c->puids = (genalloc)GENALLOC_ZERO ;
     c->scratch = (stralloc)STRALLOC_ZERO ;
     c->scratch_uid = 0 ;
     m->priv->cache = c ;
@@ -319,7 +321,14 @@ static int read_header (mbox *m, size_t i, stralloc *sa)
 static int add_pending (struct mbox_cache_s *c, uint32_t uid, char const *base, size_t baselen, char const *h, size_t hlen)
 {
   char rec[REC_HDR] ;
+  uint32_t const *pu = genalloc_s(uint32_t, &c->puids) ;
+  size_t npu = genalloc_len(uint32_t, &c->puids) ;
   if (baselen > BASE_MAX || hlen > MBOX_CACHE_HEADER_MAX) return 1 ;
+  /* commands walk messages in UID order: a UID not above the last one
+   * added is looked for (rare: a key asked twice, a second pass) */
+  if (npu && uid <= pu[npu-1])
+    for (size_t k = 0 ; k < npu ; k++) if (pu[k] == uid) return 1 ;
+  if (!genalloc_append(uint32_t, &c->puids, &uid)) return 0 ;
   if ((uint64_t)c->maplen + c->pending.len + REC_HDR + baselen + hlen > MBOX_CACHE_FILE_MAX) return 1 ;
   uint32_pack(rec, REC_MAGIC) ;
   uint32_pack(rec + 4, uid) ;
@@ -461,6 +470,7 @@ void mbox_cache_flush (mbox *m)
     if (c->broken || c->dead > live + 256) { rewrite(m, c) ; c->pending.len = 0 ; }
   }
   append_pending(m, c) ;
+  genalloc_setlen(uint32_t, &c->puids, 0) ;
   /* the next command maps the file again: others may have added to it */
   unmap(c) ;
 }
@@ -471,6 +481,7 @@ void mbox_cache_release (mbox *m)
   if (!c) return ;
   mbox_cache_flush(m) ;
   stralloc_free(&c->pending) ;
+  genalloc_free(uint32_t, &c->puids) ;
   stralloc_free(&c->scratch) ;
   c->scratch_uid = 0 ;
 }
