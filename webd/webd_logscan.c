@@ -4,7 +4,8 @@
  * service directory: if current is the file we stopped in (same device
  * and inode), read on from the offset (from 0 if it shrank); if not,
  * s6-log rotated it: finish the old file, found again among the
- * @<stamp>.s files by its inode (gone: that part is lost), then read
+ * @<stamp>.s files by its inode (gone: that part is lost), then every
+ * file archived after it (several rotations between two scrapes), then
  * the new current from 0. Only whole lines count; a partial last line
  * waits for the next scrape. At most SCAN_BUDGET bytes per scrape: a
  * huge backlog is caught up over several scrapes, and a scrape stays
@@ -147,8 +148,9 @@ static void read_from (int fd, uint64_t *off, webd_counts *c, size_t *budget)
   }
 }
 
-/* The rotated file of dir with this inode, opened, or -1. */
-static int open_rotated (char const *dir, uint64_t dev, uint64_t ino)
+/* The archived file (s6-log's @<tai64n>.s or .u) of dir with this
+ * inode, opened, its name in name (256 bytes); or -1. */
+static int open_rotated (char const *dir, uint64_t dev, uint64_t ino, char *name)
 {
   DIR *d = opendir(dir) ;
   stralloc p = STRALLOC_ZERO ;
@@ -161,17 +163,74 @@ static int open_rotated (char const *dir, uint64_t dev, uint64_t ino)
     errno = 0 ;
     de = readdir(d) ;
     if (!de) break ;
-    if (de->d_name[0] != '@') continue ;
+    if (de->d_name[0] != '@' || strlen(de->d_name) > 255) continue ;
     path2(&p, dir, de->d_name) ;
     if (stat(p.s, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
     {
       fd = open_read(p.s) ;
+      if (fd >= 0) memcpy(name, de->d_name, strlen(de->d_name) + 1) ;
       break ;
     }
   }
   dir_close(d) ;
   stralloc_free(&p) ;
   return fd ;
+}
+
+/* The archived file that came next after name (the smallest name above
+ * it: tai64n stamps sort by time), opened, its name in name; or -1. */
+static int open_next_archived (char const *dir, char *name)
+{
+  DIR *d = opendir(dir) ;
+  stralloc p = STRALLOC_ZERO ;
+  char best[256] ;
+  int fd = -1 ;
+  best[0] = 0 ;
+  if (!d) return -1 ;
+  for (;;)
+  {
+    struct dirent *de ;
+    errno = 0 ;
+    de = readdir(d) ;
+    if (!de) break ;
+    if (de->d_name[0] != '@' || strlen(de->d_name) > 255 || strcmp(de->d_name, name) <= 0) continue ;
+    if (!best[0] || strcmp(de->d_name, best) < 0) memcpy(best, de->d_name, strlen(de->d_name) + 1) ;
+  }
+  dir_close(d) ;
+  if (best[0])
+  {
+    path2(&p, dir, best) ;
+    fd = open_read(p.s) ;
+    if (fd >= 0) memcpy(name, best, strlen(best) + 1) ;
+  }
+  stralloc_free(&p) ;
+  return fd ;
+}
+
+/* current was rotated since the last scrape: finish the file we were
+ * in, then every file archived after it, oldest first. Returns 1 when
+ * done (go on with the new current from 0), 0 when the budget ran out
+ * (s says where to go on next time). */
+static int catch_up (char const *dir, svc *s, webd_counts *c, size_t *budget)
+{
+  char name[256] ;
+  int fd = open_rotated(dir, s->dev, s->ino, name) ;
+  if (fd < 0) return 1 ;   /* gone: that part is lost */
+  for (unsigned int i = 0 ; i < 64 ; i++)
+  {
+    struct stat st ;
+    read_from(fd, &s->off, c, budget) ;
+    fd_close(fd) ;
+    if (!*budget) return 0 ;
+    fd = open_next_archived(dir, name) ;
+    if (fd < 0) return 1 ;
+    if (fstat(fd, &st) < 0) { fd_close(fd) ; return 1 ; }
+    s->dev = (uint64_t)st.st_dev ;
+    s->ino = (uint64_t)st.st_ino ;
+    s->off = 0 ;
+  }
+  fd_close(fd) ;
+  return 1 ;
 }
 
 static svc *svc_find (char const *name)
@@ -212,14 +271,7 @@ static void pass (webd_counts *c, int zero)
     {
       if (s->ino && (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino))
       {
-        int old = open_rotated(dir.s, s->dev, s->ino) ;
-        if (old >= 0)
-        {
-          read_from(old, &s->off, c, &budget) ;
-          fd_close(old) ;
-          /* out of budget inside the old file: finish it next time */
-          if (!budget) { fd_close(fd) ; continue ; }
-        }
+        if (!catch_up(dir.s, s, c, &budget)) { fd_close(fd) ; continue ; }
         s->off = 0 ;
       }
       else if ((uint64_t)st.st_size < s->off) s->off = 0 ;
