@@ -23,12 +23,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <skalibs/buffer.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/types.h>
 
+#include "common/authres.h"
 #include "common/config.h"
 #include "common/psl.h"
 #include "filter.h"
@@ -41,14 +44,56 @@ static char const *env (char const *name)
   return v ? v : "" ;
 }
 
-static void answer (stralloc const *fields, char const *verdict, char const *reason)
+static void answer (stralloc const *fields, char const *verdict, char const *reason, stralloc const *removes)
 {
   if ((fields->len && (buffer_put(buffer_1, fields->s, fields->len) < 0 || buffer_puts(buffer_1, "\n") < 0))
    || buffer_puts(buffer_1, verdict) < 0
    || (reason && (buffer_puts(buffer_1, " ") < 0 || buffer_puts(buffer_1, reason) < 0))
    || buffer_puts(buffer_1, "\n") < 0
+   || (removes && removes->len && buffer_put(buffer_1, removes->s, removes->len) < 0)
    || !buffer_flush(buffer_1))
     strerr_diefu1sys(111, "write the answer") ;
+}
+
+/* RFC 8601 §5: an Authentication-Results field that claims our
+ * authserv-id and did not come from us is a forgery; queued drops the
+ * ones we name (docs/filters.md "remove", offered with FILTER_REMOVE=1).
+ * Fields are counted in the header as we read it, from the top; at most
+ * 16 (the protocol's bound: more forged fields than that stay, and the
+ * ones we add are still the topmost). */
+static int forged_authres (stralloc *out, filter const *f)
+{
+  char const *h = f->msg.s ;
+  size_t len = f->msg.len, pos = 0 ;
+  unsigned int n = 0, lines = 0 ;
+  stralloc v = STRALLOC_ZERO ;
+  char fmt[UINT_FMT] ;
+  while (pos < len && h[pos] != '\n' && lines < 16)
+  {
+    size_t start = pos ;
+    do
+    {
+      char const *nl = memchr(h + pos, '\n', len - pos) ;
+      pos = nl ? (size_t)(nl - h) + 1 : len ;
+    } while (pos < len && (h[pos] == ' ' || h[pos] == '\t')) ;
+    if (pos - start > 23 && !strncasecmp(h + start, "Authentication-Results:", 23))
+    {
+      n++ ;
+      v.len = 0 ;
+      for (size_t i = start + 23 ; i < pos ; i++)
+        if (h[i] != '\n' && h[i] != '\r' && !stralloc_catb(&v, h[i] == '\t' ? " " : h + i, 1)) goto err ;
+      if (authres_claims(v.s, v.len, f->hostname))
+      {
+        if (!stralloc_cats(out, "remove Authentication-Results ") || !stralloc_catb(out, fmt, uint_fmt(fmt, n)) || !stralloc_catb(out, "\n", 1)) goto err ;
+        lines++ ;
+      }
+    }
+  }
+  stralloc_free(&v) ;
+  return 1 ;
+ err:
+  stralloc_free(&v) ;
+  return 0 ;
 }
 
 int main (void)
@@ -67,7 +112,7 @@ int main (void)
   if (dir && !strcmp(dir, "outbound"))
   {
     /* our own users' mail: signed by dkimsign, not judged */
-    answer(&fields, "deliver", "outbound: not checked") ;
+    answer(&fields, "deliver", "outbound: not checked", 0) ;
     return 0 ;
   }
   if (!config_get_size("POSTFIX_MESSAGE_SIZE_LIMIT", 10240000, &limit)) strerr_dief1x(100, "bad POSTFIX_MESSAGE_SIZE_LIMIT") ;
@@ -93,7 +138,13 @@ int main (void)
   verdict = filter_verdict(&f, &reason) ;
   if (!filter_authres(&fields, &f)) strerr_diefu1sys(111, "format Authentication-Results") ;
   filter_report(&f, verdict) ;
-  answer(&fields, verdict, reason) ;
+  {
+    stralloc removes = STRALLOC_ZERO ;
+    char const *offered = getenv("FILTER_REMOVE") ;
+    if (offered && !strcmp(offered, "1") && !forged_authres(&removes, &f)) strerr_diefu1sys(111, "list the forged Authentication-Results fields") ;
+    answer(&fields, verdict, reason, &removes) ;
+    stralloc_free(&removes) ;
+  }
   if (have_dns) dns_free(&resolver) ;
   return 0 ;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>  /* rename() only */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <skalibs/types.h>
@@ -53,6 +54,7 @@ struct job_s
   uint64_t inpos ;        /* bytes of acc + message written so far */
   size_t bufpos, buflen ;
   stralloc acc ;          /* headers from the programs before, newest first */
+  stralloc rm ;           /* fields of mess to drop: lines "<name> <n>\n" (docs/filters.md "remove") */
   stralloc reply ;
   tain deadline ;
   unsigned char killed ;
@@ -119,6 +121,7 @@ int qfilter_init (unsigned int max)
   {
     jobs[k].in = jobs[k].out = jobs[k].messfd = -1 ;
     jobs[k].acc = stralloc_zero ;
+    jobs[k].rm = stralloc_zero ;
     jobs[k].reply = stralloc_zero ;
   }
   return 1 ;
@@ -173,7 +176,7 @@ static int env_adds (char const *k, char const *v)
   return env_add(k, v ? v : "", v ? strlen(v) : 0) ;
 }
 
-static char const *const ourkeys[] = { "QUEUE_ID=", "SENDER=", "RECIPIENTS=", "RECIPIENT_COUNT=", "CLIENT_IP=", "HELO=", "AUTH_USER=", "PROTOCOL=", "DIRECTION=", "FILTER_STAGE=", 0 } ;
+static char const *const ourkeys[] = { "QUEUE_ID=", "SENDER=", "RECIPIENTS=", "RECIPIENT_COUNT=", "CLIENT_IP=", "HELO=", "AUTH_USER=", "PROTOCOL=", "DIRECTION=", "FILTER_STAGE=", "FILTER_REMOVE=", 0 } ;
 
 static int ours (char const *e)
 {
@@ -211,7 +214,7 @@ static char const **make_env (job const *j)
    || !env_adds("PROTOCOL", qmsg_str(m, m->proto))
    || !env_adds("DIRECTION", m->outbound ? "outbound" : "inbound")) return 0 ;
   fmt[uint_fmt(fmt, j->stage)] = 0 ;
-  if (!env_adds("FILTER_STAGE", fmt)) return 0 ;
+  if (!env_adds("FILTER_STAGE", fmt) || !env_adds("FILTER_REMOVE", "1")) return 0 ;
   for (char **e = environ ; *e ; e++) n++ ;
   v = malloc((n + 16) * sizeof(char const *)) ;
   if (!v) return 0 ;
@@ -309,9 +312,157 @@ static void retry_later (job *j, char const *reason)
   retry_later_n(j, reason, strlen(reason)) ;
 }
 
-/* fmess = the headers the filters added, then mess; fsynced, renamed,
- * the directory fsynced: only then may the journal name it. */
-static int write_fmess (job *j)
+/* Is the field starting at s (len bytes to its line's end at least)
+ * named name (case-insensitive, RFC 5322 2.2)? */
+static int field_is (char const *s, size_t len, char const *name, size_t namelen)
+{
+  return len > namelen && s[namelen] == ':' && !strncasecmp(s, name, namelen) ;
+}
+
+/* How many fields named name a header block holds (LF line ends,
+ * continuation lines start with SP or HT). */
+static unsigned int count_fields (char const *h, size_t len, char const *name, size_t namelen)
+{
+  unsigned int n = 0 ;
+  size_t pos = 0 ;
+  while (pos < len)
+  {
+    char const *nl = memchr(h + pos, '\n', len - pos) ;
+    size_t l = nl ? (size_t)(nl - h) - pos : len - pos ;
+    if (h[pos] != ' ' && h[pos] != '\t' && field_is(h + pos, l, name, namelen)) n++ ;
+    pos += l + 1 ;
+  }
+  return n ;
+}
+
+/* A program's "remove <name> <n>" counts fields in the header it read:
+ * the fields of the programs before it (acc, on top), then the stored
+ * message's. Only the message's can be removed (a program may not undo
+ * another's verdict fields): the occurrence is turned into one within
+ * mess's header and kept for write_fmess. */
+static int note_removals (job *j, qfreply const *r)
+{
+  size_t pos = 0 ;
+  char const *name ;
+  size_t namelen ;
+  unsigned int n ;
+  char fmt[UINT_FMT] ;
+  while (qfreply_remove_next(r, &pos, &name, &namelen, &n))
+  {
+    unsigned int above = count_fields(j->acc.s, j->acc.len, name, namelen) ;
+    if (n <= above)
+    {
+      log_event3("filter_remove_ignored", "qid", j->m->qid, "prog", j->c->argv[j->stage][0], "reason", "a field another filter added") ;
+      continue ;
+    }
+    if (!stralloc_catb(&j->rm, name, namelen) || !stralloc_catb(&j->rm, " ", 1)
+     || !stralloc_catb(&j->rm, fmt, uint_fmt(fmt, n - above)) || !stralloc_catb(&j->rm, "\n", 1)) return 0 ;
+  }
+  return 1 ;
+}
+
+/* Is occurrence n of the field named name to be dropped? */
+static int removed (job const *j, char const *name, size_t namelen, unsigned int n)
+{
+  size_t pos = 0 ;
+  while (pos < j->rm.len)
+  {
+    char const *line = j->rm.s + pos ;
+    char const *nl = memchr(line, '\n', j->rm.len - pos) ;
+    char const *sp = memchr(line, ' ', (size_t)(nl - line)) ;
+    unsigned int v ;
+    if ((size_t)(sp - line) == namelen && !strncasecmp(line, name, namelen)
+     && uint_scan(sp + 1, &v) && v == n) return 1 ;
+    pos = (size_t)(nl - j->rm.s) + 1 ;
+  }
+  return 0 ;
+}
+
+/* Is any occurrence of name to be dropped? (Cheap: at most a few lines.) */
+static int name_listed (job const *j, char const *name, size_t namelen)
+{
+  size_t pos = 0 ;
+  while (pos < j->rm.len)
+  {
+    char const *line = j->rm.s + pos ;
+    char const *sp = memchr(line, ' ', j->rm.len - pos) ;
+    if ((size_t)(sp - line) == namelen && !strncasecmp(line, name, namelen)) return 1 ;
+    pos = (size_t)((char const *)memchr(sp, '\n', j->rm.len - (size_t)(sp - j->rm.s)) - j->rm.s) + 1 ;
+  }
+  return 0 ;
+}
+
+#define REMOVE_HEADER_MAX (1u << 20)   /* a longer header section keeps its fields */
+
+/* Writes mess's header section to fd without the removed fields; *done
+ * is where the rest of mess starts. Returns 1, 0 on error. A header that
+ * does not end within REMOVE_HEADER_MAX is written whole (logged). */
+static int write_header_filtered (job *j, int fd, uint64_t *done, uint64_t *written)
+{
+  stralloc h = STRALLOC_ZERO ;
+  size_t end = 0, pos = 0 ;
+  int found = 0 ;
+  while (h.len < REMOVE_HEADER_MAX)
+  {
+    ssize_t r ;
+    if (!stralloc_readyplus(&h, 65536)) goto err ;
+    r = pread(j->messfd, h.s + h.len, 65536, (off_t)h.len) ;
+    if (r < 0) { if (errno == EINTR) continue ; goto err ; }
+    h.len += (size_t)r ;
+    if (h.len && h.s[0] == '\n') { end = 0 ; found = 1 ; break ; }
+    {
+      char const *b = h.len >= 2 ? memmem(h.s, h.len, "\n\n", 2) : 0 ;
+      if (b) { end = (size_t)(b - h.s) + 1 ; found = 1 ; break ; }
+    }
+    if (!r) { end = h.len ; found = 1 ; break ; }
+  }
+  if (!found)
+  {
+    log_event2("filter_remove_ignored", "qid", j->m->qid, "reason", "header section too long") ;
+    end = 0 ;
+  }
+  {
+    /* per name, the occurrence reached so far: counted again per field */
+    while (pos < end)
+    {
+      size_t start = pos, namelen = 0 ;
+      int drop = 0 ;
+      while (namelen < end - start && h.s[start + namelen] != ':' && h.s[start + namelen] != '\n') namelen++ ;
+      do
+      {
+        char const *nl = memchr(h.s + pos, '\n', end - pos) ;
+        pos = nl ? (size_t)(nl - h.s) + 1 : end ;
+      } while (pos < end && (h.s[pos] == ' ' || h.s[pos] == '\t')) ;
+      if (namelen < pos - start && h.s[start + namelen] == ':' && name_listed(j, h.s + start, namelen))
+      {
+        unsigned int n = count_fields(h.s, start, h.s + start, namelen) + 1 ;
+        drop = removed(j, h.s + start, namelen, n) ;
+      }
+      if (drop)
+      {
+        logline l ;
+        log_begin(&l, "filter_removed") ;
+        log_kv(&l, "qid", j->m->qid) ;
+        log_kvn(&l, "field", h.s + start, namelen) ;
+        log_commit(&l) ;
+        continue ;
+      }
+      if (allwrite(fd, h.s + start, pos - start) < pos - start) goto err ;
+      *written += pos - start ;
+    }
+  }
+  *done = end ;
+  stralloc_free(&h) ;
+  return 1 ;
+ err:
+  stralloc_free(&h) ;
+  return 0 ;
+}
+
+/* fmess = the headers the filters added, then mess (without the fields a
+ * filter removed); fsynced, renamed, the directory fsynced: only then may
+ * the journal name it. *written: its size. */
+static int write_fmess (job *j, uint64_t *written)
 {
   size_t n = strlen(j->m->qid) ;
   char path[7 + QID_MAX + 11] ;
@@ -326,6 +477,8 @@ static int write_fmess (job *j)
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) ;
   if (fd < 0) return 0 ;
   if (allwrite(fd, j->acc.s, j->acc.len) < j->acc.len) goto err ;
+  *written = j->acc.len ;
+  if (j->rm.len && !write_header_filtered(j, fd, &pos, written)) goto err ;
   for (;;)
   {
     ssize_t r = pread(j->messfd, j->buf, sizeof(j->buf), (off_t)pos) ;
@@ -333,6 +486,7 @@ static int write_fmess (job *j)
     if (!r) break ;
     if (allwrite(fd, j->buf, (size_t)r) < (size_t)r) goto err ;
     pos += (uint64_t)r ;
+    *written += (uint64_t)r ;
   }
   if (pos != j->m->size) { errno = EIO ; goto err ; }
   if (fd_sync(fd) < 0) goto err ;
@@ -360,8 +514,8 @@ static void finish_deliver (job *j)
   qmsg *m = j->m ;
   char dir[7 + QID_MAX] ;
   char fmt[UINT64_FMT] ;
-  uint64_t fsize = j->acc.len ? j->acc.len + m->size : 0 ;
-  if (fsize && !write_fmess(j))
+  uint64_t fsize = 0 ;
+  if ((j->acc.len || j->rm.len) && !write_fmess(j, &fsize))
   {
     log_event2("filter_store_error", "qid", m->qid, "error", strerror(errno)) ;
     retry_later(j, "cannot store the filtered message") ;
@@ -455,6 +609,8 @@ static void evaluate (job *j)
     r.hdrlen = 0 ;
     r.text = "" ;
     r.textlen = 0 ;
+    r.removes = "" ;
+    r.removeslen = 0 ;
   }
   else if (!qfreply_parse(j->reply.s, j->reply.len, &r, &why))
   {
@@ -486,6 +642,11 @@ static void evaluate (job *j)
   }
   log_stage(j, r.verdict == QFV_JUNK ? "junk" : "deliver", r.textlen ? r.text : 0, r.textlen) ;
   if (r.verdict == QFV_JUNK) j->junk = 1 ;
+  if (!note_removals(j, &r))
+  {
+    retry_later(j, "out of memory") ;
+    return ;
+  }
   /* This program's fields go above those of the programs before it, as
    * trace fields do (RFC 5322 3.6.7). */
   if (r.hdrlen)
@@ -536,6 +697,7 @@ static void start (job *j, qmsg *m)
   j->stage = 0 ;
   j->junk = 0 ;
   j->acc.len = 0 ;
+  j->rm.len = 0 ;
   j->pid = 0 ;
   nrunning++ ;
   m->fstate = QFILTER_RUNNING ;

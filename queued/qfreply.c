@@ -35,6 +35,58 @@ static int word (char const *s, size_t len, char const *w)
   return len >= n && !memcmp(s, w, n) && (len == n || s[n] == ' ') ;
 }
 
+/* "remove <Field-Name> <n>" LF: one line; returns its length with the LF,
+ * 0 if malformed, and its parts. */
+static size_t remove_line (char const *s, size_t len, char const **name, size_t *namelen, unsigned int *n)
+{
+  char const *nl = memchr(s, '\n', len) ;
+  size_t l, k, i ;
+  unsigned int v = 0 ;
+  if (!nl) return 0 ;
+  l = (size_t)(nl - s) ;
+  if (l < 10 || memcmp(s, "remove ", 7)) return 0 ;
+  for (k = 7 ; k < l && s[k] != ' ' ; k++)
+  {
+    unsigned char c = s[k] ;
+    if (c < 33 || c > 126 || c == ':') return 0 ;
+  }
+  if (k == 7 || k >= l - 1 || k - 7 > 76) return 0 ;
+  for (i = k + 1 ; i < l ; i++)
+  {
+    if (s[i] < '0' || s[i] > '9' || i - k > 4) return 0 ;
+    v = v * 10 + (unsigned int)(s[i] - '0') ;
+  }
+  if (!v || v > QFREPLY_REMOVE_N_MAX || s[k + 1] == '0') return 0 ;
+  *name = s + 7 ; *namelen = k - 7 ; *n = v ;
+  return l + 1 ;
+}
+
+static int removes_ok (char const *s, size_t len)
+{
+  size_t pos = 0 ;
+  unsigned int lines = 0 ;
+  while (pos < len)
+  {
+    char const *name ;
+    size_t namelen ;
+    unsigned int n ;
+    size_t l = remove_line(s + pos, len - pos, &name, &namelen, &n) ;
+    if (!l || ++lines > QFREPLY_REMOVE_MAX) return 0 ;
+    pos += l ;
+  }
+  return 1 ;
+}
+
+int qfreply_remove_next (qfreply const *r, size_t *pos, char const **name, size_t *namelen, unsigned int *n)
+{
+  size_t l ;
+  if (*pos >= r->removeslen) return 0 ;
+  l = remove_line(r->removes + *pos, r->removeslen - *pos, name, namelen, n) ;
+  if (!l) return 0 ;
+  *pos += l ;
+  return 1 ;
+}
+
 #define FAIL(reason) do { *why = (reason) ; return 0 ; } while (0)
 
 int qfreply_parse (char const *s, size_t len, qfreply *r, char const **why)
@@ -86,7 +138,9 @@ int qfreply_parse (char const *s, size_t len, qfreply *r, char const **why)
     size_t n = nl ? (size_t)(nl - s) - pos : len - pos ;
     char const *v = s + pos ;
     size_t w ;
-    if (nl && (size_t)(nl - s) + 1 != len) FAIL("bytes after the verdict line") ;
+    r->removes = nl ? nl + 1 : s + len ;
+    r->removeslen = nl ? len - (size_t)(nl - s) - 1 : 0 ;
+    if (!removes_ok(r->removes, r->removeslen)) FAIL("bytes after the verdict line") ;
     if (word(v, n, "deliver")) { r->verdict = QFV_DELIVER ; w = 7 ; }
     else if (word(v, n, "junk")) { r->verdict = QFV_JUNK ; w = 4 ; }
     else if (word(v, n, "discard")) { r->verdict = QFV_DISCARD ; w = 7 ; }
