@@ -29,7 +29,7 @@
 #include "envnames.h"
 #include "check.h"
 
-#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned|ticketkey ... | queue list|flush | queue show|retry|delete|hold|release ID"
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned [-f] [-k ec|rsa] [FQDN] | tls ticketkey [-f] | queue list|flush | queue show|retry|delete|hold|release ID | dkim keygen [DOMAIN] [SELECTOR] [rsa|ed25519] [BITS] | dkim list | dns DOMAIN | check [DOMAIN] | ban list | ban add IP[/BITS] [DURATION] | ban del IP[/BITS] | fail2ban ban|unban IP | fail2ban status | spam learn spam|ham USER < MESSAGE | envcheck"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static void path_in (stralloc *sa, char const *dir, char const *name)
