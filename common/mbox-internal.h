@@ -153,6 +153,8 @@ struct mbox_priv_s
   off_t mssize ;
   int64_t msmtime ;        /* nanoseconds */
   struct mbox_cache_s *cache ;   /* posthaste-cache (mbox_cache.c), 0 until a header is asked for */
+  stralloc packed ;        /* mbox_idle: the message list, packed (m->msgs and m->names are then empty) */
+  int ispacked ;
 } ;
 
 /* Makes m->priv->ms current (re-reads the file if it changed since we
@@ -165,6 +167,9 @@ extern int mbox_priv_init (mbox *m) ;
  * unmaps; frees the whole state. */
 extern void mbox_cache_flush (mbox *m) ;
 extern void mbox_cache_free (mbox *m) ;
+/* Each message's file name, GUID and POP3 UIDL into a new m->names,
+ * from the uidlist and a listing (mbox_sync.c). 1, or 0. */
+extern int mbox_names_rebuild (mbox *m) ;
 extern void mbox_priv_free (mbox *m) ;
 /* The modseq a change made now gets: one more than the highest (under the lock). */
 extern uint64_t mbox_next_modseq (mbox_modseq const *ms) ;

@@ -175,9 +175,17 @@ extern int mbox_header (mbox *m, size_t i, char const **h, size_t *hlen) ;
 extern void mbox_cache_release (mbox *m) ;
 
 /* Lets go of what an open mailbox keeps only to go faster and can read
- * again (the posthaste-modseq state, the header cache): a session about
- * to wait long (IDLE, a quiet client) calls it. */
+ * again (the posthaste-modseq state, the header cache, the file names)
+ * and packs the message list (about 20 bytes a message instead of
+ * 130): a session about to wait long (IDLE, a quiet client) calls it.
+ * Until mbox_resume, m->msgs is EMPTY: nothing may use the mailbox.
+ * mbox_resume unpacks it as it was, with each message's current file
+ * name. Returns 1, or 0 (errno: the list is back but names could not
+ * be found: messages then read as expunged until the next sync, which
+ * lists everything again). Both do nothing on a mailbox not packed /
+ * not open. */
 extern void mbox_idle (mbox *m) ;
+extern int mbox_resume (mbox *m) ;
 
 /* ---- folders (the Maildir root) ---- */
 

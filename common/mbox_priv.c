@@ -22,6 +22,8 @@ int mbox_priv_init (mbox *m)
   m->priv->ms = zero ;
   m->priv->msknown = 0 ;
   m->priv->cache = 0 ;
+  m->priv->packed = (stralloc)STRALLOC_ZERO ;
+  m->priv->ispacked = 0 ;
   return 1 ;
 }
 
@@ -29,6 +31,7 @@ void mbox_priv_free (mbox *m)
 {
   if (!m->priv) return ;
   mbox_cache_free(m) ;
+  stralloc_free(&m->priv->packed) ;
   mbox_modseq_free(&m->priv->ms) ;
   free(m->priv) ;
   m->priv = 0 ;
@@ -78,16 +81,3 @@ uint64_t mbox_next_modseq (mbox_modseq const *ms)
   return ms->highest + 1 ;
 }
 
-void mbox_idle (mbox *m)
-{
-  static mbox_modseq const zero = MBOX_MODSEQ_ZERO ;
-  if (!m->priv) return ;
-  mbox_cache_free(m) ;
-   /* nothing waiting to be written: the next user re-reads the file */
-  if (!m->priv->ms.pending.len && !m->priv->ms.rewrite)
-  {
-    mbox_modseq_free(&m->priv->ms) ;
-    m->priv->ms = zero ;
-    m->priv->msknown = 0 ;
-  }
-}

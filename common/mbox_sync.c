@@ -805,3 +805,46 @@ int mbox_sync (mbox *m, mbox_changes *ch)
   changes_clear(ch) ;
   return mbox_sync_internal(m, ch, 0) ;
 }
+
+ /* After mbox_idle dropped the names: each message's current file name
+    (its base from the uidlist, the file from a listing of new/ and
+    cur/), GUID and POP3 UIDL again, without changing anything else of
+    the list (what changed is for the next sync to report). A message
+    whose record or file is gone gets "cur/<base>" or "": opening it
+    fails with ENOENT, as for any message expunged elsewhere. */
+int mbox_names_rebuild (mbox *m)
+{
+  mbox_uidlist ul = MBOX_UIDLIST_ZERO ;
+  scan sc = { .names = STRALLOC_ZERO, .ents = GENALLOC_ZERO } ;
+  stralloc names = STRALLOC_ZERO ;
+  size_t n = mbox_count(m) ;
+  int ok = 0 ;
+  if (!mbox_uidlist_read(m->dirfd, &ul) && errno != EPROTO) goto end ;
+  if (!do_scan(m->dirfd, &sc)) goto end ;
+  if (!stralloc_ready(&names, n * 40 + 1)) goto end ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    mbox_msg *x = mbox_at(m, i) ;
+    ssize_t k = ul.version ? mbox_uidlist_find(&ul, x->uid) : -1 ;
+    mbox_uidrec const *r = k >= 0 ? genalloc_s(mbox_uidrec const, &ul.recs) + k : 0 ;
+    ssize_t e = r ? find_ent(&sc, ul.sa.s + r->base) : -1 ;
+    x->name = names.len ;
+    if (e >= 0) { if (!stralloc_cats(&names, sc.names.s + genalloc_s(ent, &sc.ents)[e].name)) goto end ; }
+    else if (r && (!stralloc_cats(&names, "cur/") || !stralloc_cats(&names, ul.sa.s + r->base))) goto end ;
+    if (!stralloc_0(&names)) goto end ;
+    x->guid = names.len ;
+    if ((r && !stralloc_cats(&names, ul.sa.s + r->guid)) || !stralloc_0(&names)) goto end ;
+    x->pop3uidl = names.len ;
+    if ((r && !pop3uidl_cat(&names, ul.sa.s + r->ext)) || !stralloc_0(&names)) goto end ;
+  }
+  stralloc_free(&m->names) ;
+  m->names = names ;
+  names = (stralloc)STRALLOC_ZERO ;
+  ok = 1 ;
+ end:
+  mbox_uidlist_free(&ul) ;
+  stralloc_free(&sc.names) ;
+  genalloc_free(ent, &sc.ents) ;
+  stralloc_free(&names) ;
+  return ok ;
+}

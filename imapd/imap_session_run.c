@@ -91,6 +91,22 @@ static void trim (imap_session *s)
   malloc_trim(0) ;
 }
 
+/* Before the trimmed session uses its mailbox again: the packed
+ * message list back (mbox_resume). Without it, the session cannot go
+ * on with the numbers its client knows. */
+static void finish (imap_session *, int, char const *) gccattr_noreturn ;
+static void resume (imap_session *s)
+{
+  if (s->state != IMAP_STATE_SELECTED || mbox_resume(&s->box)) return ;
+  if (!mbox_count(&s->box) && errno == ENOMEM)
+  {
+    imap_untagged(s, "BYE [UNAVAILABLE] Out of memory") ;
+    finish(s, 111, "nomem") ;
+  }
+  /* the names could not be found again: the next sync lists the folder */
+  imap_log_event(s, "imap_resume_fail", "error", strerror(errno)) ;
+}
+
 /* The reader failed: answer as imap_parse.h says, from the tag it kept. */
 static int reader_error (imap_session *s)
 {
@@ -309,12 +325,15 @@ void imap_session_run (imap_login const *login)
       }
       if (imap_sio.idling)
       {
-        if (!imap_idle_wake(&s)) finish(&s, 0, "disconnected") ;
+        if (trimmed) resume(&s) ;
         trimmed = 0 ;
+        if (!imap_idle_wake(&s)) finish(&s, 0, "disconnected") ;
       }
       continue ;
     }
-    trimmed = 0 ;   /* a wake-up or input: the session works again, and trims when it next waits */
+    /* a wake-up or input: the session works again (and trims when it next waits) */
+    if (trimmed) resume(&s) ;
+    trimmed = 0 ;
     if (n > 1 && x[1].revents)
     {
       imap_sio_watch_drain() ;

@@ -174,6 +174,38 @@ int main (void)
     stralloc_free(&big) ;
   }
 
+  /* idle: the list packed and the names dropped; resume: all back, with
+     the file names as they are now (another process renamed one) */
+  {
+    size_t n = mbox_count(&m) ;
+    mbox_msg *before = malloc(n * sizeof(mbox_msg)) ;
+    char oldname[256], newname[300], p1[600], p2[600] ;
+    int same = 1 ;
+    memcpy(before, mbox_at(&m, 0), n * sizeof(mbox_msg)) ;
+    snprintf(oldname, sizeof(oldname), "%s", mbox_name(&m, 2)) ;
+    mbox_idle(&m) ;
+    CHECK(!mbox_count(&m), "idle: the list is packed away") ;
+    snprintf(p1, sizeof(p1), "%s/%s", top, oldname) ;
+    snprintf(newname, sizeof(newname), "%.*sT", (int)strlen(oldname), oldname) ;
+    if (!strchr(oldname, ':')) snprintf(newname, sizeof(newname), "%s:2,T", oldname) ;
+    snprintf(p2, sizeof(p2), "%s/%s", top, newname) ;
+    CHECK(rename(p1, p2) == 0, "rename a file behind the idle handle") ;
+    CHECK(mbox_resume(&m) && mbox_count(&m) == n, "resume") ;
+    for (size_t i = 0 ; i < n && same ; i++)
+    {
+      mbox_msg const *x = mbox_at(&m, i) ;
+      same = x->uid == before[i].uid && x->flags == before[i].flags && x->keywords == before[i].keywords
+        && x->modseq == before[i].modseq && x->size == before[i].size && x->fsize == before[i].fsize
+        && x->internaldate == before[i].internaldate && x->recent == before[i].recent ;
+    }
+    CHECK(same, "resume gives the same list") ;
+    CHECK(!strcmp(mbox_name(&m, 2), newname), "resume finds the renamed file") ;
+    CHECK(mbox_header(&m, 2, &h, &hlen) && !memcmp(h, "From: Sender 4 ", 15), "read after resume") ;
+    mbox_cache_release(&m) ;
+    CHECK(mbox_resume(&m), "resume of a list not packed does nothing") ;
+    free(before) ;
+  }
+
   mbox_close(&m) ;
   stralloc_free(&sa) ;
   {
