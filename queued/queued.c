@@ -11,7 +11,8 @@
  * format: each is checked, bounded, and a bad one is a temporary failure.
  * It reads domains.cdb (root's) to route recipients. It writes only under
  * $PH_QUEUE_DIR (state journals, renames, removals, the notifications it
- * generates, filtered copies of messages, its control socket) and
+ * generates, filtered copies of messages, its control socket), plus
+ * $PH_STATE/queue-stats/counts (queued/qstats.h), and
  * connects only to $PH_RUN_DIR/deliverd.sock and remote.sock. It reads
  * message bodies only to feed the filters, to return them in
  * notifications and to copy them with the filters' headers; otherwise it
@@ -53,6 +54,7 @@
 #include "queued/qroute.h"
 #include "queued/qscan.h"
 #include "queued/qsched.h"
+#include "queued/qstats.h"
 
 #define USAGE "queued [ -v verbosity ] [ -d notif ]"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -311,6 +313,7 @@ int main (int argc, char const *const *argv)
     conn_deadlines(pools + QPOOL_REMOTE, &deadline) ;
     qfilter_deadline(&deadline) ;
     qctl_deadline(&deadline) ;
+    qstats_tick(&STAMP, &deadline) ;
 
     x[0].fd = spfd ; x[0].events = IOPAUSE_READ ;
     x[1].fd = trigfd ; x[1].events = stopping ? 0 : IOPAUSE_READ ;

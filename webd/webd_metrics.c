@@ -9,17 +9,18 @@
  *   posthaste_metrics_start_time_seconds   when they started
  *   posthaste_bans_active           live entries of bans.cdb
  *   posthaste_up{program="<service>"}   1 when s6-svstat says the service is up
- *   posthaste_queue_messages        messages in queued's memory ("list" on
- *                                   $PH_QUEUE_DIR/control), only when that
- *                                   socket admits us: queued admits root and
- *                                   phqueue only, so as phweb this is left
- *                                   out with a comment saying why. */
+ *   posthaste_queue_messages{state=}   queued's counts file,
+ *                                   $PH_STATE/queue-stats/counts (docs/queue.md,
+ *                                   "Queue counts"): the control socket admits
+ *                                   root and phqueue only, the file anyone. */
 
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <skalibs/allreadwrite.h>
@@ -27,7 +28,6 @@
 #include <skalibs/direntry.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
-#include <skalibs/socket.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
@@ -38,7 +38,7 @@
 #include "webd_logscan.h"
 
 #define SERVICES_MAX 256
-#define QUEUE_LIST_MAX (64u << 20)
+#define QUEUE_STATS_MAX 1024
 
 extern char **environ ;
 
@@ -168,66 +168,57 @@ static void up_metrics (stralloc *sa)
   stralloc_free(&p) ;
 }
 
-/* queued's control socket (docs/queue.md, Control): "list", then
- * count the M lines up to "ok". -1 with *why when it cannot be asked. */
-static long long queue_messages (char const **why)
+/* queued's counts file (docs/queue.md, "Queue counts"): lines
+ * "<state> <count>", state [a-z]{1,16}, count decimal. Bounded: regular
+ * file only, no symlink followed, 1 KiB read once. Samples are added to
+ * sa as they parse; 0 with *why when the file cannot be used (nothing
+ * added). */
+static int queue_messages (stralloc *sa, char const **why)
 {
-  stralloc p = STRALLOC_ZERO, in = STRALLOC_ZERO ;
-  char const *qdir = config_get("PH_QUEUE_DIR") ;
-  tain deadline ;
-  long long n = -1 ;
-  int fd ;
-  *why = "PH_QUEUE_DIR is not set" ;
-  if (!qdir) return -1 ;
-  webd_cats(&p, qdir) ; webd_cats(&p, "/control") ; webd_catb(&p, "", 1) ;
-  fd = ipc_stream_nbcoe() ;
-  if (fd < 0) { *why = "no socket" ; goto end ; }
-  tain_now_g() ;
-  tain_addsec_g(&deadline, 5) ;
-  if (!ipc_timed_connect_g(fd, p.s, &deadline))
-  {
-    *why = errno == EACCES || errno == EPERM ? "queued's control socket admits root and phqueue only" : "queued's control socket does not answer" ;
-    goto end ;
-  }
-  *why = "queued's control socket did not answer the list" ;
-  {
-    iopause_fd x = { .fd = fd, .events = IOPAUSE_WRITE, .revents = 0 } ;
-    if (iopause_g(&x, 1, &deadline) <= 0 || fd_write(fd, "list\n", 5) != 5) goto end ;
-  }
-  for (;;)
-  {
-    iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 } ;
-    char buf[8192] ;
-    ssize_t r = fd_read(fd, buf, sizeof(buf)) ;
-    if (r > 0)
-    {
-      if (in.len + (size_t)r > QUEUE_LIST_MAX) goto end ;
-      webd_catb(&in, buf, (size_t)r) ;
-      continue ;
-    }
-    if (!r) break ;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) goto end ;
-    if (iopause_g(&x, 1, &deadline) <= 0) goto end ;
-  }
-  {
-    long long m = 0 ;
-    int ok = 0 ;
-    size_t i = 0 ;
-    while (i < in.len)
-    {
-      char const *lf = memchr(in.s + i, '\n', in.len - i) ;
-      size_t e = lf ? (size_t)(lf - in.s) : in.len ;
-      if (e > i && in.s[i] == 'M' && (e == i + 1 || in.s[i+1] == '\t' || in.s[i+1] == ' ')) m++ ;
-      if (e - i >= 2 && !memcmp(in.s + i, "ok", 2)) ok = 1 ;
-      i = e + 1 ;
-    }
-    if (ok) n = m ;
-  }
- end:
-  if (fd >= 0) fd_close(fd) ;
+  stralloc p = STRALLOC_ZERO, out = STRALLOC_ZERO ;
+  char const *state = config_get("PH_STATE") ;
+  char buf[QUEUE_STATS_MAX + 1] ;
+  struct stat st ;
+  ssize_t r ;
+  size_t i = 0 ;
+  int fd, ok = 0 ;
+  *why = "PH_STATE is not set" ;
+  if (!state) return 0 ;
+  webd_cats(&p, state) ; webd_cats(&p, "/queue-stats/counts") ; webd_catb(&p, "", 1) ;
+  fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
   stralloc_free(&p) ;
-  stralloc_free(&in) ;
-  return n ;
+  if (fd < 0) { *why = errno == ENOENT ? "queued has not written queue-stats/counts" : "queue-stats/counts cannot be opened" ; return 0 ; }
+  *why = "queue-stats/counts is not a regular file" ;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) goto end ;
+  *why = "queue-stats/counts cannot be read" ;
+  r = fd_read(fd, buf, sizeof(buf)) ;
+  if (r < 0) goto end ;
+  *why = "queue-stats/counts is malformed" ;
+  if ((size_t)r > QUEUE_STATS_MAX) goto end ;
+  while (i < (size_t)r)
+  {
+    char const *lf = memchr(buf + i, '\n', (size_t)r - i) ;
+    size_t e, sp, n = 0 ;
+    uint64_t v ;
+    if (!lf) goto end ;
+    e = (size_t)(lf - buf) ;
+    for (sp = i ; sp < e && buf[sp] >= 'a' && buf[sp] <= 'z' ; sp++) ;
+    if (sp == i || sp - i > 16 || sp >= e || buf[sp] != ' ') goto end ;
+    buf[e] = 0 ;
+    n = uint64_scan(buf + sp + 1, &v) ;
+    if (!n || sp + 1 + n != e) goto end ;
+    webd_cats(&out, "posthaste_queue_messages{state=\"") ; webd_catb(&out, buf + i, sp - i) ;
+    webd_cats(&out, "\"} ") ; webd_catu(&out, v) ; webd_cats(&out, "\n") ;
+    i = e + 1 ;
+  }
+  if (!out.len) goto end ;
+  metric(sa, "posthaste_queue_messages", "gauge", "Messages in the queue with recipients pending, by state (queued's queue-stats/counts; total is all of them).") ;
+  webd_catb(sa, out.s, out.len) ;
+  ok = 1 ;
+ end:
+  fd_close(fd) ;
+  stralloc_free(&out) ;
+  return ok ;
 }
 
 void webd_metrics (webd_req const *q, webd_response *resp)
@@ -248,7 +239,7 @@ void webd_metrics (webd_req const *q, webd_response *resp)
   } ;
   stralloc *sa = &resp->body ;
   webd_counts c ;
-  long long bans, queue ;
+  long long bans ;
   char const *why ;
   size_t plen = q->r->pathlen ;
   char const *path = q->head + q->r->path ;
@@ -277,13 +268,8 @@ void webd_metrics (webd_req const *q, webd_response *resp)
     sample(sa, "posthaste_bans_active", (uint64_t)bans) ;
   }
   else webd_cats(sa, "# posthaste_bans_active: bans.cdb cannot be read\n") ;
-  queue = queue_messages(&why) ;
-  if (queue >= 0)
-  {
-    metric(sa, "posthaste_queue_messages", "gauge", "Messages in the queue with recipients pending (queued's list).") ;
-    sample(sa, "posthaste_queue_messages", (uint64_t)queue) ;
-  }
-  else { webd_cats(sa, "# posthaste_queue_messages: unavailable: ") ; webd_cats(sa, why) ; webd_cats(sa, "\n") ; }
+  if (!queue_messages(sa, &why))
+  { webd_cats(sa, "# posthaste_queue_messages: unavailable: ") ; webd_cats(sa, why) ; webd_cats(sa, "\n") ; }
   up_metrics(sa) ;
 }
 

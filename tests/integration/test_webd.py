@@ -294,5 +294,47 @@ def metrics_up_and_bans(s):
     assert st == 404
 
 
+def queue_counts(s):
+    v, body = scrape(s)
+    counts = {k[len('posthaste_queue_messages{state="'):-2]: n for k, n in v.items()
+              if k.startswith('posthaste_queue_messages{state="')}
+    return counts, body
+
+
+@phtest.case
+def metrics_queue_counts_from_queued_file(s):
+    """webd -m (phweb) cannot use queued's control socket: it reads
+    $PH_STATE/queue-stats/counts (docs/queue.md, "Queue counts"), which
+    follows a deferral, a hold and a delete within a second or two."""
+    from queuelib import inject, Scripted
+    f = s.state / "queue-stats" / "counts"
+    assert s.wait_for(f.exists, 10), "queued wrote no counts"
+    assert (f.stat().st_mode & 0o777) == 0o644, oct(f.stat().st_mode)
+    assert [l.split()[0] for l in f.read_text().splitlines()] == ["active", "deferred", "held", "waiting", "total"], f.read_text()
+    base, body = queue_counts(s)
+    assert set(base) == {"active", "deferred", "held", "waiting", "total"}, body
+    assert "# TYPE posthaste_queue_messages gauge" in body, body
+    with Scripted(s, lambda req: [b"Z4.4.1 busy, try later"] * len(req["rcpts"]), service="remote") as fake:
+        qid = inject(s, DEMO, ["q1@slow.test"], b"Received: from test\nSubject: counts\n\nhello\n")[1:]
+        assert s.wait_for(lambda: fake.seen(qid=qid), 20), "not tried"
+        assert s.wait_for(lambda: queue_counts(s)[0].get("deferred") == base["deferred"] + 1, 5), queue_counts(s)[1]
+        assert queue_counts(s)[0]["total"] == base["total"] + 1
+        s.mailctl("queue", "hold", qid)
+        assert s.wait_for(lambda: queue_counts(s)[0] == dict(base, held=base["held"] + 1, total=base["total"] + 1), 5), \
+            queue_counts(s)[1]
+        s.mailctl("queue", "delete", qid)
+        assert s.wait_for(lambda: queue_counts(s)[0] == base, 5), queue_counts(s)[1]
+    # a counts file that is not queued's kind is refused, not exported
+    saved = f.read_bytes()
+    tmp = f.with_name("counts.test")
+    tmp.write_bytes(b"held 1\nheld; 2\n")
+    tmp.rename(f)
+    v, body = scrape(s)
+    assert not any(k.startswith("posthaste_queue_messages") for k in v), body
+    assert "# posthaste_queue_messages: unavailable: queue-stats/counts is malformed" in body, body
+    tmp.write_bytes(saved)
+    tmp.rename(f)
+
+
 if __name__ == "__main__":
     phtest.main()
