@@ -9,7 +9,26 @@
  *           at most 255 bytes (RFC 1035 §3.3.14, RFC 6376 §3.6.2.2);
  *   DMARC   a first policy, "p=none" with aggregate reports to
  *           postmaster (RFC 7489 §6.3; tighten to quarantine or reject
- *           once the reports look right).
+ *           once the reports look right);
+ *   MTA-STS "_mta-sts" TXT "v=STSv1; id=..." (RFC 8461 §3.1), the id the
+ *           first 32 hex digits of the SHA-256 of the policy, so it
+ *           changes exactly when the policy does, and the policy itself
+ *           (§3.2), as webd serves it (webd/webd_mtasts.c: PH_MTA_STS_MODE,
+ *           PH_MTA_STS_MX, PH_MTA_STS_MAX_AGE), as comment lines;
+ *   TLS-RPT "_smtp._tls" TXT "v=TLSRPTv1; rua=mailto:postmaster@..."
+ *           (RFC 8460 §3);
+ *   SRV     RFC 6186 §3 and RFC 8314 §5.1: _submissions (implicit TLS,
+ *           preferred: priority 0) and _submission, _imaps (0) and _imap,
+ *           _pop3s and _pop3 with ENABLE_POP3, else the "." target
+ *           (§3.4: the service is not offered); ports as webd's
+ *           autoconfig gives them (PH_*_PORT, default the standard ones);
+ *   names   autoconfig., autodiscover. and mta-sts. CNAMEs to the host,
+ *           where webd answers;
+ *   PTR     the reverse name of each public address (PH_PUBLIC_IP, else
+ *           what the host name resolves to), naming the host (RFC 1035
+ *           §3.5, RFC 3596 §2.5); when no address is known, says so.
+ * Without DOMAIN, every domain of postfix-accounts.cf and
+ * postfix-virtual.cf, one after the other (the host's PTR once).
  * mailctl/dkim.c keeps its KeyTable reader to itself; this reads the
  * table's lines the same way (docker-mailserver's layout). Reading
  * the keys needs root or phdkim, like `mailctl dkim list`. */
@@ -18,19 +37,25 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <skalibs/buffer.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/fmtscan.h>
+#include <skalibs/ip46.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
+#include <skalibs/types.h>
 
 #include "common/addr.h"
 #include "common/config.h"
 #include "common/dkim.h"
+#include "check.h"
 #include "dns.h"
+#include "setup.h"
 
-#define USAGE "mailctl dns DOMAIN"
+#define USAGE "mailctl dns [DOMAIN]"
 #define KEYFILE_MAX 65536
 
 static void out (char const *s)
@@ -125,16 +150,192 @@ static unsigned int dkim_records (mcctx *ctx, char const *domain)
   return n ;
 }
 
-void mc_dns (mcctx *ctx, int argc, char const *const *argv)
+#define MAX_AGE_MAX 31557600   /* RFC 8461 §3.2 */
+
+static void cat (stralloc *sa, char const *s, size_t n)
 {
-  char domain[256] ;
-  char const *host ;
-  size_t n ;
-  if (argc != 1) strerr_dieusage(100, USAGE) ;
-  n = strlen(argv[0]) ;
-  if (!n || n > 253 || !addr_domain_valid(argv[0], n, 0)) strerr_dief2x(100, "not a domain name: ", argv[0]) ;
-  for (size_t i = 0 ; i <= n ; i++) domain[i] = argv[0][i] >= 'A' && argv[0][i] <= 'Z' ? argv[0][i] + 32 : argv[0][i] ;
-  host = config_hostname() ;
+  if (!stralloc_catb(sa, s, n)) strerr_diefu1sys(111, "allocate memory") ;
+}
+
+/* The policy, byte for byte what webd_mtasts serves (CRLF lines). */
+static void mtasts_policy (stralloc *sa, char const *host)
+{
+  char const *mode = config_get_default("PH_MTA_STS_MODE", "testing") ;
+  char const *mx = config_get("PH_MTA_STS_MX") ;
+  char fmt[UINT64_FMT] ;
+  uint64_t max_age ;
+  if (strcmp(mode, "testing") && strcmp(mode, "enforce") && strcmp(mode, "none"))
+    strerr_dief2x(100, "PH_MTA_STS_MODE must be testing, enforce or none, not ", mode) ;
+  if (!config_get_uint("PH_MTA_STS_MAX_AGE", 604800, &max_age) || max_age > MAX_AGE_MAX)
+    strerr_dief1x(100, "PH_MTA_STS_MAX_AGE must be a number of seconds up to 31557600") ;
+  cat(sa, "version: STSv1\r\nmode: ", 22) ;
+  cat(sa, mode, strlen(mode)) ;
+  cat(sa, "\r\n", 2) ;
+  if (!mx) mx = host ;
+  while (*mx)
+  {
+    size_t n, skip ;
+    while (*mx == ',' || *mx == ' ') mx++ ;
+    n = strcspn(mx, ", ") ;
+    if (!n) break ;
+    skip = n > 2 && mx[0] == '*' && mx[1] == '.' ? 2 : 0 ;
+    if (n > 253 || !addr_domain_valid(mx + skip, n - skip, 0))
+      strerr_dief2x(100, "PH_MTA_STS_MX holds a bad name: ", mx) ;
+    cat(sa, "mx: ", 4) ;
+    cat(sa, mx, n) ;
+    cat(sa, "\r\n", 2) ;
+    mx += n ;
+  }
+  cat(sa, "max_age: ", 9) ;
+  cat(sa, fmt, uint64_fmt(fmt, max_age)) ;
+  cat(sa, "\r\n", 2) ;
+}
+
+static void mtasts (char const *domain, char const *host)
+{
+  static char const hex[] = "0123456789abcdef" ;
+  stralloc pol = STRALLOC_ZERO ;
+  unsigned char md[SHA256_DIGEST_LENGTH] ;
+  char id[33] ;
+  size_t pos = 0 ;
+  mtasts_policy(&pol, host) ;
+  SHA256((unsigned char const *)pol.s, pol.len, md) ;
+  for (unsigned int i = 0 ; i < 16 ; i++) { id[2 * i] = hex[md[i] >> 4] ; id[2 * i + 1] = hex[md[i] & 15] ; }
+  id[32] = 0 ;
+  out("; MTA-STS (RFC 8461): the id changes with the policy; webd serves the policy at\n") ;
+  out(";   https://mta-sts.") ; out(domain) ; out("/.well-known/mta-sts.txt (lines end with CRLF):\n") ;
+  while (pos < pol.len)
+  {
+    char const *e = memchr(pol.s + pos, '\r', pol.len - pos) ;
+    size_t n = e ? (size_t)(e - pol.s) - pos : pol.len - pos ;
+    out(";     ") ; outb(pol.s + pos, n) ; out("\n") ;
+    pos += n + 2 ;
+  }
+  out("_mta-sts.") ; out(domain) ; out(". IN TXT \"v=STSv1; id=") ; out(id) ; out("\"\n") ;
+  out("; TLS-RPT (RFC 8460): daily reports of TLS failures sending to the domain\n") ;
+  out("_smtp._tls.") ; out(domain) ; out(". IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@") ; out(domain) ; out("\"\n") ;
+  stralloc_free(&pol) ;
+}
+
+static unsigned int port_of (char const *var, unsigned int def)
+{
+  uint64_t u ;
+  if (!config_get_uint(var, def, &u) || !u || u > 65535) strerr_dief3x(100, "bad value for ", var, " (a port)") ;
+  return (unsigned int)u ;
+}
+
+static void srv (char const *service, char const *domain, unsigned int prio, char const *portvar, unsigned int def, char const *host)
+{
+  char fmt[UINT_FMT] ;
+  out(service) ; out("._tcp.") ; out(domain) ; out(". IN SRV ") ;
+  if (!host) { out("0 0 0 .\n") ; return ; }
+  fmt[uint_fmt(fmt, prio)] = 0 ; out(fmt) ; out(" 1 ") ;
+  fmt[uint_fmt(fmt, port_of(portvar, def))] = 0 ; out(fmt) ; out(" ") ;
+  out(host) ; out(".\n") ;
+}
+
+static void services (char const *domain, char const *host)
+{
+  int pop3 ;
+  if (!config_get_bool("ENABLE_POP3", 0, &pop3)) strerr_dief1x(100, "ENABLE_POP3 must be a boolean") ;
+  out("; mail clients (RFC 6186, RFC 8314 §5.1: implicit TLS first)\n") ;
+  srv("_submissions", domain, 0, "PH_SUBMISSIONS_PORT", 465, host) ;
+  srv("_submission", domain, 10, "PH_SUBMISSION_PORT", 587, host) ;
+  srv("_imaps", domain, 0, "PH_IMAPS_PORT", 993, host) ;
+  srv("_imap", domain, 10, "PH_IMAP_PORT", 143, host) ;
+  if (!pop3) out("; POP3 is not offered (ENABLE_POP3=0): RFC 6186 §3.4's \".\" target says so\n") ;
+  srv("_pop3s", domain, 20, "PH_POP3S_PORT", 995, pop3 ? host : 0) ;
+  srv("_pop3", domain, 30, "PH_POP3_PORT", 110, pop3 ? host : 0) ;
+  out("; autoconfig (Thunderbird), autodiscover (Outlook) and the MTA-STS policy: webd on this host\n") ;
+  out("autoconfig.") ; out(domain) ; out(". IN CNAME ") ; out(host) ; out(".\n") ;
+  out("autodiscover.") ; out(domain) ; out(". IN CNAME ") ; out(host) ; out(".\n") ;
+  out("mta-sts.") ; out(domain) ; out(". IN CNAME ") ; out(host) ; out(".\n") ;
+}
+
+/* PTR: RFC 1035 §3.5 (in-addr.arpa), RFC 3596 §2.5 (ip6.arpa nibbles). */
+static void ptr_one (ip46full const *ip, char const *host)
+{
+  static char const hex[] = "0123456789abcdef" ;
+  unsigned char const *a = (unsigned char const *)ip->ip ;
+  char name[80] ;
+  size_t n = 0 ;
+  if (ip->is6)
+  {
+    for (int i = 15 ; i >= 0 ; i--)
+    {
+      name[n++] = hex[a[i] & 15] ; name[n++] = '.' ;
+      name[n++] = hex[a[i] >> 4] ; name[n++] = '.' ;
+    }
+    memcpy(name + n, "ip6.arpa", 9) ;
+  }
+  else
+  {
+    for (int i = 3 ; i >= 0 ; i--) { n += uint_fmt(name + n, a[i]) ; name[n++] = '.' ; }
+    memcpy(name + n, "in-addr.arpa", 13) ;
+  }
+  out(name) ; out(". IN PTR ") ; out(host) ; out(".\n") ;
+}
+
+static void ptr (char const *host)
+{
+  static mccheck c = { .ctx = 0, .resolver = DNS_ZERO, .host = 0, .nip = 0, .problems = 0, .temporary = 0 } ;
+  char const *x = config_get("PH_PUBLIC_IP") ;
+  ip46full ip[CHECK_ADDR_MAX] ;
+  unsigned int n = 0 ;
+  out("; reverse DNS, set by whoever runs the address (the hosting provider): each public address names this host\n") ;
+  if (x)
+  {
+    char const *s = x ;
+    while (*s && n < CHECK_ADDR_MAX)
+    {
+      size_t len ;
+      while (*s == ',' || *s == ' ') s++ ;
+      if (!*s) break ;
+      len = ip46full_scan(s, ip + n) ;
+      if (!len || (s[len] && s[len] != ',' && s[len] != ' '))
+        strerr_dief2x(100, "PH_PUBLIC_IP is not a list of addresses: ", x) ;
+      n++ ;
+      s += len ;
+    }
+  }
+  else
+  {
+    static uint16_t const types[2] = { DNS_T_A, DNS_T_AAAA } ;
+    tain_now_set_stopwatch_g() ;
+    if (!dns_init(&c.resolver)) strerr_diefu1sys(111, "set up the resolver (PH_DNS_RESOLVER, /etc/resolv.conf)") ;
+    for (unsigned int t = 0 ; t < 2 ; t++)
+    {
+      dns_query q = DNS_QUERY_ZERO ;
+      size_t pos = 0, len ;
+      char const *rd ;
+      int st = check_ask(&c, &q, host, types[t]) ;
+      if (st != DNS_OK && st != DNS_NODATA && st != DNS_NXDOMAIN)
+      {
+        out("; (the ") ; out(t ? "AAAA" : "A") ; out(" question for ") ; out(host) ;
+        out(" got no answer: ") ; out(dns_status_str(st)) ; out(")\n") ;
+      }
+      while (n < CHECK_ADDR_MAX && dns_record_next(&q, &pos, &rd, &len))
+      {
+        if (len != (t ? 16u : 4u)) continue ;
+        if (t) ip46full_from_ip6(ip + n, rd) ; else ip46full_from_ip4(ip + n, rd) ;
+        n++ ;
+      }
+      dns_query_free(&q) ;
+    }
+    dns_free(&c.resolver) ;
+  }
+  if (!n)
+  {
+    out("; the public address is unknown: ") ; out(host) ;
+    out(" has no address in the DNS and PH_PUBLIC_IP is not set; whatever it is, its PTR must name ") ; out(host) ; out("\n") ;
+    return ;
+  }
+  if (!x) { out("; (the addresses ") ; out(host) ; out(" resolves to; set PH_PUBLIC_IP if the public one differs)\n") ; }
+  for (unsigned int i = 0 ; i < n ; i++) ptr_one(ip + i, host) ;
+}
+
+static void domain_records (mcctx *ctx, char const *domain, char const *host)
+{
   out("; posthaste: DNS records to publish for ") ; out(domain) ; out("\n") ;
   out("; mail exchanger (RFC 5321 §5): this host\n") ;
   out(domain) ; out(". IN MX 10 ") ; out(host) ; out(".\n") ;
@@ -147,5 +348,41 @@ void mc_dns (mcctx *ctx, int argc, char const *const *argv)
   }
   out("; DMARC (RFC 7489): start with p=none and aggregate reports; tighten later\n") ;
   out("_dmarc.") ; out(domain) ; out(". IN TXT \"v=DMARC1; p=none; rua=mailto:postmaster@") ; out(domain) ; out("\"\n") ;
+  mtasts(domain, host) ;
+  services(domain, host) ;
+}
+
+static void lower_domain (char const *s, char *domain)
+{
+  size_t n = strlen(s) ;
+  if (!n || n > 253 || !addr_domain_valid(s, n, 0)) strerr_dief2x(100, "not a domain name: ", s) ;
+  for (size_t i = 0 ; i <= n ; i++) domain[i] = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i] ;
+}
+
+void mc_dns (mcctx *ctx, int argc, char const *const *argv)
+{
+  char host[256] ;
+  if (argc > 1) strerr_dieusage(100, USAGE) ;
+  lower_domain(config_hostname(), host) ;
+  if (argc)
+  {
+    char domain[256] ;
+    lower_domain(argv[0], domain) ;
+    domain_records(ctx, domain, host) ;
+  }
+  else
+  {
+    stralloc names = STRALLOC_ZERO ;
+    size_t n = mc_domains(ctx, &names) ;
+    char const *d = names.s ;
+    if (!n) strerr_dief1x(100, "no domain in postfix-accounts.cf or postfix-virtual.cf: name one") ;
+    for (size_t i = 0 ; i < n ; i++, d += strlen(d) + 1)
+    {
+      if (i) out("\n") ;
+      domain_records(ctx, d, host) ;
+    }
+    stralloc_free(&names) ;
+  }
+  ptr(host) ;
   if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
 }

@@ -28,6 +28,7 @@
 #include "dns.h"
 #include "envnames.h"
 #include "check.h"
+#include "setup.h"
 
 #define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned [-f] [-k ec|rsa] [FQDN] | tls ticketkey [-f] | queue list|flush | queue show|retry|delete|hold|release ID | dkim keygen [DOMAIN] [SELECTOR] [rsa|ed25519] [BITS] | dkim list | dns DOMAIN | check [DOMAIN] | ban list | ban add IP[/BITS] [DURATION] | ban del IP[/BITS] | fail2ban ban|unban IP | fail2ban status | spam learn spam|ham USER < MESSAGE | envcheck"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -80,6 +81,8 @@ int main (int argc, char const *const *argv)
     if (config_error_line()) strerr_dief1x(100, "syntax error in $PH_ENVFILE") ;
     strerr_diefu1sys(111, "read $PH_ENVFILE") ;
   }
+  if (!strcmp(argv[1], "log")) return mc_log(argc - 2, argv + 2) ;
+  if (!strcmp(argv[1], "debug")) return mc_debug(argc - 2, argv + 2) ;
   ctx.confdir = config_get("PH_CONFIG_DIR") ;
   if (!ctx.confdir) strerr_dienotset(100, "PH_CONFIG_DIR") ;
   ctx.cdbdir = config_get("PH_CDB_DIR") ;
@@ -88,7 +91,10 @@ int main (int argc, char const *const *argv)
   path_in(&ctx.virtpath, ctx.confdir, "postfix-virtual.cf") ;
   path_in(&ctx.quotapath, ctx.confdir, "dovecot-quotas.cf") ;
 
-  if (!strcmp(argv[1], "email")) mc_email(&ctx, argc - 2, argv + 2) ;
+  if (!strcmp(argv[1], "email") && argc > 2 && !strcmp(argv[2], "restrict")) mc_restrict(&ctx, argc - 3, argv + 3) ;
+  else if (!strcmp(argv[1], "relay")) mc_relay(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "config")) mc_config(&ctx, argc - 2, argv + 2) ;
+  else if (!strcmp(argv[1], "email")) mc_email(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "alias")) mc_alias(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "tls")) mc_tls(&ctx, argc - 2, argv + 2) ;
   else if (!strcmp(argv[1], "quota")) mc_quota(&ctx, argc - 2, argv + 2) ;
