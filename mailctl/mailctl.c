@@ -30,7 +30,7 @@
 #include "check.h"
 #include "setup.h"
 
-#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned [-f] [-k ec|rsa] [FQDN] | tls ticketkey [-f] | queue list|flush | queue show|retry|delete|hold|release ID | dkim keygen [DOMAIN] [SELECTOR] [rsa|ed25519] [BITS] | dkim list | dns DOMAIN | check [DOMAIN] | ban list | ban add IP[/BITS] [DURATION] | ban del IP[/BITS] | fail2ban ban|unban IP | fail2ban status | spam learn spam|ham USER < MESSAGE | envcheck"
+#define USAGE "mailctl email add|update ADDRESS [PASSWORD] | email del ADDRESS | email list | alias add|del ALIAS TARGET | alias list | quota set ADDRESS SIZE | quota del ADDRESS | update | tls selfsigned [-f] [-k ec|rsa] [FQDN] | tls ticketkey [-f] | queue list|flush | queue show|retry|delete|hold|release ID | dkim keygen [DOMAIN] [SELECTOR] [rsa|ed25519] [BITS] | dkim list | dns [DOMAIN] | check [DOMAIN] | ban list | ban add IP[/BITS] [DURATION] | ban del IP[/BITS] | fail2ban ban|unban IP | fail2ban status | spam learn spam|ham USER < MESSAGE | envcheck | email restrict add|del send|receive ADDRESS | email restrict list send|receive | relay add-domain DOMAIN HOST [PORT] | relay exclude-domain DOMAIN | relay add-auth DOMAIN USER [PASSWORD] | config dkim [keysize N] [selector S] [domain D[,D...]] | debug show-mail-logs [LINES] | log QUEUEID"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static void path_in (stralloc *sa, char const *dir, char const *name)
