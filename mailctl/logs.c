@@ -100,7 +100,8 @@ static void sorted (stralloc const *store, genalloc const *offs, genalloc *ptrs)
     char const *p = store->s + genalloc_s(size_t, offs)[i] ;
     if (!genalloc_append(char const *, ptrs, &p)) dienomem() ;
   }
-  qsort(genalloc_s(char const *, ptrs), genalloc_len(char const *, ptrs), sizeof(char const *), &cmp_str) ;
+  if (genalloc_len(char const *, ptrs))
+    qsort(genalloc_s(char const *, ptrs), genalloc_len(char const *, ptrs), sizeof(char const *), &cmp_str) ;
 }
 
 static int is_service (char const *s)
@@ -217,7 +218,7 @@ static void print_sorted (size_t last)
 {
   logl *v = genalloc_s(logl, &lines) ;
   size_t n = genalloc_len(logl, &lines) ;
-  qsort(v, n, sizeof(logl), &cmp_line) ;
+  if (n) qsort(v, n, sizeof(logl), &cmp_line) ;
   for (size_t i = last && last < n ? n - last : 0 ; i < n ; i++)
   {
     char const *s = text.s + v[i].off ;
