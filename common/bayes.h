@@ -32,6 +32,7 @@
 #define BAYES_CLUES_MAX 150        /* most extreme tokens combined */
 #define BAYES_DB_TOKENS_DEFAULT 300000
 #define BAYES_DB_TOKENS_LIMIT 5000000   /* a file claiming more is refused */
+#define BAYES_SEEN_MAX 100000      /* messages remembered per database (the oldest forgotten first) */
 
 /* ---- tokenizer ---- */
 
@@ -66,6 +67,7 @@ extern void bayes_tokens_finish (bayes_tokens *t) ;
 #define BAYES_MAGIC "PHBAYES1"
 #define BAYES_HEADER_SIZE 32
 #define BAYES_RECORD_SIZE 20
+#define BAYES_SEEN_SIZE 12
 
 typedef struct bayes_db_s bayes_db, *bayes_db_ref ;
 struct bayes_db_s
@@ -75,8 +77,9 @@ struct bayes_db_s
   uint32_t nspam, nham ;   /* messages learned */
   uint32_t ntokens ;
   uint32_t day ;        /* days since the epoch of the last write */
+  uint32_t nseen ;      /* messages remembered (their fingerprints follow the records) */
 } ;
-#define BAYES_DB_ZERO { .map = 0, .maplen = 0, .nspam = 0, .nham = 0, .ntokens = 0, .day = 0 }
+#define BAYES_DB_ZERO { .map = 0, .maplen = 0, .nspam = 0, .nham = 0, .ntokens = 0, .day = 0, .nseen = 0 }
 
 typedef struct bayes_record_s bayes_record, *bayes_record_ref ;
 struct bayes_record_s
@@ -100,8 +103,21 @@ extern void bayes_record_pack (char *s, bayes_record const *r) ;
  * under an exclusive flock of path.lock, reads the database, merges,
  * prunes to max_tokens (the least-used, then the oldest, tokens go
  * first), writes path.tmp, fsyncs it, renames it over path and fsyncs
- * the directory. day: days since the epoch. Returns 1, or 0 with errno. */
+ * the directory. day: days since the epoch. The database remembers
+ * each message it learned by a fingerprint of its tokens: the same
+ * message learned again the same way changes nothing
+ * (BAYES_LEARN_ALREADY, no write); learned the other way, its earlier
+ * counts move over (BAYES_LEARN_RELEARNED: a user who takes a message
+ * back out of Junk corrects the verdict instead of adding a second
+ * one). Returns one of those, BAYES_LEARN_NEW, or 0 with errno. */
+#define BAYES_LEARN_NEW 1
+#define BAYES_LEARN_RELEARNED 2
+#define BAYES_LEARN_ALREADY 3
 extern int bayes_db_learn (char const *path, bayes_tokens const *t, int is_spam, uint32_t day, uint32_t max_tokens) ;
+/* FNV-1a 64 of the sorted token hashes: the same text, the same print. */
+extern uint64_t bayes_fingerprint (bayes_tokens const *t) ;
+/* 1 and *is_spam if db remembers the fingerprint; 0 if not. */
+extern int bayes_seen_find (bayes_db const *db, uint64_t fp, int *is_spam, size_t *index) ;
 
 /* The file name of a user's database inside a directory: the address
  * lower-cased, every byte outside [a-z0-9@._+-] (and a leading '.')

@@ -16,7 +16,8 @@
 #include "common/bayes.h"
 
 /* One learning = one new version of the file: the old records and the
- * message's tokens merged (both sorted), pruned, written to path.tmp,
+ * message's tokens merged (both sorted), pruned, the message's
+ * fingerprint remembered (or its verdict changed), written to path.tmp,
  * fsynced, renamed over path, the directory fsynced. Learners take
  * path.lock (flock) for the whole of it, so two learnings never lose
  * each other's counts; readers need no lock (rename is atomic). */
@@ -69,7 +70,7 @@ static int prune (stralloc *out, uint32_t *n, uint32_t target)
   return 1 ;
 }
 
-static int merge (stralloc *out, bayes_db const *db, bayes_tokens const *t, int is_spam, uint32_t day, uint32_t *n)
+static int merge (stralloc *out, bayes_db const *db, bayes_tokens const *t, int is_spam, int relearn, uint32_t day, uint32_t *n)
 {
   uint64_t const *h = genalloc_s(uint64_t, &t->hashes) ;
   size_t nt = genalloc_len(uint64_t, &t->hashes), i = 0, j = 0 ;
@@ -91,8 +92,9 @@ static int merge (stralloc *out, bayes_db const *db, bayes_tokens const *t, int 
     {
       prev = r.hash ;
       i++ ; j++ ;
-      if (is_spam) { if (r.spam < UINT32_MAX) r.spam++ ; }
-      else if (r.ham < UINT32_MAX) r.ham++ ;
+      /* relearning: the count the earlier verdict gave moves over */
+      if (is_spam) { if (r.spam < UINT32_MAX) r.spam++ ; if (relearn && r.ham) r.ham-- ; }
+      else { if (r.ham < UINT32_MAX) r.ham++ ; if (relearn && r.spam) r.spam-- ; }
       r.day = day ;
     }
     else
@@ -109,6 +111,62 @@ static int merge (stralloc *out, bayes_db const *db, bayes_tokens const *t, int 
   return 1 ;
 }
 
+/* The remembered messages of db with fp added (or its verdict changed)
+ * at index idx, appended to out; the oldest tenth forgotten past
+ * BAYES_SEEN_MAX. */
+static int seen_table (stralloc *out, bayes_db const *db, uint64_t fp, int found, size_t idx, int is_spam, uint32_t day, uint32_t *m)
+{
+  char const *base = db->map ? db->map + BAYES_HEADER_SIZE + (size_t)db->ntokens * BAYES_RECORD_SIZE : 0 ;
+  size_t start = out->len ;
+  uint32_t total = db->nseen + !found, cutday = 0, w = 0 ;
+  char e[BAYES_SEEN_SIZE] ;
+  if (!stralloc_readyplus(out, (size_t)total * BAYES_SEEN_SIZE)) return 0 ;
+  if (idx) memcpy(out->s + out->len, base, idx * BAYES_SEEN_SIZE) ;
+  out->len += idx * BAYES_SEEN_SIZE ;
+  uint64_pack(e, fp) ;
+  uint32_pack(e + 8, (day & 0x7fffffffu) | (is_spam ? 0x80000000u : 0)) ;
+  memcpy(out->s + out->len, e, BAYES_SEEN_SIZE) ;
+  out->len += BAYES_SEEN_SIZE ;
+  if (db->nseen > idx + found)
+  {
+    size_t rest = db->nseen - idx - found ;
+    memcpy(out->s + out->len, base + (idx + found) * BAYES_SEEN_SIZE, rest * BAYES_SEEN_SIZE) ;
+    out->len += rest * BAYES_SEEN_SIZE ;
+  }
+  if (total > BAYES_SEEN_MAX)
+  {
+    /* forget the oldest, down to 90 % of the bound: all those older
+     * than the cut day, and of that day as many as still needed */
+    genalloc days = GENALLOC_ZERO ;
+    uint32_t drop = total - (BAYES_SEEN_MAX - BAYES_SEEN_MAX / 10), drop_at_cut = 0 ;
+    if (!genalloc_ready(uint64_t, &days, total)) return 0 ;
+    for (uint32_t i = 0 ; i < total ; i++)
+    {
+      uint32_t v ;
+      uint32_unpack(out->s + start + (size_t)i * BAYES_SEEN_SIZE + 8, &v) ;
+      genalloc_s(uint64_t, &days)[i] = v & 0x7fffffffu ;
+    }
+    qsort(genalloc_s(uint64_t, &days), total, sizeof(uint64_t), &cmp64) ;
+    cutday = (uint32_t)genalloc_s(uint64_t, &days)[drop - 1] ;
+    for (uint32_t i = 0 ; i < drop ; i++) if (genalloc_s(uint64_t, &days)[i] == cutday) drop_at_cut++ ;
+    genalloc_free(uint64_t, &days) ;
+    for (uint32_t i = 0 ; i < total ; i++)
+    {
+      char *ent = out->s + start + (size_t)i * BAYES_SEEN_SIZE ;
+      uint32_t v ;
+      uint32_unpack(ent + 8, &v) ;
+      if ((v & 0x7fffffffu) < cutday) continue ;
+      if ((v & 0x7fffffffu) == cutday && drop_at_cut) { drop_at_cut-- ; continue ; }
+      if (w != i) memmove(out->s + start + (size_t)w * BAYES_SEEN_SIZE, ent, BAYES_SEEN_SIZE) ;
+      w++ ;
+    }
+    total = w ;
+    out->len = start + (size_t)w * BAYES_SEEN_SIZE ;
+  }
+  *m = total ;
+  return 1 ;
+}
+
 int bayes_db_learn (char const *path, bayes_tokens const *t, int is_spam, uint32_t day, uint32_t max_tokens)
 {
   size_t plen = strlen(path) ;
@@ -116,8 +174,11 @@ int bayes_db_learn (char const *path, bayes_tokens const *t, int is_spam, uint32
   char tmpname[plen + 5] ;
   bayes_db db = BAYES_DB_ZERO ;
   stralloc out = STRALLOC_ZERO ;
-  uint32_t n ;
-  int lockfd, e ;
+  uint64_t fp = bayes_fingerprint(t) ;
+  uint32_t n, m ;
+  size_t idx ;
+  int lockfd, e, found, was_spam = 0 ;
+  is_spam = !!is_spam ;
   memcpy(lockname, path, plen) ; memcpy(lockname + plen, ".lock", 6) ;
   memcpy(tmpname, path, plen) ; memcpy(tmpname + plen, ".tmp", 5) ;
   lockfd = open_create(lockname) ;
@@ -125,20 +186,29 @@ int bayes_db_learn (char const *path, bayes_tokens const *t, int is_spam, uint32
   while (flock(lockfd, LOCK_EX) < 0)
     if (errno != EINTR) goto err ;
   if (!bayes_db_open(&db, path)) goto err ;
-  if (!merge(&out, &db, t, is_spam, day, &n)) goto err ;
+  found = bayes_seen_find(&db, fp, &was_spam, &idx) ;
+  if (found && was_spam == is_spam)
+  {
+    bayes_db_close(&db) ;
+    fd_close(lockfd) ;
+    return BAYES_LEARN_ALREADY ;
+  }
+  if (!merge(&out, &db, t, is_spam, found, day, &n)) goto err ;
   /* over the bound: down to 90 %, so that pruning is not redone at every learning */
   if (max_tokens && n > max_tokens && !prune(&out, &n, max_tokens - max_tokens / 10)) goto err ;
+  if (!seen_table(&out, &db, fp, found, idx, is_spam, day, &m)) goto err ;
   memcpy(out.s, BAYES_MAGIC, 8) ;
   {
     uint32_t nspam = db.nspam, nham = db.nham ;
-    if (is_spam) { if (nspam < UINT32_MAX) nspam++ ; }
-    else if (nham < UINT32_MAX) nham++ ;
+    if (is_spam) { if (nspam < UINT32_MAX) nspam++ ; if (found && nham) nham-- ; }
+    else { if (nham < UINT32_MAX) nham++ ; if (found && nspam) nspam-- ; }
     uint32_pack(out.s + 8, nspam) ;
     uint32_pack(out.s + 12, nham) ;
   }
   uint32_pack(out.s + 16, n) ;
   uint32_pack(out.s + 20, day) ;
-  memset(out.s + 24, 0, 8) ;
+  uint32_pack(out.s + 24, m) ;
+  memset(out.s + 28, 0, 4) ;
   bayes_db_close(&db) ;
   if (!openwritenclose_unsafe_sync(tmpname, out.s, out.len)) goto err ;
   if (rename(tmpname, path) < 0) { e = errno ; unlink(tmpname) ; errno = e ; goto err ; }
@@ -156,7 +226,7 @@ int bayes_db_learn (char const *path, bayes_tokens const *t, int is_spam, uint32
   }
   stralloc_free(&out) ;
   fd_close(lockfd) ;   /* releases the lock */
-  return 1 ;
+  return found ? BAYES_LEARN_RELEARNED : BAYES_LEARN_NEW ;
  err:
   e = errno ;
   bayes_db_close(&db) ;

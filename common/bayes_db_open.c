@@ -12,8 +12,9 @@
 #include "common/bayes.h"
 
 /* The header (32 bytes): "PHBAYES1", messages learned as spam and as
- * ham, the number of records, the day of the last write, 8 zero bytes;
- * then the records, sorted by hash. The file is replaced by rename,
+ * ham, the number of records, the day of the last write, the number of
+ * messages remembered, 4 zero bytes; then the records, sorted by hash;
+ * then the remembered messages, sorted by fingerprint. The file is replaced by rename,
  * never written in place, so a mapping stays consistent while a learner
  * writes the next version. */
 
@@ -26,7 +27,7 @@ int bayes_db_open (bayes_db *db, char const *path)
   if (fd < 0) return errno == ENOENT ? 1 : 0 ;
   if (fstat(fd, &st) < 0) goto err ;
   if (!S_ISREG(st.st_mode) || st.st_size < BAYES_HEADER_SIZE
-   || (uint64_t)st.st_size > BAYES_HEADER_SIZE + (uint64_t)BAYES_DB_TOKENS_LIMIT * BAYES_RECORD_SIZE)
+   || (uint64_t)st.st_size > BAYES_HEADER_SIZE + (uint64_t)BAYES_DB_TOKENS_LIMIT * BAYES_RECORD_SIZE + (uint64_t)BAYES_SEEN_MAX * 2 * BAYES_SEEN_SIZE)
   {
     errno = EPROTO ;
     goto err ;
@@ -40,7 +41,8 @@ int bayes_db_open (bayes_db *db, char const *path)
   uint32_unpack(db->map + 12, &db->nham) ;
   uint32_unpack(db->map + 16, &db->ntokens) ;
   uint32_unpack(db->map + 20, &db->day) ;
-  if ((uint64_t)BAYES_HEADER_SIZE + (uint64_t)db->ntokens * BAYES_RECORD_SIZE != db->maplen) goto proto ;
+  uint32_unpack(db->map + 24, &db->nseen) ;
+  if ((uint64_t)BAYES_HEADER_SIZE + (uint64_t)db->ntokens * BAYES_RECORD_SIZE + (uint64_t)db->nseen * BAYES_SEEN_SIZE != db->maplen) goto proto ;
   return 1 ;
  proto:
   bayes_db_close(db) ;

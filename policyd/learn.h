@@ -31,7 +31,8 @@ extern int learn_peer_allowed (char const **uid) ;
 extern int learn_read (learn_request *r, tain const *deadline, char const **why) ;
 
 /* learn_store.c: the tokens into the shared database and the user's.
- * Returns 1, or 0 with errno. */
-extern int learn_store (learn_request const *r, unsigned int *ntokens) ;
+ * Returns 1 and *outcome (BAYES_LEARN_*, the user's database's, or the
+ * shared one's for user "-"), or 0 with errno. */
+extern int learn_store (learn_request const *r, unsigned int *ntokens, int *outcome) ;
 
 #endif

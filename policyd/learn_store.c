@@ -23,7 +23,7 @@ static int mkdir_ok (char const *path)
   return mkdir(path, 0755) == 0 || errno == EEXIST ;
 }
 
-int learn_store (learn_request const *r, unsigned int *ntokens)
+int learn_store (learn_request const *r, unsigned int *ntokens, int *outcome)
 {
   static stralloc dir = STRALLOC_ZERO, path = STRALLOC_ZERO ;
   bayes_tokens t = BAYES_TOKENS_ZERO ;
@@ -46,7 +46,8 @@ int learn_store (learn_request const *r, unsigned int *ntokens)
   if (!bayes_tokenize(&t, r->msg.s, r->msg.len)) return 0 ;
   *ntokens = (unsigned int)genalloc_len(uint64_t, &t.hashes) ;
   if (!spam_global_db_path(&path, dir.s)) goto end ;
-  if (!bayes_db_learn(path.s, &t, r->is_spam, day, (uint32_t)max)) goto end ;
+  *outcome = bayes_db_learn(path.s, &t, r->is_spam, day, (uint32_t)max) ;
+  if (!*outcome) goto end ;
   if (strcmp(r->user, "-"))
   {
     if (!stralloc_cats(&dir, "/users") || !stralloc_0(&dir)) goto end ;
@@ -54,7 +55,8 @@ int learn_store (learn_request const *r, unsigned int *ntokens)
     dir.len -= 7 ;
     dir.s[dir.len] = 0 ;
     if (!spam_user_db_path(&path, dir.s, r->user)) { errno = ENAMETOOLONG ; goto end ; }
-    if (!bayes_db_learn(path.s, &t, r->is_spam, day, (uint32_t)max)) goto end ;
+    *outcome = bayes_db_learn(path.s, &t, r->is_spam, day, (uint32_t)max) ;
+    if (!*outcome) goto end ;
   }
   ok = 1 ;
  end:

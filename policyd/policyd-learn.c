@@ -28,6 +28,7 @@
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 
+#include "common/bayes.h"
 #include "common/config.h"
 #include "common/lineio.h"
 #include "common/log.h"
@@ -45,6 +46,7 @@ int main (void)
   char const *uid, *why = 0 ;
   uint64_t timeout ;
   unsigned int ntokens = 0 ;
+  int outcome = 0 ;
   tain deadline ;
   PROG = "policyd-learn" ;
   umask(022) ;
@@ -65,7 +67,7 @@ int main (void)
     reply(why, &deadline) ;
     return 1 ;
   }
-  if (!learn_store(&r, &ntokens))
+  if (!learn_store(&r, &ntokens, &outcome))
   {
     int e = errno ;
     logline l ;
@@ -85,9 +87,12 @@ int main (void)
     log_kv(&l, "uid", uid) ;
     log_kvu(&l, "bytes", r.msg.len) ;
     log_kvu(&l, "tokens", ntokens) ;
+    log_kv(&l, "was", outcome == BAYES_LEARN_ALREADY ? "already" : outcome == BAYES_LEARN_RELEARNED ? "relearned" : "new") ;
     if (r.truncated) log_kv(&l, "truncated", "1") ;
     log_commit(&l) ;
   }
-  reply(r.is_spam ? "Klearned as spam" : "Klearned as ham", &deadline) ;
+  reply(outcome == BAYES_LEARN_ALREADY ? (r.is_spam ? "Kalready learned as spam" : "Kalready learned as ham")
+    : outcome == BAYES_LEARN_RELEARNED ? (r.is_spam ? "Krelearned as spam" : "Krelearned as ham")
+    : r.is_spam ? "Klearned as spam" : "Klearned as ham", &deadline) ;
   return 0 ;
 }

@@ -69,11 +69,18 @@ static void read_image (uint8_t const *data, size_t size, bayes_tokens const *t)
   uint32_unpack((char const *)data + 8, &db.nspam) ;
   uint32_unpack((char const *)data + 12, &db.nham) ;
   uint32_unpack((char const *)data + 16, &db.ntokens) ;
-  if ((uint64_t)BAYES_HEADER_SIZE + (uint64_t)db.ntokens * BAYES_RECORD_SIZE != size) return ;
+  uint32_unpack((char const *)data + 24, &db.nseen) ;
+  if ((uint64_t)BAYES_HEADER_SIZE + (uint64_t)db.ntokens * BAYES_RECORD_SIZE + (uint64_t)db.nseen * BAYES_SEEN_SIZE != size) return ;
   db.map = (char *)data ;
   db.maplen = size ;
   bayes_classify(&db, t, &r) ;
   if (!(r.prob >= 0 && r.prob <= 1)) abort() ;
+  {
+    int is_spam ;
+    size_t idx ;
+    bayes_seen_find(&db, bayes_fingerprint(t), &is_spam, &idx) ;
+    if (idx > db.nseen) abort() ;
+  }
 }
 
 int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <skalibs/genalloc.h>
@@ -30,12 +31,15 @@ static void tokenize (bayes_tokens *t, char const *msg)
   if (!bayes_tokenize(t, msg, strlen(msg))) { printf("FAIL tokenize: out of memory\n") ; exit(1) ; }
 }
 
-static void learn (char const *path, char const *msg, int spam, uint32_t day, uint32_t max)
+static int learn (char const *path, char const *msg, int spam, uint32_t day, uint32_t max)
 {
   bayes_tokens t = BAYES_TOKENS_ZERO ;
+  int r ;
   tokenize(&t, msg) ;
-  if (!bayes_db_learn(path, &t, spam, day, max)) { perror("bayes_db_learn") ; exit(1) ; }
+  r = bayes_db_learn(path, &t, spam, day, max) ;
+  if (!r) { perror("bayes_db_learn") ; exit(1) ; }
   bayes_tokens_free(&t) ;
+  return r ;
 }
 
 static double classify (char const *path, char const *msg)
@@ -145,6 +149,24 @@ int main (void)
     CHECK(bayes_db_find(&db, bayes_hash("subject:", "cheap", 5), &s, &h) && s == 1 && h == 1, "db: shared token counted both ways") ;
     CHECK(bayes_db_find(&db, bayes_hash("", "pills", 5), &s, &h) && s == 1 && h == 0, "db: spam-only token") ;
     CHECK(!bayes_db_find(&db, bayes_hash("", "absent", 6), &s, &h) && !s && !h, "db: absent token") ;
+    bayes_db_close(&db) ;
+  }
+  /* the same message again, then the other way */
+  {
+    bayes_db db ;
+    uint32_t s, h ;
+    struct stat st1, st2 ;
+    stat(path, &st1) ;
+    CHECK(learn(path, "Subject: cheap pills\n\ncheap pills online now\n", 1, 102, 0) == BAYES_LEARN_ALREADY, "db: same message, same verdict: already learned") ;
+    stat(path, &st2) ;
+    CHECK(st1.st_ino == st2.st_ino, "db: already learned: the file is not rewritten") ;
+    CHECK(learn(path, "Subject: cheap pills\n\ncheap pills online now\n", 0, 103, 0) == BAYES_LEARN_RELEARNED, "db: same message, other verdict: relearned") ;
+    CHECK(bayes_db_open(&db, path) && db.nspam == 0 && db.nham == 2 && db.nseen == 2, "db: relearning moves the message count") ;
+    CHECK(bayes_db_find(&db, bayes_hash("", "pills", 5), &s, &h) && s == 0 && h == 1, "db: relearning moves the token counts") ;
+    CHECK(bayes_db_find(&db, bayes_hash("subject:", "cheap", 5), &s, &h) && s == 0 && h == 2, "db: a shared token keeps the other message's count") ;
+    bayes_db_close(&db) ;
+    CHECK(learn(path, "Subject: cheap pills\n\ncheap pills online now\n", 1, 104, 0) == BAYES_LEARN_RELEARNED, "db: and back") ;
+    CHECK(bayes_db_open(&db, path) && db.nspam == 1 && db.nham == 1, "db: back to one spam, one ham") ;
     bayes_db_close(&db) ;
   }
   /* damaged file */
