@@ -22,9 +22,12 @@
  * the relay maps of PH_CONFIG_DIR (one of them holds
  * relay passwords, which it sends only to a relay, only over TLS, or to
  * a loopback relay when PH_RELAY_AUTH_INSECURE=1) and domains.cdb. It
- * writes no file. A compromise gives the ability to send mail as this
- * host and the relay passwords, not the queue, the mailboxes or the TLS
- * keys. */
+ * writes no file: a forward to be ARC-sealed (XFORWARD) is sent to the
+ * signing service, dkimsign.sock, which alone holds the keys, and the
+ * sealed copy lives in a memfd. A compromise gives the ability to send mail as this
+ * host, ARC seals of any text as our domains (the service seals for
+ * phremote) and the relay passwords, not the queue, the mailboxes, the
+ * DKIM keys or the TLS keys. */
 
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +50,7 @@
 #include "common/log.h"
 #include "delivconn.h"
 #include "remote_conf.h"
+#include "remote_arc.h"
 #include "remote_deliver.h"
 #include "remote_msg.h"
 #include "remote_req.h"
@@ -158,10 +162,11 @@ static int parse (char const *s, size_t len, char const **why, void *data)
 static void handle (int fd, stralloc *reply, void *data)
 {
   remote_msg msg ;
+  int sendfd = remote_arc(&req, fd) ;   /* fd, or a sealed copy */
   (void)data ;
   ctx.req = &req ;
   ctx.msg = &msg ;
-  if (!remote_msg_scan(fd, &msg))
+  if (!remote_msg_scan(sendfd, &msg))
   {
     remote_fail f ;
     remote_fail_text(&f, "4.3.0", "unable to read the queue file") ;
@@ -169,6 +174,7 @@ static void handle (int fd, stralloc *reply, void *data)
     log_event2("queue_read_error", "qid", req.qid, "reason", strerror(errno)) ;
   }
   else if (!remote_deliver(&ctx)) strerr_diefusys(111, "deliver") ;
+  if (sendfd != fd) fd_close(sendfd) ;
   if (!build_reply(reply)) strerr_diefusys(111, "build the reply") ;
 }
 

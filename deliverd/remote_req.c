@@ -72,6 +72,15 @@ static int xfield (char const *f, remote_req *req, char const **why)
     }
     return 1 ;
   }
+  if (!strncmp(f, "XFORWARD=", 9))
+  {
+    /* the alias of ours this recipient was added by: the request is
+     * ARC-sealed as the first such alias's domain (remote_arc.c) */
+    v = f + 9 ;
+    if (!reqhead_addr_valid(v, strlen(v)) || !strchr(v, '@')) FAIL("invalid XFORWARD") ;
+    if (!req->forward) req->forward = v ;
+    return 1 ;
+  }
   if (!strncmp(f, "XENVID=", 7))
   {
     v = f + 7 ;
@@ -100,7 +109,7 @@ int remote_req_parse (char const *s, size_t len, remote_req *req, char const **w
   reqhead h ;
   size_t pos ;
   size_t dlen = 0 ;
-  req->qid = req->sender = req->domain = req->envid = req->ret = req->body = 0 ;
+  req->qid = req->sender = req->domain = req->envid = req->ret = req->body = req->forward = 0 ;
   req->smtputf8 = req->requiretls = 0 ;
   req->n = 0 ;
   if (!reqhead_parse(s, len, REMOTEREQ_MAX, &h, why)) return 0 ;

@@ -33,6 +33,7 @@ struct remote_req_s
   char const *envid ;        /* XENVID, or 0 */
   char const *ret ;          /* XRET: "FULL" or "HDRS", or 0 */
   char const *body ;         /* XBODY: "8BITMIME" or "BINARYMIME", or 0 */
+  char const *forward ;      /* the first recipient's XFORWARD (the alias that added it), or 0 */
   int smtputf8 ;             /* XSMTPUTF8=1 */
   int requiretls ;           /* XREQUIRETLS=1 */
   unsigned int n ;           /* recipients */

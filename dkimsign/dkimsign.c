@@ -14,7 +14,11 @@
  *   The service signs only for root and the uids of PH_DKIM_UIDS
  *   (default PH_DELIVER_UIDS: queued), from SO_PEERCRED
  *   (IPCREMOTEEUID): any other local user could otherwise get any text
- *   signed as our domains. It writes nothing on disk; it answers on
+ *   signed as our domains. ARC seals (arcseal requests, RFC 8617, for
+ *   mail our aliases forward) only for root and PH_ARC_UIDS (default
+ *   phremote: deliverd-remote); their cv= comes from our own
+ *   Authentication-Results, which no sender can forge (policyd-filter
+ *   removes such fields from outside). It writes nothing on disk; it answers on
  *   the socket and logs on stderr.
  *   A compromise gives the private keys: the power to sign mail as
  *   every domain we sign for, until the keys are replaced in DNS.

@@ -64,6 +64,20 @@ extern int ds_from (char const *msg, size_t len, char *addr, char const **why) ;
  * not be read (a temporary failure: the admin must fix it). */
 extern int ds_sign_message (stralloc *fields, stralloc *note, char const *msg, size_t len, char const *eol, char const *qid) ;
 
+/* Reads and parses a key file (a regular file, at most DS_KEYFILE_MAX
+ * bytes); 0 if it cannot be read or parsed. */
+extern EVP_PKEY *ds_key_load (char const *path, int *alg, char const *qid) ;
+
+/* ARC (RFC 8617) set for a message an alias of ours forwards: sealed
+ * with an RSA key of the alias's domain (alias: lower-cased
+ * local@domain, looked up as a From address would be), cv= and the
+ * ARC-Authentication-Results from our topmost Authentication-Results
+ * (authserv-id config_hostname()). Appends the three fields to fields
+ * (eol line ends) and a summary to sum. Returns 1 sealed, 0 not sealed
+ * (no RSA key for the domain, the chain is full or failed: sum says
+ * why), -1 a key that could not be used (sum says why). */
+extern int ds_arc_seal (stralloc *fields, stralloc *sum, char const *msg, size_t len, char const *eol, char const *alias, char const *qid) ;
+
 /* Reads fd until EOF into sa, at most max bytes, before the deadline.
  * 1, or 0 with errno (ETIMEDOUT, EMSGSIZE, ...). */
 extern int ds_read_all (int fd, stralloc *sa, size_t max, tain const *deadline) ;

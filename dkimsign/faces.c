@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
+#include <pwd.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
@@ -71,15 +72,12 @@ int ds_filter (void)
   return 0 ;
 }
 
-/* Who may ask for a signature: root and PH_DKIM_UIDS (default
- * PH_DELIVER_UIDS, queued's uid). Anyone else could get any text
- * signed with our domains' keys. */
-static int peer_allowed (void)
+/* Whether the peer's uid (IPCREMOTEEUID, SO_PEERCRED) is root or in
+ * list (comma-separated numbers). */
+static int uid_listed (char const *list)
 {
   char const *peer = getenv("IPCREMOTEEUID") ;
-  char const *list = config_get("PH_DKIM_UIDS") ;
   uint64_t uid ;
-  if (!list) list = config_get("PH_DELIVER_UIDS") ;
   if (!peer || !uint640_scan(peer, &uid)) return 0 ;
   if (!uid) return 1 ;
   while (list && *list)
@@ -95,18 +93,79 @@ static int peer_allowed (void)
   return 0 ;
 }
 
-/* Request: "dkimsign 1 <queue id or ->\n", then the message until EOF.
- * Answer: docs/filters.md's: the fields, an empty line, the verdict. */
+/* Who may ask for a signature: root and PH_DKIM_UIDS (default
+ * PH_DELIVER_UIDS, queued's uid). Anyone else could get any text
+ * signed with our domains' keys. */
+static int peer_may_sign (void)
+{
+  char const *list = config_get("PH_DKIM_UIDS") ;
+  return uid_listed(list ? list : config_get("PH_DELIVER_UIDS")) ;
+}
+
+/* Who may ask for an ARC seal: root and PH_ARC_UIDS (default the uid of
+ * phremote: deliverd-remote seals what an alias forwards). A seal is
+ * our domain's word on a message's authentication results, so the same
+ * care as for signatures. */
+static int peer_may_seal (void)
+{
+  char const *list = config_get("PH_ARC_UIDS") ;
+  char fmt[UINT64_FMT] ;
+  if (!list)
+  {
+    struct passwd const *pw = getpwnam("phremote") ;
+    if (!pw) return uid_listed(0) ;
+    fmt[uint64_fmt(fmt, (uint64_t)pw->pw_uid)] = 0 ;
+    list = fmt ;
+  }
+  return uid_listed(list) ;
+}
+
+/* The qid of a request line, made safe for the logs. */
+static void take_qid (char *qid, size_t max, char const *s, size_t n)
+{
+  if (n >= max) return ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    char c = s[i] ;
+    qid[i] = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '_' ;
+  }
+  qid[n] = 0 ;
+}
+
+/* "arcseal 1 <qid> <alias>": the alias address, lower-cased and checked:
+ * letters, digits and the characters of a dot-atom, one @, a domain. */
+static int take_alias (char *alias, size_t max, char const *s, size_t n)
+{
+  size_t ats = 0 ;
+  if (!n || n >= max) return 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    char c = s[i] ;
+    if (c >= 'A' && c <= 'Z') c += 'a' - 'A' ;
+    alias[i] = c ;
+    if (c == '@') ats++ ;
+    else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c && strchr(".-_+=!#$%&'*/?^`{|}~", c)))) return 0 ;
+  }
+  if (ats != 1 || s[0] == '@' || s[n-1] == '@') return 0 ;
+  alias[n] = 0 ;
+  return 1 ;
+}
+
+/* Requests: "dkimsign 1 <queue id or ->\n" or "arcseal 1 <queue id>
+ * <alias address>\n", then the message until EOF. Answer: docs/filters.md's:
+ * the fields, an empty line, the verdict. */
 int ds_server (void)
 {
   /* static: what they hold lives until exit, reachable for leak checkers */
   static stralloc req = STRALLOC_ZERO, out = STRALLOC_ZERO, sum = STRALLOC_ZERO ;
   char qid[64] = "-" ;
+  char alias[DS_ADDR_MAX] ;
+  int seal = 0 ;
   tain deadline ;
   size_t hl ;
   int r ;
   config_load() ;
-  if (!peer_allowed())
+  if (!peer_may_sign() && !peer_may_seal())
   {
     log_event2("dkim_refused", "peeruid", getenv("IPCREMOTEEUID"), "reason", "peer not allowed to ask for signatures") ;
     return 1 ;
@@ -120,21 +179,31 @@ int ds_server (void)
     return 111 ;
   }
   hl = byte_chr(req.s, req.len < HELLO_MAX ? req.len : HELLO_MAX, '\n') ;
-  if (hl >= req.len || hl >= HELLO_MAX || hl < 12 || memcmp(req.s, "dkimsign 1 ", 11))
+  if (hl < req.len && hl < HELLO_MAX && hl >= 12 && !memcmp(req.s, "dkimsign 1 ", 11))
+    take_qid(qid, sizeof(qid), req.s + 11, hl - 11) ;
+  else if (hl < req.len && hl < HELLO_MAX && hl >= 13 && !memcmp(req.s, "arcseal 1 ", 10))
+  {
+    size_t sp = 10 + byte_chr(req.s + 10, hl - 10, ' ') ;
+    if (sp >= hl || !take_alias(alias, sizeof(alias), req.s + sp + 1, hl - sp - 1))
+    {
+      log_event1("dkim_request_error", "reason", "malformed arcseal request") ;
+      return 100 ;
+    }
+    take_qid(qid, sizeof(qid), req.s + 10, sp - 10) ;
+    seal = 1 ;
+  }
+  else
   {
     log_event1("dkim_request_error", "reason", "malformed request") ;
     return 100 ;
   }
-  if (hl - 11 < sizeof(qid))
+  if (!(seal ? peer_may_seal() : peer_may_sign()))
   {
-    for (size_t i = 11 ; i < hl ; i++)
-    {
-      char c = req.s[i] ;
-      qid[i - 11] = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '_' ;
-    }
-    qid[hl - 11] = 0 ;
+    log_event3("dkim_refused", "qid", qid, "peeruid", getenv("IPCREMOTEEUID"), "reason", seal ? "peer not allowed to ask for ARC seals" : "peer not allowed to ask for signatures") ;
+    return 1 ;
   }
-  r = ds_sign_message(&out, &sum, req.s + hl + 1, req.len - hl - 1, eol_of(req.s + hl + 1, req.len - hl - 1), qid) ;
+  r = seal ? ds_arc_seal(&out, &sum, req.s + hl + 1, req.len - hl - 1, eol_of(req.s + hl + 1, req.len - hl - 1), alias, qid)
+           : ds_sign_message(&out, &sum, req.s + hl + 1, req.len - hl - 1, eol_of(req.s + hl + 1, req.len - hl - 1), qid) ;
   clean(&sum) ;
   if (r < 0)
   {
@@ -142,10 +211,10 @@ int ds_server (void)
     log_event2("dkim_tempfail", "qid", qid, "reason", "key unusable") ;
   }
   if (!stralloc_cats(&out, "\n")
-   || !stralloc_cats(&out, r < 0 ? "tempfail dkimsign: " : r ? "deliver dkimsign " : "deliver dkimsign unsigned: ")
+   || !stralloc_cats(&out, r < 0 ? "tempfail dkimsign: " : r ? "deliver dkimsign " : seal ? "deliver dkimsign unsealed: " : "deliver dkimsign unsigned: ")
    || !stralloc_catb(&out, sum.s, sum.len)
    || !stralloc_cats(&out, "\n")) strerr_diefu1sys(111, "allocate memory") ;
-  if (!r) log_event2("dkim_unsigned", "qid", qid, "reason", sum.len ? (stralloc_0(&sum), sum.s) : "") ;
+  if (!r) log_event2(seal ? "arc_unsealed" : "dkim_unsigned", "qid", qid, "reason", sum.len ? (stralloc_0(&sum), sum.s) : "") ;
   if (!ds_write_all(1, out.s, out.len, &deadline)) return 111 ;
   return 0 ;
 }

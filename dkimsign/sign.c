@@ -121,3 +121,8 @@ int ds_sign_message (stralloc *fields, stralloc *sum, char const *msg, size_t le
   if (!signed_ && failed) { note(sum, "no key could be used for") ; note(sum, domain) ; return -1 ; }
   return signed_ ;
 }
+
+EVP_PKEY *ds_key_load (char const *path, int *alg, char const *qid)
+{
+  return load(path, alg, qid) ;
+}

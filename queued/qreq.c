@@ -62,6 +62,10 @@ int qreq_build (stralloc *sa, qmsg const *m, size_t const *rcpts, unsigned int n
     if (!stralloc_catb(sa, "T", 1) || !field(sa, qmsg_addr(m, rcpts[k]), 0)) return 0 ;
     if (local) continue ;
     if (!notify_field(sa, qmsg_notify(m, rcpts[k])) || !orcpt_field(sa, m, rcpts[k])) return 0 ;
+    /* added by one of our aliases (an R reply): deliverd-remote has the
+     * message ARC-sealed as that alias's domain (docs/internals.md) */
+    if (qmsg_rcpt(m, rcpts[k])->parent != QNONE
+     && !field(sa, "XFORWARD=", qmsg_addr(m, qmsg_rcpt(m, rcpts[k])->parent))) return 0 ;
   }
   if (local)
     return !m->junk || field(sa, "XFOLDER=Junk", 0) ;
