@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
@@ -179,15 +180,17 @@ static void each_line (char const *logdir, int all, line_func *f, void *data)
     if (!genalloc_append(char const *, &files, &cur)) dienomem() ;
     for (size_t j = 0 ; j < genalloc_len(char const *, &files) ; j++)
     {
+      struct stat st ;
       size_t base = path.len - 1, pos = 0 ;
       path.len = base ;
       if (!stralloc_catb(&path, "/", 1) || !stralloc_cats(&path, genalloc_s(char const *, &files)[j]) || !stralloc_0(&path)) dienomem() ;
       buf.len = 0 ;
+      if (stat(path.s, &st) == 0 && st.st_size > FILE_MAX)
+        strerr_dief3x(111, "unable to read ", path.s, ": larger than 64 MB") ;
       if (!openslurpclose(&buf, path.s))
       {
         if (errno != ENOENT && errno != ENOTDIR) strerr_diefu2sys(111, "read ", path.s) ;
       }
-      else if (buf.len > FILE_MAX) strerr_dief3x(111, "unable to read ", path.s, ": larger than 64 MB") ;
       while (pos < buf.len)
       {
         char const *nl = memchr(buf.s + pos, '\n', buf.len - pos) ;
