@@ -275,6 +275,42 @@ def log_queueid_follows_the_bounce(s):
 
 
 @phtest.case
+def log_reads_archives_and_merges_by_stamp(s):
+    # a log tree of our own: s6-log's archives (@<TAI64N>.s, oldest name
+    # first) before current, two services interleaved, a stray file
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "log")
+        for svc in ("alpha", "beta"):
+            os.makedirs(os.path.join(log, svc))
+        q, bounce = "AAAAAAAAAAAA1", "BBBBBBBBBBBB2"
+        files = {
+            "alpha/@400000006000000000000000.s": "2026-01-01 00:00:01.000000000  queued: event=queued qid=%s\n" % q,
+            "alpha/@400000006000000100000000.s": "2026-01-01 00:00:03.000000000  queued: event=dsn qid=%s orig=%s\n" % (bounce, q),
+            "alpha/current": "2026-01-01 00:00:05.000000000  queued: event=removed qid=%s\n"
+                             "2026-01-01 00:00:06.000000000  queued: event=queued qid=CCCCCCCCCCCC3\n" % q,
+            "beta/current": "2026-01-01 00:00:02.000000000  deliverd: event=deferred qid=%s\n"
+                            "2026-01-01 00:00:04.000000000  deliverd: event=delivered qid=%s\n"
+                            "2026-01-01 00:00:04.500000000  deliverd: event=delivered qid=%sX\n" % (q, bounce, q),
+        }
+        for name, text in files.items():
+            with open(os.path.join(log, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(log, "stray"), "w") as f:
+            f.write("not a service\n")
+        r = mailctl_env(s, "log", q, extra={"PH_STATE": tmp})
+        assert r.returncode == 0, r.stderr
+        got = [l[14:26] + " " + l.split("] ", 1)[0].split("[")[1] for l in r.stdout.splitlines()]
+        assert got == ["00:01.000000 alpha", "00:02.000000 beta", "00:03.000000 alpha", "00:04.000000 beta", "00:05.000000 alpha"], r.stdout
+        r = mailctl_env(s, "debug", "show-mail-logs", extra={"PH_STATE": tmp})
+        assert r.returncode == 0, r.stderr
+        got = [l[17:19] for l in r.stdout.splitlines()]
+        assert got == ["02", "04", "04", "05", "06"], r.stdout      # current only
+        r = mailctl_env(s, "debug", "show-mail-logs", "2", extra={"PH_STATE": tmp})
+        assert [l[17:19] for l in r.stdout.splitlines()] == ["05", "06"], r.stdout
+
+
+@phtest.case
 def debug_show_mail_logs_merges_every_service(s):
     out = s.mailctl("debug", "show-mail-logs").stdout
     lines = out.splitlines()
