@@ -135,7 +135,7 @@ static void exclude_domain (mcctx *ctx, int argc, char const *const *argv)
 static void add_auth (mcctx *ctx, int argc, char const *const *argv)
 {
   char key[ADDR_DOMAIN_MAX + 2] ;
-  char pass[CRED_MAX + 2] ;
+  char pass[512] ;   /* mc_password_read's bound; check_value's is CRED_MAX */
   stralloc path = STRALLOC_ZERO, line = STRALLOC_ZERO ;
   mcfile f = MCFILE_ZERO ;
   int existed ;
@@ -146,7 +146,7 @@ static void add_auth (mcctx *ctx, int argc, char const *const *argv)
   if (argc == 3)
   {
     size_t n = strlen(argv[2]) ;
-    if (n > CRED_MAX) strerr_dief1x(100, "the password is longer than 255 bytes") ;
+    if (n >= sizeof(pass)) strerr_dief1x(100, "the password is longer than 255 bytes") ;
     memcpy(pass, argv[2], n + 1) ;
   }
   else
@@ -158,7 +158,7 @@ static void add_auth (mcctx *ctx, int argc, char const *const *argv)
   check_value("the password", pass, 1) ;
   if (!stralloc_cats(&line, key) || !stralloc_cats(&line, "\t\t") || !stralloc_cats(&line, argv[1])
    || !stralloc_catb(&line, ":", 1) || !stralloc_cats(&line, pass)) dienomem() ;
-  memset(pass, 0, sizeof(pass)) ;
+  explicit_bzero(pass, sizeof(pass)) ;
   mc_lock(ctx) ;
   mc_map_open(ctx, "postfix-sasl-password.cf", &path, &f) ;
   existed = access(path.s, F_OK) == 0 ;
@@ -171,8 +171,8 @@ static void add_auth (mcctx *ctx, int argc, char const *const *argv)
     else if (chown(path.s, (uid_t)-1, gr->gr_gid) < 0 || chmod(path.s, 0640) < 0)
       strerr_warnwu3sys("make ", path.s, " 0640 group phremote") ;
   }
-  memset(line.s, 0, line.len) ;
-  memset(f.storage.s, 0, f.storage.len) ;
+  explicit_bzero(line.s, line.len) ;
+  explicit_bzero(f.storage.s, f.storage.len) ;
   stralloc_free(&path) ; stralloc_free(&line) ;
   stralloc_free(&f.storage) ; genalloc_free(mcline, &f.lines) ;
 }
