@@ -6,11 +6,17 @@
  * PH_CDB_DIR). It trusts its command line, its environment and the text
  * files in PH_CONFIG_DIR, which are the admin's own; it still validates
  * every address, since what it writes is read by the daemons. It writes
- * postfix-accounts.cf, postfix-virtual.cf and dovecot-quotas.cf in
- * PH_CONFIG_DIR, the directory $PH_STATE/quota (vmail's), and the
- * compiled maps in PH_CDB_DIR (passwd.cdb readable by group phauth only).
- * It is not setuid and no daemon runs it: a compromise of it is a
- * compromise of the admin account that ran it. */
+ * in PH_CONFIG_DIR postfix-accounts.cf, postfix-virtual.cf,
+ * dovecot-quotas.cf, postfix-send-access.cf, postfix-receive-access.cf,
+ * postfix-relaymap.cf, postfix-sasl-password.cf (group phremote), the
+ * DKIM keys under opendkim/ (owner phdkim) and the self-signed TLS
+ * certificate; the directory $PH_STATE/quota (vmail's), the TLS ticket
+ * key, and the compiled maps in PH_CDB_DIR (passwd.cdb and masters.cdb
+ * readable by group phauth only). It reads the DKIM private keys (check,
+ * dns), the logs under $PH_STATE/log, and talks to queued's control
+ * socket and banwatch's socket as root. It is not setuid and no daemon
+ * runs it (confwatch, as root, runs `mailctl update`): a compromise of
+ * it is a compromise of the admin account that ran it. */
 
 #include <string.h>
 #include <fcntl.h>
