@@ -143,8 +143,13 @@ else
 endif
 
 check-image: deps-image
+ifeq ($(IMAGE_LINK),dynamic)
+	$(MAKE) B=build/image-bin LINK_STATIC= all
+	PH_IMAGE_BIN=build/image-bin/bin /usr/bin/python3 tests/image/run
+else
 	$(MAKE) all
 	/usr/bin/python3 tests/image/run
+endif
 
 run: deps
 	$(MAKE) all
