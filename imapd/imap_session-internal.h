@@ -135,6 +135,10 @@ extern void imap_deselect (imap_session *s) ;
 
 extern void imap_log_event (imap_session const *s, char const *event, char const *k, char const *v) ;
 
+/* Starts the program again with glibc's malloc tcache off unless the
+ * environment already says (imap_session_tunables.c). */
+extern void imap_session_malloc_tunables (char const *const *argv) ;
+
 /* Runs one assembled command (imap_session_dispatch.c); 1 go on, 0 end. */
 extern int imap_dispatch (imap_session *s, char const *cmd, size_t len) ;
 /* A line received while idling (imap_cmd_idle.c). */

@@ -32,6 +32,7 @@
 #include "common/handover.h"
 #include "common/log.h"
 #include "imapd/imap_session.h"
+#include "imapd/imap_session-internal.h"
 
 #define USAGE "imap-session (under s6-ipcserver on imap-session.sock)"
 #define MASTER_SECS 10
@@ -75,8 +76,8 @@ int main (int argc, char const *const *argv)
   char const *x ;
   tain deadline ;
   PROG = "imap-session" ;
-  (void)argv ;
   if (argc > 1) strerr_dieusage(100, USAGE) ;
+  imap_session_malloc_tunables(argv) ;
   config_load() ;
   if (sig_altignore(SIGPIPE) < 0) strerr_diefu1sys(111, "ignore SIGPIPE") ;
   {
