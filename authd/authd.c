@@ -10,10 +10,18 @@
  * is bounded (AUTHD_LINE_MAX, fields, requests, queued answers), every
  * SASL response strictly base64-checked, and the connection has an idle
  * deadline. Every failed attempt is answered only after
- * PH_AUTH_FAIL_DELAY, and logged with the client's address for banwatch.
- * It reads $PH_CDB_DIR/passwd.cdb (mode 0640 root:phauth), writes
- * one-time tickets into $PH_STATE/tickets (0700 phauth) when a client
- * asks for one, and nothing else but its socket and its log. A
+ * PH_AUTH_FAIL_DELAY. The client's address (rip=) is believed, logged
+ * and sent to banwatch only from the daemons of PH_AUTH_RIP_UIDS and
+ * root, known by the peer's uid (IPCREMOTEEUID, from the kernel). Any
+ * other local user may try passwords, but its rip= is only logged as
+ * claimed_rip=, it holds at most AUTHD_LOCAL_CONNS connections, and its
+ * answers are spaced per uid with a delay growing with its failures
+ * (authd_local.c), so it can neither get an address banned nor guess
+ * faster with more connections. It reads $PH_CDB_DIR/passwd.cdb (mode
+ * 0640 root:phauth), writes one-time tickets into $PH_STATE/tickets
+ * (0700 phauth) when a client asks for one, the local peers' counters in
+ * $PH_STATE/authd-local (0700 phauth), and nothing else but its socket
+ * and its log. A
  * compromise gives the password hashes of every account, the passwords
  * of the clients that log in while it lasts, and (with tickets) any
  * mailbox through the session spawners.
@@ -23,6 +31,7 @@
  * spawners); it claims tickets and reads users.cdb, never passwords. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,6 +45,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/types.h>
 
 #include "common/cdbmap.h"
 #include "common/config.h"
@@ -77,6 +87,9 @@ int main (int argc, char const *const *argv)
   int eof = 0 ;
   static stralloc ticketdir = STRALLOC_ZERO ;
   static authd_tickets tickets ;
+  static authd_local local = { .fd = -1, .conn = -1 } ;
+  static stralloc localdir = STRALLOC_ZERO ;
+  int trusted ;
   PROG = "authd" ;
   if (argc > 2 || (argc == 2 && strcmp(argv[1], "-m"))) dieusage() ;
 
@@ -112,6 +125,40 @@ int main (int argc, char const *const *argv)
     }
   }
   {
+    /* The peer's uid says whether rip= can be believed. s6-ipcserver
+     * always sets it; without it we do not know who speaks. */
+    char const *peer = getenv("IPCREMOTEEUID") ;
+    uint64_t uid ;
+    if (!peer || !*peer || uint640_scan(peer, &uid) != strlen(peer))
+      strerr_dief1x(100, "IPCREMOTEEUID must be set: run authd under s6-ipcserver") ;
+    trusted = authd_uid_listed(config_get("PH_AUTH_RIP_UIDS"), uid) ;
+    if (trusted < 0) strerr_dief1x(100, "PH_AUTH_RIP_UIDS must be comma-separated uids") ;
+    if (!trusted)
+    {
+      /* the admin's additions (an outside Postfix), in mailserver.env */
+      trusted = authd_uid_listed(config_get("PH_AUTH_RIP_EXTRA_UIDS"), uid) ;
+      if (trusted < 0) strerr_dief1x(100, "PH_AUTH_RIP_EXTRA_UIDS must be comma-separated uids") ;
+    }
+    if (!trusted)
+    {
+      char const *state = config_get("PH_STATE") ;
+      if (!state) strerr_dief1x(100, "PH_STATE must be set for peers outside PH_AUTH_RIP_UIDS") ;
+      if (!stralloc_cats(&localdir, state) || !stralloc_cats(&localdir, "/authd-local") || !stralloc_0(&localdir))
+        strerr_diefu1sys(111, "allocate memory") ;
+      local.dir = localdir.s ;
+      local.uid = peer ;
+      local.base = (unsigned int)tain_to_millisecs(&faildelay) / 1000 ;
+      switch (authd_local_connect(&local))
+      {
+        case 1 : break ;
+        case 0 :
+          log_event2("auth_local_busy", "uid", peer, "reason", "too many connections from this uid") ;
+          return 1 ;
+        default : strerr_diefu2sys(111, "lock a connection slot in ", local.dir) ;
+      }
+    }
+  }
+  {
     char const *dir = config_get("PH_CDB_DIR") ;
     if (!dir) strerr_dienotset(100, "PH_CDB_DIR") ;
     if (!stralloc_cats(&path, dir) || !stralloc_cats(&path, "/passwd.cdb") || !stralloc_0(&path))
@@ -132,6 +179,7 @@ int main (int argc, char const *const *argv)
      * for every connection), CUID this connection. */
     authd_init(&a, &STAMP, &faildelay, &lookup, &map, (uint32_t)getppid(), (uint32_t)getpid(), cookie) ;
     if (tickets.dir) authd_set_ticket(&a, &authd_ticket_issue, &tickets) ;
+    if (!trusted) authd_set_local(&a, local.uid, &authd_local_begin, &authd_local_end, &local) ;
   }
 
   for (;;)

@@ -33,6 +33,13 @@
  * 0 no such user, -1 lookup error (errno). */
 typedef int authd_lookup_func (void *ctx, char const *key, size_t keylen, char *hash) ;
 
+/* Local peers (authd_local.c): before a password check, *slot gets the
+ * earliest time the answer may leave (at least now); after it, the
+ * outcome is reported (failed: 1 for auth_fail). begin returns 1, or 0
+ * with errno (the check is then answered FAIL temp). */
+typedef int authd_local_begin_func (void *ctx, tain const *now, tain *slot) ;
+typedef void authd_local_end_func (void *ctx, int failed) ;
+
 /* Issues a one-time ticket (docs/internals.md, "Tickets") for user,
  * logged in for service (imap or pop3) from rip (may be empty): writes
  * 64 lower-case hex characters and a NUL into hex. Returns 1, or 0 with
@@ -48,10 +55,12 @@ struct authd_req_s
   unsigned int secured : 1 ;
   unsigned int step : 1 ;      /* LOGIN: 0 wants the name, 1 the password */
   unsigned int ticket : 1 ;    /* AUTH parameter "ticket": issue one on success */
+  unsigned int denied : 1 ;    /* the check ended in auth_fail (authd_check.c) */
   int mech ;
   char service[32] ;
   char rip[64] ;
   char lip[64] ;
+  char claimed[64] ;           /* rip= from a peer not believed (logged only) */
   size_t namelen ;
   char name[AUTHD_NAME_MAX] ;
 } ;
@@ -83,6 +92,11 @@ struct authd_s
   void *lookupctx ;
   authd_ticket_func *ticket ;     /* 0: tickets cannot be issued (FAIL temp) */
   void *ticketctx ;
+  unsigned int rip_untrusted : 1 ; /* the peer is not a daemon: rip= is not believed */
+  char const *peer ;              /* its uid (IPCREMOTEEUID), logged as uid= */
+  authd_local_begin_func *localbegin ;
+  authd_local_end_func *localend ;
+  void *localctx ;
 } ;
 
 /* Sets up a connection and queues the server handshake (VERSION, MECH
@@ -92,6 +106,12 @@ extern void authd_init (authd *, tain const *now, tain const *faildelay, authd_l
 
 /* Lets the connection issue tickets (authd_init leaves it unable to). */
 extern void authd_set_ticket (authd *, authd_ticket_func *, void *ctx) ;
+
+/* Marks the peer (uid, decimal) as not one of PH_AUTH_RIP_UIDS: its rip=
+ * is logged as claimed_rip= and never reaches banwatch, and every
+ * password check goes through begin and end (authd_init leaves the peer
+ * trusted, as the fuzzer wants). */
+extern void authd_set_local (authd *, char const *peer, authd_local_begin_func *begin, authd_local_end_func *end, void *ctx) ;
 
 /* Handles every complete line in a->in (a->inlen bytes), as long as
  * there is room to queue an answer; the rest stays in a->in. Returns 1,
@@ -152,6 +172,34 @@ extern int authd_ticket_parse (char *buf, size_t len, authd_ticket *t) ;
 
 /* Is s[0..len) 64 lower-case hex characters? */
 extern int authd_ticket_hex_valid (char const *s, size_t len) ;
+
+/* ---- local peers (authd_local.c, I/O) ---- */
+
+#define AUTHD_LOCAL_CONNS 4          /* connections at once per local uid */
+#define AUTHD_LOCAL_DELAY_MAX 60     /* seconds between answers, at most */
+#define AUTHD_LOCAL_FORGET 900       /* quiet seconds that reset the count */
+
+typedef struct authd_local_s authd_local, *authd_local_ref ;
+struct authd_local_s
+{
+  char const *dir ;       /* $PH_STATE/authd-local */
+  char const *uid ;       /* the peer's uid, decimal */
+  unsigned int base ;     /* seconds: the first failure's delay */
+  int fd ;                /* the counter file, locked between begin and end */
+  int conn ;              /* the connection slot's lock file */
+  uint32_t fails ;
+  tain slot ;
+} ;
+
+/* Takes one of the uid's AUTHD_LOCAL_CONNS connection slots (a lock file
+ * held until exit). Returns 1, 0 if all are taken, -1 on error (errno). */
+extern int authd_local_connect (authd_local *) ;
+extern authd_local_begin_func authd_local_begin ;
+extern authd_local_end_func authd_local_end ;
+
+/* Is uid root or in list (comma-separated decimal uids, may be 0)?
+ * Returns 1 or 0, or -1 if the list is malformed. */
+extern int authd_uid_listed (char const *list, uint64_t uid) ;
 
 /* authd -m: serves one auth-master.sock connection (fds 0/1). Returns
  * the exit code. */

@@ -23,7 +23,7 @@ static char const *mech_name (int mech)
   return mech == AUTHD_MECH_LOGIN ? "LOGIN" : mech == AUTHD_MECH_PLAIN ? "PLAIN" : "unsupported" ;
 }
 
-static void log_event (authd_req const *r, char const *event, char const *user, size_t userlen, char const *reason)
+static void log_event (authd const *a, authd_req *r, char const *event, char const *user, size_t userlen, char const *reason)
 {
   logline l ;
   log_begin(&l, event) ;
@@ -33,7 +33,11 @@ static void log_event (authd_req const *r, char const *event, char const *user, 
   log_kv(&l, "service", r->service) ;
   if (r->secured) log_kv(&l, "secured", "yes") ;
   if (reason) log_kv(&l, "reason", reason) ;
+  /* a local peer: counted per uid here (authd_local.c), not by banwatch */
+  if (a->peer) log_kv(&l, "uid", a->peer) ;
+  if (r->claimed[0]) log_kv(&l, "claimed_rip", r->claimed) ;
   log_commit(&l) ;
+  if (!strcmp(event, "auth_fail")) r->denied = 1 ;
   /* banwatch counts failures per client: only the services that name
    * one (rip=) can be counted (banwatch/README.md) */
   if (r->rip[0] && !strcmp(event, "auth_fail"))
@@ -48,7 +52,7 @@ static void log_event (authd_req const *r, char const *event, char const *user, 
 
 int authd_req_fail (authd *a, authd_req *r, tain const *now, char const *user, size_t userlen, char const *logreason, char const *answer)
 {
-  log_event(r, "auth_fail", user ? user : "", userlen, logreason) ;
+  log_event(a, r, "auth_fail", user ? user : "", userlen, logreason) ;
   r->inuse = 0 ;
   return authd_reply_fail(a, now, r->id, 0, answer, 0) ;
 }
@@ -60,13 +64,14 @@ static size_t key_of (char const *s, size_t len, char *key)
   return addr_key(&addr, key) ;
 }
 
-static void log_error (authd_req const *r, char const *key, size_t keylen, char const *error)
+static void log_error (authd const *a, authd_req const *r, char const *key, size_t keylen, char const *error)
 {
   logline l ;
   log_begin(&l, "auth_error") ;
   log_kvn(&l, "user", key, keylen) ;
   log_kv(&l, "ip", r->rip) ;
   log_kv(&l, "service", r->service) ;
+  if (a->peer) log_kv(&l, "uid", a->peer) ;
   log_kv(&l, "error", error) ;
   log_commit(&l) ;
 }
@@ -81,20 +86,20 @@ static int issue (authd *a, authd_req *r, tain const *now, char const *key, size
   char hex[AUTHD_TICKET_HEX + 1] ;
   if (strcmp(r->service, "imap") && strcmp(r->service, "pop3"))
   {
-    log_error(r, key, keylen, "ticket asked for a service other than imap or pop3") ;
+    log_error(a, r, key, keylen, "ticket asked for a service other than imap or pop3") ;
     return authd_reply_fail(a, now, r->id, key, "Tickets are for imap and pop3 only", 0) ;
   }
   if (!a->ticket)
   {
-    log_error(r, key, keylen, "tickets not configured (PH_STATE unset)") ;
+    log_error(a, r, key, keylen, "tickets not configured (PH_STATE unset)") ;
     return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
   }
   if (!(*a->ticket)(a->ticketctx, key, r->service, r->rip, hex))
   {
-    log_error(r, key, keylen, strerror(errno)) ;
+    log_error(a, r, key, keylen, strerror(errno)) ;
     return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
   }
-  log_event(r, "auth_ok", key, keylen, 0) ;
+  log_event(a, r, "auth_ok", key, keylen, 0) ;
   {
     int ok = authd_reply_ok(a, now, r->id, key, hex) ;
     explicit_bzero(hex, sizeof(hex)) ;
@@ -102,7 +107,7 @@ static int issue (authd *a, authd_req *r, tain const *now, char const *key, size
   }
 }
 
-int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen)
+static int check (authd *a, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen)
 {
   char key[ADDR_PATH_MAX + 3] ;
   char hash[AUTHD_HASH_MAX] ;
@@ -115,10 +120,10 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
     case 0 : break ;
     case 1 : goto accepted ;
     case 2 :
-      log_event(r, "auth_fail", name, namelen, why) ;
+      log_event(a, r, "auth_fail", name, namelen, why) ;
       return authd_reply_fail(a, now, r->id, 0, 0, 0) ;
     default :
-      log_error(r, name, namelen, strerror(errno)) ;
+      log_error(a, r, name, namelen, strerror(errno)) ;
       return authd_reply_fail(a, now, r->id, 0, "Temporary authentication failure", 1) ;
   }
   keylen = key_of(name, namelen, key) ;
@@ -127,7 +132,7 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
     found = a->lookup(a->lookupctx, key, keylen, hash) ;
     if (found < 0)
     {
-      log_error(r, key, keylen, strerror(errno)) ;
+      log_error(a, r, key, keylen, strerror(errno)) ;
       return authd_reply_fail(a, now, r->id, key, "Temporary authentication failure", 1) ;
     }
   }
@@ -160,14 +165,35 @@ int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, s
 
   if (!match)
   {
-    if (keylen) log_event(r, "auth_fail", key, keylen, why) ;
-    else log_event(r, "auth_fail", name, namelen, why) ;
+    if (keylen) log_event(a, r, "auth_fail", key, keylen, why) ;
+    else log_event(a, r, "auth_fail", name, namelen, why) ;
     return authd_reply_fail(a, now, r->id, keylen ? key : 0, 0, 0) ;
   }
   if (scheme == PWHASH_SCHEME_PLAIN)
-    log_event(r, "auth_plain_scheme", key, keylen, "password stored in clear: rehash it with mailctl email update") ;
+    log_event(a, r, "auth_plain_scheme", key, keylen, "password stored in clear: rehash it with mailctl email update") ;
  accepted:
   if (r->ticket) return issue(a, r, now, key, keylen) ;
-  log_event(r, "auth_ok", key, keylen, 0) ;
+  log_event(a, r, "auth_ok", key, keylen, 0) ;
   return authd_reply_ok(a, now, r->id, key, 0) ;
+}
+
+/* A local peer's checks are serialized and spaced per uid across all its
+ * connections (authd_local.c): the answer, OK or FAIL, leaves no earlier
+ * than the slot it is given, so guessing on parallel connections learns
+ * nothing faster than guessing on one. */
+int authd_check (authd *a, authd_req *r, tain const *now, char const *authzid, size_t authzlen, char const *name, size_t namelen, char const *password, size_t pwlen)
+{
+  tain slot ;
+  int ok ;
+  if (!a->localbegin) return check(a, r, now, authzid, authzlen, name, namelen, password, pwlen) ;
+  if (!(*a->localbegin)(a->localctx, now, &slot))
+  {
+    r->inuse = 0 ;
+    log_error(a, r, name, namelen, strerror(errno)) ;
+    return authd_reply_fail(a, now, r->id, 0, "Temporary authentication failure", 1) ;
+  }
+  r->denied = 0 ;
+  ok = check(a, r, &slot, authzid, authzlen, name, namelen, password, pwlen) ;
+  (*a->localend)(a->localctx, r->denied) ;
+  return ok ;
 }

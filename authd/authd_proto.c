@@ -74,13 +74,21 @@ static int do_auth (authd *a, char **f, unsigned int n, tain const *now)
   r->secured = 0 ;
   r->ticket = 0 ;
   r->namelen = 0 ;
-  r->service[0] = r->rip[0] = r->lip[0] = 0 ;
+  r->denied = 0 ;
+  r->service[0] = r->rip[0] = r->lip[0] = r->claimed[0] = 0 ;
   /* Optional parameters: booleans or name=value; unknown ones are
    * ignored, as the protocol asks. */
   for (unsigned int i = 3 ; i < n ; i++)
   {
     if (!strncmp(f[i], "service=", 8)) { copy_bounded(r->service, sizeof(r->service), f[i] + 8) ; have_service = 1 ; }
-    else if (!strncmp(f[i], "rip=", 4)) copy_bounded(r->rip, sizeof(r->rip), f[i] + 4) ;
+    else if (!strncmp(f[i], "rip=", 4))
+    {
+      /* Only a daemon that got the address from the kernel may name the
+       * client: anyone else could get any address banned (banwatch bans
+       * what authd reports). */
+      if (a->rip_untrusted) copy_bounded(r->claimed, sizeof(r->claimed), f[i] + 4) ;
+      else copy_bounded(r->rip, sizeof(r->rip), f[i] + 4) ;
+    }
     else if (!strncmp(f[i], "lip=", 4)) copy_bounded(r->lip, sizeof(r->lip), f[i] + 4) ;
     else if (!strcmp(f[i], "secured")) r->secured = 1 ;
     else if (!strcmp(f[i], "ticket")) r->ticket = 1 ;
@@ -193,6 +201,15 @@ void authd_set_ticket (authd *a, authd_ticket_func *f, void *ctx)
   a->ticketctx = ctx ;
 }
 
+void authd_set_local (authd *a, char const *peer, authd_local_begin_func *begin, authd_local_end_func *end, void *ctx)
+{
+  a->rip_untrusted = 1 ;
+  a->peer = peer ;
+  a->localbegin = begin ;
+  a->localend = end ;
+  a->localctx = ctx ;
+}
+
 int authd_wants_input (authd const *a)
 {
   return a->inlen < AUTHD_LINE_MAX && a->rcount < AUTHD_REPLY_SLOTS ;
@@ -214,6 +231,11 @@ void authd_init (authd *a, tain const *now, tain const *faildelay, authd_lookup_
   a->lookupctx = lookupctx ;
   a->ticket = 0 ;
   a->ticketctx = 0 ;
+  a->rip_untrusted = 0 ;
+  a->peer = 0 ;
+  a->localbegin = 0 ;
+  a->localend = 0 ;
+  a->localctx = 0 ;
   spidfmt[uint32_fmt(spidfmt, spid)] = 0 ;
   cuidfmt[uint32_fmt(cuidfmt, cuid)] = 0 ;
   /* Postfix wants a MECH line before SPID (it tells an auth-client

@@ -19,6 +19,7 @@ build/bin). Every case prints one PASS/FAIL line; the last line is
 
 import base64
 import os
+import pwd
 import pathlib
 import re
 import shutil
@@ -80,7 +81,8 @@ class Conn:
         self.sock, theirs = socket.socketpair()
         self.logpath = TMP / ("authd.%d.log" % id(self))
         e = {k: v for k, v in os.environ.items() if not k.startswith("PH_")}
-        e.update({"PH_CDB_DIR": str(CDB), "PH_AUTH_FAIL_DELAY": str(int(DELAY))})
+        # as s6-ipcserver would say; root is always a daemon whose rip= counts
+        e.update({"PH_CDB_DIR": str(CDB), "PH_AUTH_FAIL_DELAY": str(int(DELAY)), "IPCREMOTEEUID": "0"})
         for k, v in (env or {}).items():
             if v is None:
                 e.pop(k, None)
@@ -490,9 +492,12 @@ def missing_map_means_no_users():
 @case
 def bad_configuration_exits_100():
     for env in ({"PH_AUTH_FAIL_DELAY": "soon"}, {"PH_AUTH_FAIL_DELAY": "60"},
-                {"PH_AUTH_IDLE_TIMEOUT": "0"}, {"PH_CDB_DIR": None}):
+                {"PH_AUTH_IDLE_TIMEOUT": "0"}, {"PH_CDB_DIR": None},
+                {"IPCREMOTEEUID": None}, {"IPCREMOTEEUID": "x1"}, {"PH_AUTH_RIP_UIDS": "12,x"},
+                {"IPCREMOTEEUID": "65534", "PH_STATE": None}):
         e = {k: v for k, v in os.environ.items() if not k.startswith("PH_")}
         e["PH_CDB_DIR"] = str(CDB)
+        e["IPCREMOTEEUID"] = "0"
         for k, v in env.items():
             if v is None:
                 e.pop(k, None)
@@ -502,6 +507,118 @@ def bad_configuration_exits_100():
                            stderr=subprocess.PIPE, text=True, timeout=10)
         assert r.returncode == 100, (env, r.returncode, r.stderr)
         assert "authd: fatal:" in r.stderr, r.stderr
+
+
+# ------------------------------------------- local peers (not daemons)
+
+LOCAL_UID = "65534"
+
+
+def local_state():
+    d = pathlib.Path(tempfile.mkdtemp(dir=TMP, prefix="state."))
+    (d / "authd-local").mkdir(mode=0o700)
+    return d
+
+
+def local_conn(state, **env):
+    e = {"IPCREMOTEEUID": LOCAL_UID, "PH_STATE": str(state), "PH_RUN_DIR": str(state)}
+    e.update(env)
+    return Conn(env=e)
+
+
+class BanSink:
+    """A datagram socket where authd's banevent_send looks for banwatch
+    ($PH_RUN_DIR/banwatch.sock)."""
+
+    def __init__(self, rundir):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(rundir / "banwatch.sock"))
+        self.sock.settimeout(0.5)
+
+    def events(self):
+        got = []
+        while True:
+            try:
+                got.append(self.sock.recv(1024).decode())
+            except socket.timeout:
+                return got
+
+
+@case
+def rip_believed_only_from_daemons():
+    state = local_state()
+    sink = BanSink(state)
+    line = "AUTH\t1\tPLAIN\tservice=imap\trip=198.51.100.7\tresp=%s\n" % plain("user@example.test", "wrong")
+    try:
+        # a daemon (here listed in PH_AUTH_RIP_UIDS): the address counts
+        c = local_conn(state, PH_AUTH_RIP_UIDS="1,%s" % LOCAL_UID)
+        c.send(line)
+        assert c.readline(DELAY + 5).startswith("FAIL\t1")
+        c.close()
+        ev = sink.events()
+        assert len(ev) == 1 and "ip=198.51.100.7" in ev[0], ev
+        assert "ip=198.51.100.7 mech=PLAIN" in c.log(), c.log()
+        # any other uid: logged as a claim, never sent to banwatch
+        c = local_conn(state, PH_AUTH_RIP_UIDS="1,2")
+        c.send(line)
+        assert c.readline(DELAY + 5).startswith("FAIL\t1")
+        c.close()
+        assert sink.events() == []
+        assert re.search(r"event=auth_fail user=user@example\.test ip=\"\" mech=PLAIN service=imap "
+                         r"reason=bad_password uid=65534 claimed_rip=198\.51\.100\.7", c.log()), c.log()
+    finally:
+        sink.sock.close()
+
+
+@case
+def local_failures_spaced_across_connections():
+    # DELAY 1 s: a daemon's failures on three connections all come back
+    # after about 1 s; a local uid's after 1, 1+1 and 1+2+1 s (its answers
+    # are serialized per uid, the delay doubling per failure).
+    state = local_state()
+    conns = [local_conn(state) for _ in range(3)]
+    try:
+        t = time.monotonic()
+        for i, c in enumerate(conns):
+            c.send("AUTH\t%d\tPLAIN\tservice=smtp\tresp=%s\n" % (i + 1, plain("user@example.test", "guess%d" % i)))
+            time.sleep(0.2)  # so that they take their turns in this order
+        took = []
+        for i, c in enumerate(conns):
+            assert c.readline(DELAY + 10).startswith("FAIL\t%d" % (i + 1))
+            took.append(time.monotonic() - t)
+        assert took[0] < DELAY + 0.8 and took[1] >= 2 * DELAY - 0.1 and took[2] >= 4 * DELAY - 0.1, took
+        # the right password too waits for the uid's turn (else parallel
+        # guesses would learn the answer at once): 1+2+4 s after t
+        c = local_conn(state)
+        c.send("AUTH\t9\tPLAIN\tservice=smtp\tresp=%s\n" % plain("user@example.test", PASSWORD))
+        assert c.readline(DELAY + 10) == "OK\t9\tuser=user@example.test"
+        assert time.monotonic() - t >= 7 * DELAY - 0.1, time.monotonic() - t
+        c.close()
+        assert re.fullmatch(rb"[0-9]+ [0-9]+ 3\n", (state / "authd-local" / LOCAL_UID).read_bytes())
+    finally:
+        for c in conns:
+            c.close()
+
+
+@case
+def local_uid_connection_cap():
+    # four connections per local uid; the fifth is closed at once, while a
+    # daemon's are not counted
+    state = local_state()
+    conns = [local_conn(state) for _ in range(4)]
+    try:
+        extra = Conn(env={"IPCREMOTEEUID": LOCAL_UID, "PH_STATE": str(state)}, handshake=False)
+        assert extra.expect_eof() == b""
+        assert extra.proc.wait(timeout=5) == 1
+        assert "event=auth_local_busy uid=65534" in extra.log(), extra.log()
+        daemon = local_conn(state, PH_AUTH_RIP_UIDS=LOCAL_UID)
+        daemon.close()
+        conns[0].close()
+        again = local_conn(state)  # a slot is free again
+        conns[0] = again
+    finally:
+        for c in conns:
+            c.close()
 
 
 # ---------------------------------------------------------------- (b)
@@ -534,7 +651,8 @@ class PostfixInterop:
         os.chmod(TMP / "run", 0o755)
         self.authlog = open(TMP / "authd-ipc.log", "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PH_")}
-        env.update({"PH_CDB_DIR": str(CDB), "PH_AUTH_FAIL_DELAY": str(int(DELAY))})
+        env.update({"PH_CDB_DIR": str(CDB), "PH_AUTH_FAIL_DELAY": str(int(DELAY)),
+                    "PH_AUTH_RIP_EXTRA_UIDS": str(pwd.getpwnam("postfix").pw_uid)})
         # the service's own command line (package/service/authd/run)
         self.ipc = subprocess.Popen(["s6-envuidgid", "phauth", "s6-ipcserver", "-U", "-1", "-c", "20",
                                      "-a", "0666", str(self.sock), AUTHD],
@@ -635,6 +753,19 @@ def service_authenticates_demo_account():
         assert f.readline().startswith(b"FAIL\t2\t")
         sock.close()
         assert s.wait_for(lambda: "event=auth_fail user=demo@example.test" in s.log("authd"), 10), s.log("authd")
+        # a local user (nobody) naming a client address: only a claim
+        probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+                 "f=s.makefile('rb')\ns.sendall(b'VERSION\\t1\\t0\\nCPID\\t1\\n')\n"
+                 "while f.readline()!=b'DONE\\n': pass\n"
+                 "s.sendall(b'AUTH\\t1\\tPLAIN\\tservice=imap\\trip=198.51.100.7\\tresp=AGRlbW9AZXhhbXBsZS50ZXN0AHg=\\n')\n"
+                 "sys.stdout.write(f.readline().decode())\n")
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "/usr/bin/python3", "-c", probe, str(s.state / "run" / "auth.sock")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+        assert r.stdout.startswith("FAIL\t1\t"), (r.stdout, r.stderr)
+        uid = pwd.getpwnam("nobody").pw_uid
+        assert s.wait_for(lambda: "uid=%d claimed_rip=198.51.100.7" % uid in s.log("authd"), 10), s.log("authd")
+        assert (s.state / "authd-local" / str(uid)).is_file()
         reports = s.sanitizer_reports()
         assert not reports, reports
     finally:
