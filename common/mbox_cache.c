@@ -214,7 +214,7 @@ static int load (mbox *m, struct mbox_cache_s *c)
   {
     mbox_cacheent *v = genalloc_s(mbox_cacheent, &c->idx) ;
     size_t n = genalloc_len(mbox_cacheent, &c->idx), w = 0 ;
-    qsort(v, n, sizeof(mbox_cacheent), &ent_cmp) ;
+    if (n) qsort(v, n, sizeof(mbox_cacheent), &ent_cmp) ;
     /* keep the last record of each UID */
     for (size_t k = 0 ; k < n ; k++)
     {
