@@ -51,7 +51,8 @@ static int one (char code, char const *text, char *got, size_t gotmax, char *fro
   pid_t pid ;
   stralloc f = STRALLOC_ZERO ;
   tain deadline ;
-  lfd = ipc_stream() ;
+  /* blocking: the spawner may reach accept() before we connect */
+  lfd = ipc_stream_b() ;
   unlink(path) ;
   if (lfd < 0 || ipc_bind(lfd, path) < 0 || ipc_listen(lfd, 1) < 0 || pipe(p) < 0) return -1 ;
   pid = fork() ;
@@ -62,9 +63,10 @@ static int one (char code, char const *text, char *got, size_t gotmax, char *fro
   tain_now_g() ;
   tain_addsec_g(&deadline, 5) ;
   r = handover_send(path, p[0], p[1], f.s, f.len, "b NOOP\r\n", 8, got, gotmax, &deadline) ;
+  /* our write end closed first: a spawner that died gives EOF, not a hang */
+  fd_close(p[1]) ;
   if (read(p[0], fromfd, 1) != 1) *fromfd = 0 ;
   fd_close(p[0]) ;
-  fd_close(p[1]) ;
   waitpid(pid, &wstat, 0) ;
   stralloc_free(&f) ;
   if (!WIFEXITED(wstat) || WEXITSTATUS(wstat)) return -100 - (WIFEXITED(wstat) ? WEXITSTATUS(wstat) : 99) ;
