@@ -93,6 +93,20 @@ class Dovecot:
 
     def start(self):
         self.dc.start()
+        # The password in posthaste's scheme: SHA512-CRYPT with 5000
+        # rounds, docker-mailserver's (openssl passwd -6, the same
+        # default), not privdovecot's PLAIN, so that a LOGIN costs both
+        # servers the same hash. Dovecot's passwd-file is re-read when it
+        # changes; the corpus login (make_corpus) checks it still works.
+        r = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=self.password, stdout=subprocess.PIPE,
+                           text=True, check=True)
+        hashed = r.stdout.strip()
+        if not hashed.startswith("$6$"):
+            raise RuntimeError("openssl passwd -6 said %r" % hashed)
+        tmp = self.dc.dir / "passwd.tmp"
+        tmp.write_text("%s:{SHA512-CRYPT}%s\n" % (ADDRESS, hashed))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.dc.dir / "passwd")
         return self
 
     def maildir(self):
@@ -113,7 +127,8 @@ class Dovecot:
     def describe(self):
         v = subprocess.run([privdovecot.DOVECOT, "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
         return ("Dovecot %s, private instance: Debian defaults (imap-login service_count=1, one imap "
-                "process per session, fsync_mode=optimized, indexes in the Maildir), limits raised" % v)
+                "process per session, fsync_mode=optimized, indexes in the Maildir), limits raised, "
+                "password SHA512-CRYPT as posthaste's" % v)
 
 
 class Posthaste:
