@@ -12,9 +12,13 @@
  * $PH_MAILROOT and never sees a password hash: credentials go to authd,
  * which answers with a one-time ticket; the client's fds and the ticket
  * then go to imap-session (uid vmail), which believes only the ticket.
- * It writes nothing on disk. A compromise gives the passwords of the
- * clients that connect to this process while it lasts, and a way to
- * try passwords at authd's pace, no more. */
+ * It writes nothing on disk. It is not dumpable (nodump()): the other
+ * imapd processes of phimap cannot read its memory; and once a command
+ * is handled, its bytes are wiped from the command buffer and the input
+ * buffer, so a password does not outlive its LOGIN or AUTHENTICATE. A
+ * compromise gives the passwords of the clients that connect to this
+ * process while it lasts, and a way to try passwords at authd's pace, no
+ * more. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include <skalibs/buffer.h>
+#include <skalibs/cbuffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/fmtscan.h>
 #include <skalibs/random.h>
@@ -33,6 +38,7 @@
 #include "common/config.h"
 #include "common/banevent.h"
 #include "common/log.h"
+#include "common/nodump.h"
 #include "common/ucspitls.h"
 #include "imapd/imapd.h"
 
@@ -41,6 +47,30 @@
 static imapd d ;
 static char inbuf[IMAPD_INBUF] ;
 static char outbuf[IMAPD_OUTBUF] ;
+
+/* Every command's bytes, passwords included, leave no copy behind: the
+ * command buffer is preallocated above malloc's mmap threshold (so
+ * growing it moves pages, not copies) and wiped up to its high-water
+ * mark; the input buffer's free part (the consumed bytes) is wiped too. */
+#define CMD_PREALLOC (2 * IMAP_LINE_MAX)
+static size_t cmd_high = 0 ;
+
+static void wipe_consumed (void)
+{
+  struct iovec v[2] ;
+  cbuffer *c = &d.in.c ;
+  if (d.rd.cmd.len > cmd_high) cmd_high = d.rd.cmd.len ;
+  cbuffer_wpeek(c, v) ;
+  for (unsigned int i = 0 ; i < 2 ; i++)
+    if (v[i].iov_len) explicit_bzero(v[i].iov_base, v[i].iov_len) ;
+  c->x[(c->p + c->a - 1) % c->a] = 0 ;  /* the slot cbuffer keeps empty */
+}
+
+static void wipe_command (void)
+{
+  if (cmd_high > d.rd.cmd.len) explicit_bzero(d.rd.cmd.s + d.rd.cmd.len, cmd_high - d.rd.cmd.len) ;
+  cmd_high = d.rd.cmd.len ;
+}
 
 static unsigned int get_uint (char const *name, uint64_t def, uint64_t max)
 {
@@ -92,6 +122,7 @@ int main (int argc, char const *const *argv)
   PROG = "imapd" ;
   (void)argv ;
   if (argc > 1) strerr_dieusage(100, USAGE) ;
+  nodump() ;  /* other imapd processes of phimap must not read our memory */
   config_load() ;
   {
     char const *x = config_get_default("PH_IMAP_PLAINTEXT_AUTH", "loopback") ;
@@ -134,6 +165,7 @@ int main (int argc, char const *const *argv)
   buffer_init(&d.out, &buffer_write, 1, outbuf, sizeof(outbuf)) ;
   d.rd = (imap_reader)IMAP_READER_ZERO ;
   d.rd.literal_max = IMAPD_LITERAL_MAX ;
+  if (!stralloc_ready(&d.rd.cmd, CMD_PREALLOC)) strerr_diefu1sys(111, "allocate memory") ;
   tain_now_set_stopwatch_g() ;
   imapd_touch(&d) ;
   {
@@ -172,7 +204,9 @@ int main (int argc, char const *const *argv)
     else
     {
       imapd_command(&d) ;
+      wipe_consumed() ;
       imap_reader_reset(&d.rd) ;
+      wipe_command() ;
     }
     imapd_touch(&d) ;
   }

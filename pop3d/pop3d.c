@@ -12,15 +12,20 @@
  * limit. It never opens anything under $PH_MAILROOT and never sees a
  * password hash: credentials go to authd, which answers with a one-time
  * ticket; the client's fds and the ticket then go to pop3-session (uid
- * vmail), which believes only the ticket. It writes nothing on disk. A
- * compromise gives the passwords of the clients that connect to this
- * process while it lasts, and a way to try passwords at authd's pace. */
+ * vmail), which believes only the ticket. It writes nothing on disk. It
+ * is not dumpable (nodump()): the other pop3d processes of phpop3
+ * cannot read its memory; and once a command is handled, its line and
+ * the consumed part of the input buffer are wiped, so a password does
+ * not outlive its PASS or AUTH. A compromise gives the passwords of the
+ * clients that connect to this process while it lasts, and a way to try
+ * passwords at authd's pace. */
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <skalibs/cbuffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/fmtscan.h>
 #include <skalibs/random.h>
@@ -31,6 +36,7 @@
 
 #include "common/config.h"
 #include "common/lineio.h"
+#include "common/nodump.h"
 #include "common/log.h"
 #include "common/ucspitls.h"
 #include "pop3d/pop3d.h"
@@ -61,12 +67,24 @@ static char const *socket_path (char const *dir, char const *name)
   return sa.s ;
 }
 
+/* The consumed input (a PASS line, an AUTH response) stays in the input
+ * buffer's free part until overwritten: wipe it. */
+static void wipe_consumed (cbuffer *c)
+{
+  struct iovec v[2] ;
+  cbuffer_wpeek(c, v) ;
+  for (unsigned int i = 0 ; i < 2 ; i++)
+    if (v[i].iov_len) explicit_bzero(v[i].iov_base, v[i].iov_len) ;
+  c->x[(c->p + c->a - 1) % c->a] = 0 ;  /* the slot cbuffer keeps empty */
+}
+
 int main (int argc, char const *const *argv)
 {
   static char line[POP3_LINE_MAX + 1] ;
   PROG = "pop3d" ;
   (void)argv ;
   if (argc > 1) strerr_dieusage(100, USAGE) ;
+  nodump() ;  /* other pop3d processes of phpop3 must not read our memory */
   config_load() ;
   {
     char const *x = config_get_default("PH_POP3_PLAINTEXT_AUTH", "loopback") ;
@@ -134,6 +152,7 @@ int main (int argc, char const *const *argv)
     else if (flags & (LINEIO_NUL | LINEIO_BARECR)) pop3d_bad(&d, "", "NUL byte or broken line") ;
     else pop3d_command(&d, line, len) ;
     explicit_bzero(line, sizeof(line)) ;
+    wipe_consumed(&d.io.in.c) ;
     pop3_io_touch(&d.io) ;
   }
 }

@@ -497,6 +497,57 @@ def preauth_process_cannot_open_the_maildir(s):
     c.close()
 
 
+def procs_of(exe):
+    """pids of the processes running the program exe."""
+    out = []
+    for p in pathlib.Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and os.readlink(str(p / "exe")) == exe:
+                out.append(p.name)
+        except OSError:
+            pass
+    return out
+
+
+def memory_holds(pid, needle):
+    """Does any writable mapping of process pid hold needle? (read as root)"""
+    with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+        for ln in maps:
+            f = ln.split()
+            if "w" not in f[1]:
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if hi - lo > 1 << 28:  # ASan's shadow, not our data
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+@phtest.case
+def failed_login_leaves_no_password_in_memory(s):
+    # imapd is not dumpable (its /proc files belong to root, so other
+    # phimap processes cannot read them) and wipes what it consumed
+    c = Raw(s)
+    c.line()
+    before = set(procs_of(str(s.bin / "imapd")))
+    assert before, "no imapd process"
+    secret = "SECRETPW-imap-%d" % os.getpid()
+    c.send('a LOGIN %s "%s"\r\n' % (USER, secret))
+    assert c.until_tagged("a")[-1].startswith("a NO [AUTHENTICATIONFAILED]")
+    c.send("b AUTHENTICATE PLAIN %s\r\n" % plain_b64(USER, secret + "-sasl"))
+    assert c.until_tagged("b")[-1].startswith("b NO")
+    for pid in before:
+        assert os.stat("/proc/%s/mem" % pid).st_uid == 0, "imapd %s is dumpable" % pid
+        assert not memory_holds(pid, secret.encode()), "imapd %s still holds the password" % pid
+        assert not memory_holds(pid, base64.b64encode(b"\0" + USER.encode() + b"\0" + secret.encode() + b"-sasl")), pid
+    c.close()
+
+
 # ---- limits
 
 @phtest.case

@@ -312,6 +312,45 @@ def wrong_password_is_auth_and_logged(s):
 
 
 @phtest.case
+def failed_login_leaves_no_password_in_memory(s):
+    # pop3d is not dumpable (its /proc files belong to root, so other
+    # phpop3 processes cannot read them) and wipes what it consumed
+    c = Raw(s)
+    c.line()
+    exe = str(s.bin / "pop3d")
+    pids = []
+    for p in pathlib.Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and os.readlink(str(p / "exe")) == exe:
+                pids.append(p.name)
+        except OSError:
+            pass
+    assert pids, "no pop3d process"
+    secret = "SECRETPW-pop3-%d" % os.getpid()
+    assert c.cmd("USER " + USER) == "+OK"
+    assert c.cmd("PASS " + secret).startswith("-ERR [AUTH]")
+    sasl = base64.b64encode(b"\0" + USER.encode() + b"\0" + secret.encode() + b"-sasl")
+    assert c.cmd("AUTH PLAIN " + sasl.decode()).startswith("-ERR")
+    for pid in pids:
+        assert os.stat("/proc/%s/mem" % pid).st_uid == 0, "pop3d %s is dumpable" % pid
+        with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+            for ln in maps:
+                f = ln.split()
+                if "w" not in f[1]:
+                    continue
+                lo, hi = (int(x, 16) for x in f[0].split("-"))
+                if hi - lo > 1 << 28:  # ASan's shadow, not our data
+                    continue
+                try:
+                    mem.seek(lo)
+                    data = mem.read(hi - lo)
+                except OSError:
+                    continue
+                assert secret.encode() not in data and sasl not in data, "pop3d %s still holds the password in %s" % (pid, f[-1])
+    c.close()
+
+
+@phtest.case
 def failed_logins_end_the_connection(s):
     c = Raw(s)
     c.line()
