@@ -22,7 +22,8 @@ int mbox_slurp (int dirfd, char const *name, stralloc *sa)
 {
   struct stat st ;
   size_t base = sa->len ;
-  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
+  /* O_NONBLOCK: a FIFO in the file's place must not block us */
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
   if (fd == -1) return errno == ENOENT ? -1 : 0 ;
   if (fstat(fd, &st) == -1) goto err ;
   if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MBOX_FILE_MAX) { errno = EPROTO ; goto err ; }

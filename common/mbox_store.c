@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
+#include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
 #include "common/mbox-internal.h"
@@ -137,16 +139,33 @@ int mbox_keyword (mbox *m, char const *name, int create)
   return k ;
 }
 
+/* A message file is a regular file: O_NONBLOCK so that a FIFO put in
+ * its place does not block the open, O_NOFOLLOW for a symlink (ELOOP);
+ * anything but a regular file is EPROTO, "message unavailable" to the
+ * caller, not a hang. */
+static int open_regular (int dirfd, char const *name)
+{
+  struct stat st ;
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
+  int e ;
+  if (fd == -1) return -1 ;
+  if (fstat(fd, &st) == -1) e = errno ;
+  else if (!S_ISREG(st.st_mode)) e = EPROTO ;
+  else return fd ;
+  fd_close(fd) ;
+  return (errno = e, -1) ;
+}
+
 int mbox_open_msg (mbox *m, size_t i)
 {
   int fd ;
   if (i >= mbox_count(m)) return (errno = EINVAL, -1) ;
-  fd = openat(m->dirfd, mbox_name(m, i), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
+  fd = open_regular(m->dirfd, mbox_name(m, i)) ;
   if (fd >= 0 || errno != ENOENT) return fd ;
   {
     int r = locate(m, i) ;
     if (r < 0) return -1 ;
     if (!r) return (errno = ENOENT, -1) ;
   }
-  return openat(m->dirfd, mbox_name(m, i), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
+  return open_regular(m->dirfd, mbox_name(m, i)) ;
 }

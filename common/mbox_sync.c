@@ -14,6 +14,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 
+#include "common/log.h"
 #include "common/mbox-internal.h"
 
  /* The folder scan (docs/mailstore.md, "Sync"). Read dovecot-uidlist,
@@ -106,10 +107,43 @@ static int cmp_time (void const *a, void const *b)
   return (unsigned char)*p - (unsigned char)*q ;
 }
 
+/* A name the dovecot-uidlist line format cannot hold ("<uid> <ext>
+ * :<base name>\n", one record per line): control bytes and DEL. */
+static int name_ok (char const *s)
+{
+  for (; *s ; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) return 0 ;
+  return 1 ;
+}
+
+/* Only regular files are messages. A FIFO would block the open(2) that
+ * counts its size while we hold the uidlist lock; a symlink is refused
+ * by O_NOFOLLOW (it may point anywhere); a device or a directory is no
+ * message either. Such an entry is left alone and skipped, so the rest
+ * of the folder stays usable. */
+static int entry_regular (int fd, struct dirent const *d)
+{
+  struct stat st ;
+  if (d->d_type == DT_REG) return 1 ;
+  if (d->d_type != DT_UNKNOWN) return 0 ;
+  if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) return 0 ;
+  return S_ISREG(st.st_mode) ;
+}
+
+/* Skipped entries are logged once per listing of a directory (a session
+ * lists often; the log must not fill up). */
+static void skip_log (char const *sub, char const *name, char const *why, unsigned int *logged)
+{
+  if (*logged) return ;
+  *logged = 1 ;
+  log_event3("maildir_skipped", "dir", sub, "name", name, "reason", why) ;
+}
+
 static int list_dir (int dirfd, char const *sub, scan *sc)
 {
   DIR *dir ;
   size_t count = 0 ;
+  unsigned int logged = 0 ;
   int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) ;
   if (fd == -1) return 0 ;
   dir = fdopendir(fd) ;
@@ -124,6 +158,8 @@ static int list_dir (int dirfd, char const *sub, scan *sc)
     if (!d) break ;
     if (d->d_name[0] == '.') continue ;
     if (++count > MBOX_SCAN_MAX) { errno = EFBIG ; break ; }
+    if (!name_ok(d->d_name)) { skip_log(sub, d->d_name, "control byte in the name", &logged) ; continue ; }
+    if (!entry_regular(fd, d)) { skip_log(sub, d->d_name, "not a regular file", &logged) ; continue ; }
     len = strlen(d->d_name) ;
     e.name = sc->names.len ;
     e.innew = sub[0] == 'n' ;
@@ -483,12 +519,20 @@ static int apply (mbox *m, pass *p, int lockfd, int *again)
     uint64_t v ;
     if (!e[i].uid || !needs_vsize(&p->sc, e + i, &p->ul)) continue ;
     if (!(++ops & 511)) touch(lockfd) ;
-    fd = openat(m->dirfd, p->sc.names.s + e[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
+    fd = openat(m->dirfd, p->sc.names.s + e[i].name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
     if (fd == -1)
     {
+      /* ELOOP: a symlink took the file's place since the listing; like a
+       * FIFO (below), it is skipped, its size left uncounted */
+      if (errno == ELOOP) continue ;
       if (errno != ENOENT) return 0 ;
       *again = 1 ;
       continue ;
+    }
+    {
+      struct stat st ;
+      if (fstat(fd, &st) == -1) { fd_close(fd) ; return 0 ; }
+      if (!S_ISREG(st.st_mode)) { fd_close(fd) ; continue ; }
     }
     if (!mbox_count_crlf(fd, &v)) { fd_close(fd) ; return 0 ; }
     fd_close(fd) ;

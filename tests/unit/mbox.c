@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
@@ -606,6 +607,69 @@ static void test_concurrency (void)
   else CHECK(0, "reopen after concurrency") ;
 }
 
+ /* Entries the uidlist cannot hold or that are no messages: skipped (and
+    logged), the rest of the folder usable, UIDVALIDITY stable. A FIFO
+    used to block the open for ever: the alarm turns a hang into a FAIL. */
+static void on_alarm (int sig)
+{
+  static char const msg[] = "FAIL foreign entries: hung on a FIFO\n" ;
+  (void)sig ;
+  if (write(1, msg, sizeof(msg) - 1) < 0) _exit(1) ;
+  _exit(1) ;
+}
+
+static void test_foreign (void)
+{
+  mbox m = MBOX_ZERO ;
+  char buf[4096] ;
+  char p[512], q[200] ;
+  uint32_t validity = 0 ;
+  int ok ;
+  reset() ;
+  put("md/new/1700000001.M1P1.host", "one\n") ;
+  put("md/new/1700000002.M2P2.host\n4000000000 ", "LF in the name\n") ;
+  put("md/cur/1700000003.M3P3.host\rx:2,S", "CR in the name\n") ;
+  path(p, sizeof(p), "md/new/1700000004.M4P4.fifo") ;
+  CHECK(!mkfifo(p, 0600), "foreign entries: mkfifo") ;
+  path(p, sizeof(p), "md/new/1700000005.M5P5.link") ;
+  CHECK(!symlink("/etc/passwd", p), "foreign entries: symlink") ;
+  path(p, sizeof(p), "md/cur/1700000006.M6P6.dir:2,") ;
+  CHECK(!mkdir(p, 0700), "foreign entries: directory") ;
+  signal(SIGALRM, &on_alarm) ;
+  alarm(20) ;
+  ok = mbox_open(&m, root, "INBOX", 0) ;
+  CHECK(ok, "foreign entries: the folder opens (a symlink or a FIFO does not make it fail)") ;
+  if (ok)
+  {
+    CHECK(mbox_count(&m) == 1 && !strncmp(mbox_name(&m, 0), "cur/1700000001.M1P1.host", 24), "foreign entries: only the regular, well-named message listed") ;
+    validity = m.uidvalidity ;
+    mbox_close(&m) ;
+  }
+  CHECK(slurp("md/dovecot-uidlist", buf, sizeof(buf)) > 0 && !strstr(buf, "4000000000") && !strstr(buf, "M2P2") && !strstr(buf, "M3P3")
+     && !strstr(buf, "fifo") && !strstr(buf, "link"), "foreign entries: none of them in dovecot-uidlist") ;
+  ok = mbox_open(&m, root, "INBOX", 0) ;
+  CHECK(ok && m.uidvalidity == validity && mbox_count(&m) == 1 && !mbox_at(&m, 0)->recent, "foreign entries: reopen keeps UIDVALIDITY, nothing \\Recent again") ;
+  if (ok && mbox_count(&m) == 1)
+  {
+     /* a FIFO, then a symlink, put in a listed message's place */
+    int fd ;
+    snprintf(q, sizeof(q), "md/%s", mbox_name(&m, 0)) ;
+    path(p, sizeof(p), q) ;
+    unlink(p) ;
+    CHECK(!mkfifo(p, 0600), "foreign entries: FIFO in a message's place") ;
+    fd = mbox_open_msg(&m, 0) ;
+    CHECK(fd == -1 && errno == EPROTO, "foreign entries: a FIFO message is unavailable, not a hang") ;
+    if (fd >= 0) close(fd) ;
+    unlink(p) ;
+    CHECK(!symlink("/etc/passwd", p), "foreign entries: symlink in a message's place") ;
+    fd = mbox_open_msg(&m, 0) ;
+    CHECK(fd == -1 && errno == ELOOP, "foreign entries: a symlinked message is unavailable") ;
+    if (fd >= 0) close(fd) ;
+  }
+  if (ok) mbox_close(&m) ;
+  alarm(0) ;
+}
+
 int main (void)
 {
   char tmpl[] = "/tmp/mbox-test.XXXXXX" ;
@@ -624,6 +688,7 @@ int main (void)
   test_folders() ;
   test_locks() ;
   test_concurrency() ;
+  test_foreign() ;
   snprintf(cmd, sizeof(cmd), "rm -rf %s", top) ;
   if (system(cmd)) return 111 ;
   return check_done() ;
