@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <skalibs/bytestr.h>
 #include <skalibs/types.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
@@ -41,6 +42,25 @@ static int send_flags_lists (imap_session *s)
   return r ;
 }
 
+/* Do the keywords of st not yet in the folder (each counted once, without
+ * ASCII case, as mbox_keyword compares them) fit in its free slots? */
+static int keywords_fit (imap_session *s, imap_store const *st)
+{
+  unsigned int fresh = 0 ;
+  char const *k = st->keywords.s ;
+  for (unsigned int j = 0 ; j < st->nkeywords ; j++, k += strlen(k) + 1)
+  {
+    char const *prev = st->keywords.s ;
+    unsigned int i = 0 ;
+    size_t len = strlen(k) ;
+    if (mbox_keyword(&s->box, k, 0) >= 0) continue ;
+    for (; i < j ; i++, prev += strlen(prev) + 1)
+      if (strlen(prev) == len && !case_diffb(prev, len, k)) break ;
+    if (i == j) fresh++ ;
+  }
+  return s->box.nkeywords + fresh <= MBOX_KEYWORDS_MAX ;
+}
+
 int imap_cmd_store (imap_session *s, imap_cursor *c, char const *tag, int uid)
 {
   imap_seqset set = IMAP_SEQSET_ZERO ;
@@ -67,7 +87,14 @@ int imap_cmd_store (imap_session *s, imap_cursor *c, char const *tag, int uid)
     goto end ;
   }
 
-  /* keywords: names to letters, created when adding or setting */
+  /* keywords: names to letters, created when adding or setting; all or
+   * none: the new ones must all fit before the first is registered, or
+   * a refused STORE would use up the folder's slots for nothing */
+  if (st.mode != IMAP_STORE_REMOVE && !keywords_fit(s, &st))
+  {
+    ret = imap_tagged(s, tag, "NO [LIMIT] No room for another keyword in this mailbox") ;
+    goto end ;
+  }
   {
     char const *k = st.keywords.s ;
     for (unsigned int j = 0 ; j < st.nkeywords ; j++, k += strlen(k) + 1)
@@ -76,8 +103,12 @@ int imap_cmd_store (imap_session *s, imap_cursor *c, char const *tag, int uid)
       if (bit < 0)
       {
         if (st.mode == IMAP_STORE_REMOVE) continue ;   /* an unknown keyword is on no message */
-        ret = errno == ENOSPC ? imap_tagged(s, tag, "NO [LIMIT] No room for another keyword in this mailbox")
-                              : imap_tagged(s, tag, "NO [UNAVAILABLE] Cannot record the keyword") ;
+        int e = errno ;
+        /* another session took the last slots since we counted: what we
+         * did register is the folder's now, so the client hears of it */
+        if (s->box.nkeywords != kwbefore && !send_flags_lists(s)) { ret = 0 ; goto end ; }
+        ret = e == ENOSPC ? imap_tagged(s, tag, "NO [LIMIT] No room for another keyword in this mailbox")
+                          : imap_tagged(s, tag, "NO [UNAVAILABLE] Cannot record the keyword") ;
         goto end ;
       }
       kwbits |= 1u << bit ;

@@ -241,6 +241,31 @@ def expunged_elsewhere(s):
 
 
 @phtest.case
+def refused_store_uses_no_keyword_slot(s):
+    # 26 keyword letters per folder: a STORE naming more new keywords than
+    # fit is refused whole, and registers none of them
+    c = ii.Raw(s)
+    fresh(c, b"StoreKw", [SIMPLE])
+    c.command("STORE 1 +FLAGS (Kept)")
+    _, t = c.command("STORE 1 +FLAGS (%s)" % " ".join("kw%d" % i for i in range(60)), ok=False)
+    assert b" NO [LIMIT]" in t, t
+    ln = fetch1(c, 1, "FLAGS")
+    assert b"kw0" not in ln and b"Kept" in ln, ln
+    d = ii.Raw(s)
+    un, _ = d.command("SELECT StoreKw")
+    flags = [x for x in un if x.startswith(b"* FLAGS")]
+    assert flags and b"kw0" not in flags[0] and b"Kept" in flags[0], un
+    # the folder still has its 25 free slots: 25 new ones in one STORE fit
+    # (the same name twice counts once), a 26th does not
+    un, _ = d.command("STORE 1 +FLAGS (%s kw0 KW1)" % " ".join("kw%d" % i for i in range(25)))
+    assert any(b"kw24" in x for x in un), un
+    _, t = d.command("STORE 1 +FLAGS (another)", ok=False)
+    assert b" NO [LIMIT]" in t, t
+    d.close()
+    c.close()
+
+
+@phtest.case
 def store_variants(s):
     c = ii.Raw(s)
     fresh(c, b"StoreA", [SIMPLE, SIMPLE, SIMPLE])
