@@ -28,12 +28,20 @@ static char cachepath[128] ;
 static stralloc want[N] ;
 static int ready = 0 ;
 
+static void cleanup (void)
+{
+  char cmd[100] ;
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", top) ;
+  if (system(cmd)) return ;
+}
+
 static void setup (void)
 {
   mbox m = MBOX_ZERO ;
   snprintf(top, sizeof(top), "/tmp/fuzz-mbox-cache.%d", (int)getpid()) ;
   snprintf(cachepath, sizeof(cachepath), "%s/posthaste-cache", top) ;
   if (!mbox_setup_defaults(top)) abort() ;
+  atexit(&cleanup) ;
   for (unsigned int i = 0 ; i < N ; i++)
   {
     char msg[200] ;
