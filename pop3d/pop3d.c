@@ -113,7 +113,9 @@ int main (int argc, char const *const *argv)
   d.lip = getenv("TCPLOCALIP") ;
   d.lport = getenv("TCPLOCALPORT") ;
   if (!d.rip) d.rip = "" ;
-  d.loopback = is_loopback(d.rip) ;
+  /* behind a balancer that named no client (PROXY LOCAL/UNKNOWN),
+   * TCPREMOTEIP is the balancer's own, maybe loopback: not a local client */
+  d.loopback = is_loopback(d.rip) && !getenv("TCPPROXYLOCAL") ;
   {
     char rnd[8] ;
     random_buf(rnd, sizeof(rnd)) ;

@@ -113,7 +113,10 @@ int main (int argc, char const *const *argv)
   smtp_start_ratelimit(&state.policy.userrate, "PH_SUBMISSION_RCPT_RATE", "ratelimit/rcpt") ;
   smtp_start_fds() ;
 
-  state.plainok = smtp_start_bool("PH_SUBMISSION_PLAINTEXT_LOOPBACK", 0) && is_loopback(getenv("TCPREMOTEIP")) ;
+  /* behind a balancer that named no client (PROXY LOCAL/UNKNOWN),
+   * TCPREMOTEIP is the balancer's own, maybe loopback: not a local client */
+  state.plainok = smtp_start_bool("PH_SUBMISSION_PLAINTEXT_LOOPBACK", 0) && is_loopback(getenv("TCPREMOTEIP"))
+    && !getenv("TCPPROXYLOCAL") ;
   smtp_start_session(&session, &engine) ;
   session.hookdata = &state ;
   /* 465: tlsd -i did the handshake before we ran */

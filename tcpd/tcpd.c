@@ -196,6 +196,7 @@ static int peer_init (int fd, char const *remote, uint16_t remoteport, tcpd_peer
   }
   p->localfmt[ip46_fmt(p->localfmt, &p->local)] = 0 ;
   p->proxyfmt[0] = 0 ;
+  p->proxylocal = 0 ;
   return 1 ;
 }
 

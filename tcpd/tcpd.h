@@ -29,6 +29,7 @@ struct tcpd_peer_s
   char remotefmt[IP46_FMT] ;  /* NUL-terminated text forms */
   char localfmt[IP46_FMT] ;
   char proxyfmt[IP46_FMT] ;   /* the proxy that sent the PROXY header; "" if none */
+  unsigned int proxylocal : 1 ;  /* its header named no client (LOCAL, UNKNOWN): remote is the proxy */
 } ;
 
 /* tcpd_conntable.c: the live children, allocated once for maxconn. */

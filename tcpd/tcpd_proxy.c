@@ -104,7 +104,11 @@ static void done (uint32_t i, proxyproto_info const *info, tcpd_ready_func *read
   pending *q = table + i ;
   tcpd_peer real = q->peer ;
   memcpy(real.proxyfmt, q->peer.remotefmt, sizeof(real.proxyfmt)) ;
-  if (!info->local)
+  /* LOCAL / UNKNOWN: the client is not known, and the address left is
+   * the balancer's, maybe loopback: the handlers must not take it for a
+   * client on this host (TCPPROXYLOCAL) */
+  if (info->local) real.proxylocal = 1 ;
+  else
   {
     real.remote = info->src ;
     real.remoteport = info->srcport ;

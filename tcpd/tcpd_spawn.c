@@ -31,8 +31,9 @@ static size_t addvar (char *s, char const *name, char const *value)
   return n + m + 2 ;
 }
 
-/* PROTO=TCP and six variables whose values are at most IP46_FMT long */
-#define UCSPI_ENV_MAX (10 + 6 * (14 + IP46_FMT + 1) + 17)
+/* PROTO=TCP, six variables whose values are at most IP46_FMT long,
+ * UID GID GIDLIST removed, TCPPROXYLOCAL=1 or removed */
+#define UCSPI_ENV_MAX (10 + 6 * (14 + IP46_FMT + 1) + 17 + 16)
 
 static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
 {
@@ -78,6 +79,12 @@ static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule cons
   {
     memcpy(modif + m, "TCPPROXYIP", 11) ;
     m += 11 ;
+  }
+  if (p->proxylocal) m += addvar(modif + m, "TCPPROXYLOCAL", "1") ;
+  else
+  {
+    memcpy(modif + m, "TCPPROXYLOCAL", 14) ;
+    m += 14 ;
   }
 
   if (rule->execlen)

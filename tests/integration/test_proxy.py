@@ -8,9 +8,11 @@ header, EOF or a silent proxy (-P) is closed; the header from an address
 not in the list is not believed (it reaches the handler as data)."""
 
 import os
+import pathlib
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -77,6 +79,55 @@ def v2_from_trusted_proxy_in_pieces():
         out = talk(t, v2("203.0.113.1", "127.0.0.1", 1, 2, cmd=0x20) + b"B\n")
         assert out.startswith("ip=%s " % PROXY), out
         t.wait_log("version=2 local=yes")
+
+
+@case
+def unknown_and_local_headers_marked():
+    # LOCAL / UNKNOWN leave the balancer's own address in TCPREMOTEIP:
+    # TCPPROXYLOCAL=1 says no client was named; never left over from
+    # tcpd's own environment
+    script = 'echo "ip=$TCPREMOTEIP local=$TCPPROXYLOCAL"; read l'
+    with Tcpd(["-p", PROXY], sh(script), env={"TCPPROXYLOCAL": "stale"}) as t:
+        out = talk(t, b"PROXY UNKNOWN\r\nY\r\n")
+        assert out == "ip=%s local=1\n" % PROXY, out
+        out = talk(t, v2("203.0.113.1", "127.0.0.1", 1, 2, cmd=0x20) + b"B\n")
+        assert out == "ip=%s local=1\n" % PROXY, out
+        out = talk(t, b"PROXY TCP4 192.0.2.10 127.0.0.1 40000 25\r\nHELLO\r\n")
+        assert out == "ip=192.0.2.10 local=\n", out
+        out = talk(t, b"X\r\n", source="127.0.0.1")
+        assert out == "ip=127.0.0.1 local=\n", out
+
+
+def handler_output(prog, data, local, env=None, as_nobody=False):
+    e = {"PATH": "/usr/bin:/bin", "PH_RUN_DIR": str(test_tcpd.TMP), "TCPREMOTEIP": "127.0.0.1",
+         "TCPPROXYIP": "127.0.0.1"}
+    if local:
+        e["TCPPROXYLOCAL"] = "1"
+    e.update(env or {})
+    argv = [str(pathlib.Path(test_tcpd.TCPD).parent / prog)]
+    if as_nobody:
+        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + argv
+    r = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=e, timeout=20)
+    return r.stdout.decode(errors="replace")
+
+
+@case
+def balancer_on_loopback_is_no_local_client():
+    # a loopback balancer's LOCAL/UNKNOWN connection gets none of the
+    # plaintext logins meant for clients on this host
+    out = handler_output("imapd", b"a CAPABILITY\r\na LOGOUT\r\n", local=False)
+    assert "AUTH=PLAIN" in out and "LOGINDISABLED" not in out, out
+    out = handler_output("imapd", b"a CAPABILITY\r\na LOGOUT\r\n", local=True)
+    assert "LOGINDISABLED" in out and "AUTH=PLAIN" not in out, out
+    out = handler_output("pop3d", b"CAPA\r\nQUIT\r\n", local=False)
+    assert "\r\nUSER\r\n" in out, out
+    out = handler_output("pop3d", b"CAPA\r\nQUIT\r\n", local=True)
+    assert "+OK Capability" in out and "\r\nUSER\r\n" not in out, out
+    sub = {"PH_SUBMISSION_PLAINTEXT_LOOPBACK": "1"}
+    out = handler_output("submitd", b"EHLO x\r\nQUIT\r\n", local=False, env=sub, as_nobody=True)
+    assert "250-AUTH PLAIN LOGIN" in out, out
+    out = handler_output("submitd", b"EHLO x\r\nQUIT\r\n", local=True, env=sub, as_nobody=True)
+    assert "250 " in out and "AUTH" not in out, out
 
 
 @case
