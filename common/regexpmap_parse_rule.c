@@ -48,6 +48,59 @@ static int result_valid (char const *s, size_t len, unsigned int *maxref, char c
   return 1 ;
 }
 
+/* glibc's regcomp expands every repetition by copying the tree it
+ * repeats, so stacked or nested repetitions ("a++++…", "((a+)+)+", a
+ * large {m,n}) cost memory exponential in the pattern: a line of the
+ * admin's regexp table must not be able to exhaust the memory of every
+ * smtpd that reads the map. POSIX leaves adjacent duplication symbols
+ * undefined anyway; bounds are RE_DUP_MAX-like but smaller. */
+#define REGEXPMAP_REPEAT_MAX 32     /* repetition operators in one pattern */
+#define REGEXPMAP_BOUND_MAX 100     /* largest m or n in {m,n} */
+#define REGEXPMAP_GROUP_REPEAT_MAX 8 /* repeated groups, "(...)+" */
+
+static int pattern_tame (char const *p, char const **why)
+{
+  unsigned int ops = 0, group_ops = 0 ;
+  int prev_op = 0 ;
+  for (size_t i = 0 ; p[i] ; i++)
+  {
+    char c = p[i] ;
+    int op = 0 ;
+    if (c == '\\')
+    {
+      if (!p[i+1]) break ;
+      i++ ;
+      c = p[i] ;
+      /* BRE spellings of the repetitions */
+      if (c == '{' || c == '+' || c == '?') op = 1 ;
+      else { prev_op = 0 ; continue ; }
+    }
+    else if (c == '*' || c == '+' || c == '?' || c == '{') op = 1 ;
+    if (!op) { prev_op = 0 ; continue ; }
+    if (prev_op) { *why = "two repetition operators in a row in the pattern" ; return 0 ; }
+    if (++ops > REGEXPMAP_REPEAT_MAX) { *why = "too many repetition operators in the pattern" ; return 0 ; }
+    /* a repeated group copies everything inside it, repetitions included */
+    if (i && (p[i-1] == ')' || (c != p[i-1] && i >= 2 && p[i-2] == ')')) && ++group_ops > REGEXPMAP_GROUP_REPEAT_MAX)
+    { *why = "too many repeated groups in the pattern" ; return 0 ; }
+    if (c == '{')
+    {
+      unsigned int v = 0 ;
+      for (i++ ; p[i] && p[i] != '}' ; i++)
+      {
+        if (p[i] >= '0' && p[i] <= '9')
+        {
+          v = v * 10 + (unsigned int)(p[i] - '0') ;
+          if (v > REGEXPMAP_BOUND_MAX) { *why = "a repetition bound over 100 in the pattern" ; return 0 ; }
+        }
+        else v = 0 ;
+      }
+      if (!p[i]) break ;
+    }
+    prev_op = 1 ;
+  }
+  return 1 ;
+}
+
 int regexpmap_parse_rule (char const *s, size_t len, regexprule *rule, stralloc *storage, char const **why)
 {
   char pat[REGEXPMAP_LINE_MAX + 1] ;
@@ -92,6 +145,7 @@ int regexpmap_parse_rule (char const *s, size_t len, regexprule *rule, stralloc 
   if (memchr(s + pstart, 0, pend - pstart)) { *why = "NUL byte in pattern" ; return 0 ; }
   memcpy(pat, s + pstart, pend - pstart) ;
   pat[pend - pstart] = 0 ;
+  if (!pattern_tame(pat, why)) return 0 ;
   if (regcomp(&rule->re, pat, cflags)) { *why = "the pattern is not a valid regular expression" ; return 0 ; }
   if (maxref > rule->re.re_nsub)
   {

@@ -58,6 +58,11 @@ int main (void)
   snprintf(path, sizeof(path), "%s/regexp.map", dir) ;
 
   CHECK(parses("/^a@b\\.test$/ x@y.test") == 1, "parse: the usual form") ;
+  /* patterns whose compilation would cost exponential memory in glibc */
+  CHECK(parses("!/@ex\\++++++++++++++++++++++++++++++++.test$/i x@y.test") == 0, "parse: stacked repetitions refused") ;
+  CHECK(parses("/(((((((((a+)+)+)+)+)+)+)+)+)+/ x@y.test") == 0, "parse: deeply repeated groups refused") ;
+  CHECK(parses("/a{1,1000}/ x@y.test") == 0, "parse: a repetition bound over 100 refused") ;
+  CHECK(parses("/^(a|b)+c{2,3}d*@x\\.test$/ x@y.test") == 1, "parse: ordinary repetitions accepted") ;
   CHECK(parses("  !/^a/  x@y.test  ") == 1, "parse: negated, blanks around") ;
   CHECK(parses("#^a#i x@y.test") == 1, "parse: another delimiter, a flag") ;
   CHECK(parses("/a\\/b/ x@y.test") == 1, "parse: an escaped delimiter stays in the pattern") ;
