@@ -73,6 +73,13 @@ def render(res):
             out.append("posthaste CPU ms/msg by part, 10 sessions x %s: %s, the rest (s6, logs) %.2f"
                        % (_size(size), ", ".join("%s %.2f" % kv for kv in parts.items()),
                           cell[PH]["cpu"] - sum(parts.values())))
+    fc = res.get("filter")
+    if fc and PH in fc and "posthaste+filter" in fc:
+        a, b = fc[PH], fc["posthaste+filter"]
+        out.append("")
+        out.append("Filter chain, 10 sessions x 4 KiB: one no-op filter (tests/bench/noop-filter, sh + cat)")
+        out.append("  without: %s, CPU %s ms/msg; with: %s, CPU %s ms/msg; throughput %.2fx"
+                   % (_cell(a), _cpu(a), _cell(b), _cpu(b), (b["rate"] / a["rate"]) if a["rate"] > 0 else 0))
     lat = res["latency"]
     if lat:
         out.append("")
