@@ -28,7 +28,7 @@
 
 /* authd -m: $PH_RUN_DIR/auth-master.sock (docs/internals.md, "Tickets").
  *
- *   C: REQUEST <id> <ticket> service=<imap|pop3>
+ *   C: REQUEST <id> <ticket> service=<imap|pop3> [rip=<client address>]
  *   S: USER <id> <address> maildir=<domain/user> [quota=<bytes>]
  *   S: FAIL <id> reason=<text> [temp]
  *
@@ -114,7 +114,7 @@ static int account (cdbmap *users, char const *user, char const **maildir, size_
 }
 
 /* Handles one REQUEST; 1 to go on, 0 when the answer cannot be sent. */
-static int request (buffer *out, int dfd, cdbmap *users, char const *id, char const *hex, char const *service, tain const *deadline)
+static int request (buffer *out, int dfd, cdbmap *users, char const *id, char const *hex, char const *service, char const *rip, tain const *deadline)
 {
   char claimed[AUTHD_TICKET_HEX + 9] ;
   char buf[AUTHD_TICKET_FILE_MAX] ;
@@ -138,6 +138,9 @@ static int request (buffer *out, int dfd, cdbmap *users, char const *id, char co
   if (!ok) { log_fail("unreadable ticket", service, 0) ; return fail(out, id, "unknown ticket", 0, deadline) ; }
   if (strcmp(t.service, service)) { log_fail("wrong service", service, t.user) ; return fail(out, id, "ticket for another service", 0, deadline) ; }
   if (t.expires < (uint64_t)time(0)) { log_fail("expired", service, t.user) ; return fail(out, id, "ticket expired", 0, deadline) ; }
+  /* a ticket is for the client that logged in: when both the spawner and
+   * the ticket name one, they must agree */
+  if (rip[0] && t.rip[0] && strcmp(rip, t.rip)) { log_fail("another client address", service, t.user) ; return fail(out, id, "ticket for another client", 0, deadline) ; }
   r = account(users, t.user, &maildir, &mlen, &quota) ;
   if (r < 0)
   {
@@ -206,7 +209,7 @@ int authd_master_main (void)
 
   for (;;)
   {
-    char *f[5] ;
+    char *f[6] ;
     unsigned int n = 0 ;
     unsigned int flags ;
     size_t len ;
@@ -227,11 +230,12 @@ int authd_master_main (void)
     for (size_t i = 0 ; i < len ; i++)
       if (line[i] == '\t')
       {
-        if (n >= 5) { log_event1("master_proto_error", "reason", "too many fields") ; return 1 ; }
+        if (n >= 6) { log_event1("master_proto_error", "reason", "too many fields") ; return 1 ; }
         line[i] = 0 ;
         f[n++] = line + i + 1 ;
       }
-    if (n != 4 || strcmp(f[0], "REQUEST")) { log_event1("master_proto_error", "reason", "not a REQUEST line") ; return 1 ; }
+    if (n < 4 || strcmp(f[0], "REQUEST")) { log_event1("master_proto_error", "reason", "not a REQUEST line") ; return 1 ; }
+    if (n == 5 && strncmp(f[4], "rip=", 4)) { log_event1("master_proto_error", "reason", "unknown REQUEST field") ; return 1 ; }
     {
       size_t idlen = strlen(f[1]) ;
       uint32_t id ;
@@ -250,7 +254,7 @@ int authd_master_main (void)
       if (!fail(&out, f[1], "unknown ticket", 0, &deadline)) return 0 ;
       continue ;
     }
-    r = request(&out, dfd, &users, f[1], f[2], f[3] + 8, &deadline) ;
+    r = request(&out, dfd, &users, f[1], f[2], f[3] + 8, n == 5 ? f[4] + 4 : "", &deadline) ;
     explicit_bzero(line, sizeof(line)) ;
     if (!r) return 0 ;
   }

@@ -7,7 +7,7 @@
  * spawner turns a ticket into the account it stands for
  * (docs/internals.md, "Tickets"; authd/README.md).
  *
- *   C: REQUEST <id> <ticket> service=<imap|pop3>
+ *   C: REQUEST <id> <ticket> service=<imap|pop3> [rip=<client address>]
  *   S: USER <id> <address> maildir=<domain/user> [quota=<bytes>]
  *   S: FAIL <id> reason=<text> [temp]
  *
@@ -43,6 +43,13 @@ struct authmaster_user_s
  * EPROTO (a malformed answer), EPIPE, EINVAL (a malformed ticket or
  * service, nothing sent). */
 extern int authmaster_request (char const *path, char const *ticket, char const *service, authmaster_user *u, tain const *deadline) ;
+
+/* The same, also naming the client the session is for (rip, the
+ * handover's rip=; 0 or "" for none): authd -m refuses a ticket issued
+ * for another client address. A rip longer than AUTHMASTER_RIP_MAX or
+ * holding a TAB, CR, LF or space is EINVAL, nothing sent. */
+#define AUTHMASTER_RIP_MAX 63
+extern int authmaster_request_rip (char const *path, char const *ticket, char const *service, char const *rip, authmaster_user *u, tain const *deadline) ;
 
 /* Parses one answer line (without its LF) to request id. Returns
  * AUTHMASTER_USER or AUTHMASTER_FAIL with *u filled, or 0 with errno

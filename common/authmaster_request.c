@@ -30,6 +30,12 @@ static int ticket_ok (char const *s)
 
 int authmaster_request (char const *path, char const *ticket, char const *service, authmaster_user *u, tain const *deadline)
 {
+  return authmaster_request_rip(path, ticket, service, 0, u, deadline) ;
+}
+
+int authmaster_request_rip (char const *path, char const *ticket, char const *service, char const *rip, authmaster_user *u, tain const *deadline)
+{
+  size_t riplen = rip ? strlen(rip) : 0 ;
   char inbuf[AUTHMASTER_LINE_MAX + 2] ;
   char outbuf[256] ;
   char line[AUTHMASTER_LINE_MAX + 2] ;
@@ -38,6 +44,7 @@ int authmaster_request (char const *path, char const *ticket, char const *servic
   size_t len ;
   int fd, r, e ;
   if (!ticket_ok(ticket) || (strcmp(service, "imap") && strcmp(service, "pop3"))) return (errno = EINVAL, 0) ;
+  if (riplen > AUTHMASTER_RIP_MAX || (riplen && strpbrk(rip, "\t\r\n "))) return (errno = EINVAL, 0) ;
   fd = ipc_stream_nbcoe() ;
   if (fd < 0) return 0 ;
   tain_now_g() ;
@@ -45,12 +52,17 @@ int authmaster_request (char const *path, char const *ticket, char const *servic
   buffer_init(&in, &buffer_read, fd, inbuf, sizeof(inbuf)) ;
   buffer_init(&out, &send_nosig, fd, outbuf, sizeof(outbuf)) ;
   {
-    char req[128] ;
+    char req[96 + AUTHMASTER_RIP_MAX] ;
     size_t n = 0 ;
     memcpy(req, "REQUEST\t1\t", 10) ; n = 10 ;
     memcpy(req + n, ticket, 64) ; n += 64 ;
     memcpy(req + n, "\tservice=", 9) ; n += 9 ;
     memcpy(req + n, service, 4) ; n += 4 ;
+    if (riplen)
+    {
+      memcpy(req + n, "\trip=", 5) ; n += 5 ;
+      memcpy(req + n, rip, riplen) ; n += riplen ;
+    }
     req[n++] = '\n' ;
     if (!lineio_put(&out, req, n, deadline)) goto err ;
   }

@@ -116,7 +116,7 @@ int main (int argc, char const *const *argv)
 
   tain_now_g() ;
   tain_addsec_g(&deadline, MASTER_SECS) ;
-  switch (authmaster_request(path.s, field("ticket"), "pop3", &u, &deadline))
+  switch (authmaster_request_rip(path.s, field("ticket"), "pop3", field("rip"), &u, &deadline))
   {
     case AUTHMASTER_USER : break ;
     case AUTHMASTER_FAIL :

@@ -337,15 +337,15 @@ def starttls_drops_pipelined_plaintext(s):
 
 # ---- tickets
 
-def authd_ticket(s, service="imap"):
+def authd_ticket(s, service="imap", rip=None):
     c = socket.socket(socket.AF_UNIX)
     c.settimeout(20)
     c.connect(str(s.state / "run" / "auth.sock"))
     f = c.makefile("rwb")
     while f.readline().strip() != b"DONE":
         pass
-    f.write(("VERSION\t1\t1\nCPID\t%d\nAUTH\t1\tPLAIN\tservice=%s\tticket\tresp=%s\n"
-             % (os.getpid(), service, plain_b64(USER, s.password))).encode())
+    f.write(("VERSION\t1\t1\nCPID\t%d\nAUTH\t1\tPLAIN\tservice=%s\tticket\t%sresp=%s\n"
+             % (os.getpid(), service, "rip=%s\t" % rip if rip else "", plain_b64(USER, s.password))).encode())
     f.flush()
     line = f.readline().decode().rstrip("\n")
     c.close()
@@ -354,7 +354,7 @@ def authd_ticket(s, service="imap"):
     return fields["ticket"]
 
 
-def master_request(s, ticket, uid, service="imap"):
+def master_request(s, ticket, uid, service="imap", rip=None):
     path = str(s.state / "run" / "auth-master.sock")
 
     def ask():
@@ -362,7 +362,7 @@ def master_request(s, ticket, uid, service="imap"):
         c.settimeout(20)
         c.connect(path)
         try:
-            c.sendall(("REQUEST\t5\t%s\tservice=%s\n" % (ticket, service)).encode())
+            c.sendall(("REQUEST\t5\t%s\tservice=%s%s\n" % (ticket, service, "\trip=" + rip if rip else "")).encode())
             return c.makefile("rb").readline().decode()
         except (ConnectionResetError, BrokenPipeError):
             return ""   # dropped
@@ -388,6 +388,27 @@ def ticket_works_once(s):
     assert r == "", r
     # ... and the ticket it tried is still good for the spawner
     assert master_request(s, t, vmail).startswith("USER\t5\t")
+
+
+@phtest.case
+def ticket_bound_to_the_client_address(s):
+    # the spawner names the handover's client: a ticket issued for another
+    # address is refused (and used up); the same address, or none on
+    # either side, is fine
+    vmail = pwd.getpwnam("vmail").pw_uid
+    t = authd_ticket(s, rip="192.0.2.9")
+    r = master_request(s, t, vmail, rip="198.51.100.1")
+    assert r.startswith("FAIL\t5\treason=ticket for another client"), r
+    assert master_request(s, t, vmail, rip="192.0.2.9").startswith("FAIL\t5\t")
+    assert wait_log(s, "auth-master", r"event=ticket_fail reason=\"another client address\"")
+    t = authd_ticket(s, rip="192.0.2.9")
+    assert master_request(s, t, vmail, rip="192.0.2.9").startswith("USER\t5\tdemo@example.test\t")
+    t = authd_ticket(s)
+    assert master_request(s, t, vmail, rip="192.0.2.9").startswith("USER\t5\t")
+    # and a real login goes through with the spawner's rip= on the way
+    m = imaplib.IMAP4("127.0.0.1", s.port("imap"))
+    m.login(USER, s.password)
+    m.logout()
 
 
 @phtest.case
