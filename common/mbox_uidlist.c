@@ -49,6 +49,10 @@ int mbox_uidlist_add (mbox_uidlist *ul, uint32_t uid, char const *base, size_t b
   mbox_uidrec r = { .uid = uid, .vsize = vsize } ;
   size_t n = genalloc_len(mbox_uidrec, &ul->recs) ;
   if (!uid || (n && genalloc_s(mbox_uidrec, &ul->recs)[n-1].uid >= uid)) return (errno = EINVAL, 0) ;
+  /* a record is one line: a name with a control byte would break the
+   * file for every reader (the listing skips such files already) */
+  for (size_t i = 0 ; i < baselen ; i++)
+    if ((unsigned char)base[i] < 0x20 || (unsigned char)base[i] == 0x7f) return (errno = EINVAL, 0) ;
   r.base = ul->sa.len ;
   if (!stralloc_catb(&ul->sa, base, baselen) || !stralloc_0(&ul->sa)) return 0 ;
   r.ext = ul->sa.len - 1 ;   /* the NUL just written: "" */

@@ -144,6 +144,13 @@ static void test_uidlist (void)
     "4 S118 W120 Gabcdef :1700000001.M1P1.host\n"
     "7 P0123 :1700000002.M1P1.host\n" ;
   int ok = mbox_uidlist_parse(&ul, v3, sizeof(v3) - 1) ;
+  {
+    mbox_uidlist bad = MBOX_UIDLIST_ZERO ;
+    CHECK(!mbox_uidlist_add(&bad, 1, "1700000000.M1P1.host\n5 :x", 25, UINT64_MAX) && errno == EINVAL
+       && !mbox_uidlist_add(&bad, 2, "1700000000.M1P1\rhost", 20, UINT64_MAX) && mbox_uidlist_add(&bad, 3, "1700000000.M1P1.host", 20, UINT64_MAX)
+       && genalloc_len(mbox_uidrec, &bad.recs) == 1, "uidlist: a record name with a control byte is refused") ;
+    mbox_uidlist_free(&bad) ;
+  }
   CHECK(ok && ul.version == 3 && ul.uidvalidity == 1234 && ul.nextuid == 10 && genalloc_len(mbox_uidrec, &ul.recs) == 3, "uidlist: version 3 parsed") ;
   if (ok)
   {
