@@ -203,6 +203,8 @@ static pid_t spawn_authd (int *fd, char const *delay)
     setenv("PH_CDB_DIR", tmpdir, 1) ;
     setenv("PH_AUTH_FAIL_DELAY", delay, 1) ;
     setenv("PH_AUTH_IDLE_TIMEOUT", "20", 1) ;
+    /* as s6-ipcserver would say: root, whose rip= authd believes */
+    setenv("IPCREMOTEEUID", "0", 1) ;
     execl(authd_path, "authd", (char *)0) ;
     _exit(127) ;
   }
