@@ -13,6 +13,7 @@
 #include <skalibs/stralloc.h>
 #include "common/maildirsize.h"
 #include "common/mbox.h"
+#include "common/spamlearn.h"
 #include "imapd/imap_session-internal.h"
 
 static int sorted (uint32_t const *a, size_t n)
@@ -103,6 +104,8 @@ static int copy_or_move (imap_session *s, imap_cursor *c, char const *tag, int u
     }
     goto end ;
   }
+  /* into Junk: learn as spam; out of Junk (not to Trash): as ham (docs/spam.md) */
+  spamlearn_moved(&s->box, genalloc_s(size_t, &idx), n, s->login->maildir, imap_sio.name.s, s->login->user) ;
   sa->len = 0 ;
   if (!move)
   {
