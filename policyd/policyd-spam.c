@@ -41,12 +41,13 @@ static char const *env (char const *name)
   return v ? v : "" ;
 }
 
-static void answer (stralloc const *fields, char const *verdict, char const *reason)
+static void answer (stralloc const *fields, char const *verdict, char const *reason, stralloc const *removes)
 {
   if ((fields->len && (buffer_put(buffer_1, fields->s, fields->len) < 0 || buffer_puts(buffer_1, "\n") < 0))
    || buffer_puts(buffer_1, verdict) < 0
    || (reason && (buffer_puts(buffer_1, " ") < 0 || buffer_puts(buffer_1, reason) < 0))
    || buffer_puts(buffer_1, "\n") < 0
+   || (removes && removes->len && buffer_put(buffer_1, removes->s, removes->len) < 0)
    || !buffer_flush(buffer_1))
     strerr_diefu1sys(111, "write the answer") ;
 }
@@ -84,7 +85,7 @@ int main (void)
   static spam_settings set ;
   static spam s ;
   bayes_tokens tokens = BAYES_TOKENS_ZERO ;
-  stralloc fields = STRALLOC_ZERO ;
+  stralloc fields = STRALLOC_ZERO, removes = STRALLOC_ZERO ;
   char const *dir, *verdict ;
   char rcpt[1024] ;
   PROG = "policyd-spam" ;
@@ -92,7 +93,7 @@ int main (void)
   dir = getenv("DIRECTION") ;
   if (dir && !strcmp(dir, "outbound"))
   {
-    answer(&fields, "deliver", "outbound: not scored") ;
+    answer(&fields, "deliver", "outbound: not scored", 0) ;
     return 0 ;
   }
   spam_settings_load(&set) ;
@@ -134,11 +135,15 @@ int main (void)
   }
   verdict = spam_verdict(&set, &s) ;
   if (!spam_fields(&fields, &set, &s)) strerr_diefu1sys(111, "format the X-Spam fields") ;
+  /* SPAM_SUBJECT and the message's own X-Spam fields need queued's
+   * remove lines; a queued without them gets neither (docs/spam.md) */
+  if (strcmp(verdict, "discard") && !strcmp(env("FILTER_REMOVE"), "1") && !spam_rewrite(&set, &s, &fields, &removes))
+    strerr_diefu1sys(111, "format the Subject") ;
   {
     stralloc reason = STRALLOC_ZERO ;
     if (!stralloc_cats(&reason, "spam score=") || !spam_cat_score(&reason, s.score) || !stralloc_0(&reason)) strerr_diefu1sys(111, "format the reason") ;
     logit(&s, verdict) ;
-    answer(&fields, verdict, reason.s) ;
+    answer(&fields, verdict, reason.s, &removes) ;
   }
   return 0 ;
 }

@@ -79,6 +79,7 @@ struct spam_settings_s
   uint64_t max_size ;             /* PH_SPAM_MAX_SIZE: bytes of the message read */
   uint64_t dns_ms ;               /* PH_SPAM_DNS_TIMEOUT_MS: all lookups */
   int rdns ;                      /* PH_SPAM_RDNS: the FCrDNS checks */
+  char const *spam_subject ;      /* SPAM_SUBJECT (or the older SA_SPAM_SUBJECT): Subject prefix from SA_TAG2 on; 0 none */
 } ;
 
 typedef struct spam_hit_s spam_hit ;
@@ -144,6 +145,10 @@ extern void spam_check_bayes (spam_settings const *set, spam *s, bayes_tokens co
 /* spam_answer.c: the X-Spam fields and the verdict. */
 extern char const *spam_verdict (spam_settings const *set, spam const *s) ;
 extern int spam_fields (stralloc *sa, spam_settings const *set, spam const *s) ;
+/* spam_rewrite.c: with queued's remove lines (FILTER_REMOVE=1): the
+ * SPAM_SUBJECT Subject appended to fields, and the remove lines (the
+ * original Subject, the message's own X-Spam-* fields) to removes. */
+extern int spam_rewrite (spam_settings const *set, spam const *s, stralloc *fields, stralloc *removes) ;
 /* a score with at most two decimals: "7.3", "-1.9", "6.31" */
 extern int spam_cat_score (stralloc *sa, double d) ;
 

@@ -67,6 +67,16 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   if (s.nhits > SPAM_HITS_MAX) abort() ;
   if (!spam_fields(&fields, &set, &s)) abort() ;
   {
+    stralloc removes = STRALLOC_ZERO ;
+    unsigned int lines = 0 ;
+    set.spam_subject = "[SPAM] " ;
+    s.score = 6 ;
+    if (!spam_rewrite(&set, &s, &fields, &removes)) abort() ;
+    for (size_t i = 0 ; i < removes.len ; i++) if (removes.s[i] == '\n') lines++ ;
+    if (lines > 16 || (removes.len && memcmp(removes.s, "remove ", 7))) abort() ;
+    stralloc_free(&removes) ;
+  }
+  {
     size_t start = 0 ;
     for (size_t i = 0 ; i < fields.len ; i++)
     {
@@ -75,9 +85,9 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       {
         if (i - start > 998) abort() ;
         start = i + 1 ;
-        if (start < fields.len && fields.s[start] != '\t' && memcmp(fields.s + start, "X-Spam", 6)) abort() ;
+        if (start < fields.len && fields.s[start] != '\t' && fields.s[start] != ' ' && memcmp(fields.s + start, "X-Spam", 6) && memcmp(fields.s + start, "Subject: ", 9)) abort() ;
       }
-      else if (c < 0x20 && c != '\t') abort() ;
+      else if ((c < 0x20 && c != '\t') || c == 0x7f) abort() ;
     }
   }
   stralloc_free(&fields) ;

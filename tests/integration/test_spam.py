@@ -64,6 +64,7 @@ BASE_ENV = {
     "SA_TAG": "-100",
     "PH_BAYES_MIN_GLOBAL": "20",
     "PH_SPAM_ALLOW_SENDERS": "friend@trusted.test",
+    "SPAM_SUBJECT": "[SPAM] ",
 }
 
 
@@ -95,7 +96,7 @@ def arrived(s, subject, timeout=30):
                 try:
                     for p in (root / sub / part if sub else root / part).iterdir():
                         t = p.read_bytes().decode(errors="replace")
-                        if ("\nSubject: %s\n" % subject) in t:
+                        if ("\nSubject: %s\n" % subject) in t or ("\nSubject: [SPAM] %s\n" % subject) in t:
                             return folder, t
                 except FileNotFoundError:
                     pass
@@ -127,7 +128,14 @@ def deliver_and_score(s, subject, **kw):
 
 @phtest.case
 def clean_message_scored_into_inbox(s):
-    folder, score, status, tests, flag = deliver_and_score(s, "clean one")
+    # a sender's own verdict fields do not survive (FILTER_REMOVE)
+    forged = b"X-Spam-Status: No, score=-5 required=5 tests=FORGED\r\nX-Spam: No\r\n"
+    send(s, forged + message("clean one"))
+    folder, text = arrived(s, "clean one")
+    score, status, tests, flag = spam_fields(text)
+    head = text.split("\n\n", 1)[0]
+    assert "FORGED" not in head and "X-Spam: No" not in head, head
+    assert len(re.findall(r"^X-Spam-Status:", head, re.M)) == 1, head
     assert folder == "INBOX", folder
     assert status.startswith("No, score=") and "required=6.31" in status, status
     assert not flag
@@ -214,6 +222,10 @@ def spam_over_tag2_goes_to_junk(s):
     assert score >= 6.31, (score, tests)
     assert folder == "Junk", folder
     assert flag and status.startswith("Yes, score="), status
+    # SPAM_SUBJECT: the Subject replaced, not doubled
+    text = arrived(s, "obvious spam")[1]
+    head = text.split("\n\n", 1)[0]
+    assert re.findall(r"^Subject: .*$", head, re.M) == ["Subject: [SPAM] obvious spam"], head
 
 
 @phtest.case
