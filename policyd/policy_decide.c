@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/spf.h"
 #include "policyd.h"
+#include "spam.h"
 
 /* One RCPT request: SPF for (client_address, helo_name, sender), then
  * the action (Postfix access(5) syntax, SMTPD_POLICY_README):
@@ -119,6 +120,7 @@ void policy_decide (policy_settings const *set, policy_conn *c, policy_request c
   }
   if (!r->protocol_state || strcasecmp(r->protocol_state, "RCPT")) return ;
   if (!r->client_address || !r->client_address[0] || !strcmp(r->client_address, "unknown")) return ;
+  if (policy_dnsbl_check(r->client_address, action, max)) return ;   /* docs/spam.md */
   if (policy_skip_match(set->skip, r->client_address) > 0)
   {
     if (log_verbosity >= 2) log_event2("spf_skipped", "ip", r->client_address, "reason", "PH_SPF_SKIP_ADDRESSES") ;
@@ -156,5 +158,8 @@ void policy_decide (policy_settings const *set, policy_conn *c, policy_request c
       }
     }
   }
+  if ((!strncmp(action, "DUNNO", 5) || !strncmp(action, "PREPEND", 7))
+   && policy_greylist_check(r->client_address, r->sender, r->recipient, action, max))
+    c->prepended[0] = 0 ;   /* deferred: the retry gets its Received-SPF */
   logit(r, a, action, cached) ;
 }
