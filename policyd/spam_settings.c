@@ -81,10 +81,10 @@ void spam_settings_load (spam_settings *set)
   set->max_size = uint_setting("PH_SPAM_MAX_SIZE", (uint64_t)2 << 20, 1024, (uint64_t)64 << 20) ;
   set->dns_ms = uint_setting("PH_SPAM_DNS_TIMEOUT_MS", 5000, 1, 60000) ;
   if (!spam_rules_valid()) strerr_dief1x(100, "bad PH_SPAM_SCORE_ setting") ;
-  /* docker-mailserver's SPAM_SUBJECT (its older SA_SPAM_SUBJECT, where
-   * "undef" meant none): printable text of at most 100 bytes */
+  /* docker-mailserver's SPAM_SUBJECT ("undef" meant none in its older
+   * SA_SPAM_SUBJECT, which is retired: `mailctl envcheck` warns about
+   * it and names this one): printable text of at most 100 bytes */
   set->spam_subject = config_get("SPAM_SUBJECT") ;
-  if (!set->spam_subject) set->spam_subject = config_get("SA_SPAM_SUBJECT") ;
   if (set->spam_subject && !strcmp(set->spam_subject, "undef")) set->spam_subject = 0 ;
   if (set->spam_subject)
   {
