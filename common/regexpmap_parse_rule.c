@@ -82,9 +82,10 @@ static int pattern_tame (char const *p, char const **why)
     /* a repeated group copies everything inside it, repetitions included */
     if (i && (p[i-1] == ')' || (c != p[i-1] && i >= 2 && p[i-2] == ')')) && ++group_ops > REGEXPMAP_GROUP_REPEAT_MAX)
     { *why = "too many repeated groups in the pattern" ; return 0 ; }
-    if (c == '{')
+    if (c == '{' && (!i || p[i-1] != '\\'))
     {
       unsigned int v = 0 ;
+      size_t open = i ;
       for (i++ ; p[i] && p[i] != '}' ; i++)
       {
         if (p[i] >= '0' && p[i] <= '9')
@@ -94,7 +95,7 @@ static int pattern_tame (char const *p, char const **why)
         }
         else v = 0 ;
       }
-      if (!p[i]) break ;
+      if (!p[i]) i = open ;   /* no bound after all: go on after the brace */
     }
     prev_op = 1 ;
   }
