@@ -87,9 +87,11 @@ def subjects(s):
 
 
 def fill(path):
-    """Writes a file until the filesystem says ENOSPC; returns its size."""
+    """Appends to a file until the filesystem says ENOSPC; returns the
+    bytes added. Called again, it takes whatever was freed since (queued
+    removing its incoming links and temporary files after a commit)."""
     n = 0
-    with open(path, "wb", buffering=0) as f:
+    with open(path, "ab", buffering=0) as f:
         chunk = b"\0" * 65536
         while True:
             try:
@@ -133,10 +135,12 @@ def full_queue_refused_with_452_then_resumes(s):
         # full: refused for now (452, RFC 3463 4.3.1 mail system full),
         # at DATA or at the end of the data
         for i in range(3):
+            fill(filler)
             code, text = submit(s, "refused %d" % i)
             assert code == 452 and text.startswith("4.3.1"), (code, text)
         assert "event=reject" in s.log("smtpd") and "code=452" in s.log("smtpd"), s.log("smtpd")[-2000:]
         # a small message too: nothing fits
+        fill(filler)
         code, text = submit(s, "small refused", 100)
         assert code == 452, (code, text)
         # delivery meanwhile: queued may fail to record it on a full

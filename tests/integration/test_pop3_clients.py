@@ -36,17 +36,13 @@ def cert(s):
 
 
 def deliver(s, subjects):
+    """Sends the messages and waits until all of them are in the
+    Maildir (counted from what was there before, not from zero)."""
+    before = on_server(s)
     with smtplib.SMTP("127.0.0.1", s.port("smtp"), timeout=30) as c:
         for subj in subjects:
             c.sendmail("sender@example.org", [USER], "Subject: %s\r\n\r\nbody of %s\r\n.dot\r\n" % (subj, subj))
-    md = s.maildir(USER)
-
-    def arrived():
-        n = 0
-        for sub in ("new", "cur"):
-            n += len(list((md / sub).iterdir())) if (md / sub).exists() else 0
-        return n
-    assert s.wait_for(lambda: arrived() >= len(subjects), 30), "deliveries did not arrive"
+    assert s.wait_for(lambda: on_server(s) >= before + len(subjects), 30), "deliveries did not arrive"
 
 
 def on_server(s):

@@ -97,17 +97,33 @@ class DNSServer:
         self.queries = []
         self._stop = threading.Event()
         self._threads = []
-        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._udp.bind((ip, port))
-        self.port = self._udp.getsockname()[1]
-        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._tcp.bind((ip, self.port))
-        self._tcp.listen(16)
+        self._bind(ip, port)
         for name, types in (records or {}).items():
             for rtype, values in types.items():
                 for v in values:
                     self.add(name, rtype, v)
+
+    def _bind(self, ip, port):
+        """UDP and TCP on one port. A port the kernel picked free for UDP
+        may be taken for TCP (another test's listener or connection):
+        then another port is tried, a bounded number of times."""
+        for attempt in range(50):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind((ip, port))
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((ip, udp.getsockname()[1]))
+            except OSError:
+                udp.close()
+                tcp.close()
+                if port or attempt == 49:
+                    raise
+                continue
+            tcp.listen(16)
+            self._udp, self._tcp = udp, tcp
+            self.port = udp.getsockname()[1]
+            return
 
     @property
     def resolver(self):

@@ -223,12 +223,18 @@ class Suite:
         return pid if pid > 0 else 0
 
     def kill(self, name, sig=signal.SIGKILL):
+        """Sends sig to the service's process. For SIGKILL, returns only
+        once s6-supervise has seen the death (its pid changed), so that
+        a following wait_up() waits for the new instance's readiness
+        instead of reading the dead one's state."""
         pid = self.svc_pid(name)
         if pid:
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+            if sig == signal.SIGKILL:
+                self.wait_for(lambda: self.svc_pid(name) != pid, 10)
         return pid
 
     def wait_up(self, name, timeout=10):
