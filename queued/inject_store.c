@@ -20,9 +20,23 @@
 #define QUEUE_FILE_MODE 0600
 #define QUEUE_DIR_MODE 0700
 
+/* A preparation older than this is made again before use. queued removes
+ * a live process's tmp/<pid>/ once its mtime (set when mess and env are
+ * created) is 36 h old (TMP_OSSIFIED); 1 h here plus a message's 24 h
+ * (queued-inject's MESSAGE_DEATH) stays below that. */
+#define PREPARED_MAX_AGE 3600
+
+static uint64_t monotonic_seconds (void)
+{
+  struct timespec ts ;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) return 0 ;
+  return (uint64_t)ts.tv_sec ;
+}
+
 void injstore_init (injstore *s)
 {
-  s->active = 0 ;
+  s->active = s->ready = s->inmsg = 0 ;
+  s->prepared = 0 ;
   s->dirfd = s->envfd = s->messfd = -1 ;
   s->size = 0 ;
   s->nrcpt = 0 ;
@@ -55,13 +69,10 @@ static int close_checked (int *fd)
   return r == 0 || errno == EINTR ;
 }
 
-int injstore_begin (injstore *s)
+int injstore_prepare (injstore *s)
 {
-  struct stat st ;
-  struct timespec now ;
-  size_t n ;
-  char fmt[UINT64_FMT] ;
-
+  if (s->ready) return 1 ;
+  if (s->inmsg) return (errno = EBUSY, 0) ;   /* a caller's bug: keep the message */
   /* tmp/<pid> can only be a leftover of a dead process that had our pid,
    * or of our own earlier message whose clean-up failed: never live. */
   if (mkdir(s->tmpdir, QUEUE_DIR_MODE) < 0)
@@ -70,10 +81,46 @@ int injstore_begin (injstore *s)
     if (rm_rf(s->tmpdir) < 0 || mkdir(s->tmpdir, QUEUE_DIR_MODE) < 0) return 0 ;
   }
   s->active = 1 ;
-  s->size = 0 ;
-  s->nrcpt = 0 ;
   s->dirfd = open(s->tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
   if (s->dirfd < 0) return 0 ;
+  s->envfd = openat(s->dirfd, "env", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILE_MODE) ;
+  if (s->envfd < 0) return 0 ;
+  s->messfd = openat(s->dirfd, "mess", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILE_MODE) ;
+  if (s->messfd < 0) return 0 ;
+  /* The names mess and env inside tmp/<pid>/ are on disk. This is the
+   * fsync the commit would otherwise make between the end of the data
+   * and K: once the names are durable, the files' own fsyncs (contents,
+   * sizes) and the fsync of incoming/ after the rename are all the
+   * commit still needs (docs/queue.md, commit point 1). */
+  if (fd_sync(s->dirfd) < 0) return 0 ;
+  s->prepared = monotonic_seconds() ;
+  s->ready = 1 ;
+  return 1 ;
+}
+
+/* Is the preparation still ours to use? queued may have removed it as
+ * ossified (then the directory has no link left), and an old one is
+ * made again so that it never gets near that age. */
+static int prepared_fresh (injstore *s)
+{
+  struct stat st ;
+  if (monotonic_seconds() - s->prepared > PREPARED_MAX_AGE) return 0 ;
+  return fstat(s->dirfd, &st) == 0 && st.st_nlink > 0 ;
+}
+
+int injstore_begin (injstore *s)
+{
+  struct stat st ;
+  struct timespec now ;
+  size_t n ;
+  char fmt[UINT64_FMT] ;
+
+  if (s->ready && !prepared_fresh(s)) injstore_abort(s) ;
+  if (!injstore_prepare(s)) return 0 ;
+  s->ready = 0 ;
+  s->inmsg = 1 ;
+  s->size = 0 ;
+  s->nrcpt = 0 ;
   if (fstat(s->dirfd, &st) < 0) return 0 ;
   if (clock_gettime(CLOCK_REALTIME, &now) < 0) return 0 ;
 
@@ -82,8 +129,6 @@ int injstore_begin (injstore *s)
   n = qid_make(s->qid, (uint64_t)now.tv_sec, (uint32_t)(now.tv_nsec / 1000), (uint64_t)st.st_ino) ;
   s->qid[n] = 0 ;
 
-  s->envfd = openat(s->dirfd, "env", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILE_MODE) ;
-  if (s->envfd < 0) return 0 ;
   buffer_init(&s->envb, &buffer_write, s->envfd, s->envbuf, INJSTORE_ENVBUFSIZE) ;
   if (!qrec_put(&s->envb, 'V', "1", 1)) return 0 ;
   if (!qrec_put(&s->envb, 'I', s->qid, n)) return 0 ;
@@ -99,8 +144,7 @@ int injstore_field (injstore *s, char tag, char const *v, size_t len)
 
 int injstore_envend (injstore *s)
 {
-  s->messfd = openat(s->dirfd, "mess", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILE_MODE) ;
-  if (s->messfd < 0) return 0 ;
+  /* mess was made with env, at the preparation. */
   buffer_init(&s->messb, &buffer_write, s->messfd, s->messbuf, INJSTORE_MESSBUFSIZE) ;
   return 1 ;
 }
@@ -131,8 +175,10 @@ int injstore_commit (injstore *s)
   if (fd_sync(s->envfd) < 0) return 0 ;
   if (!close_checked(&s->envfd)) return 0 ;
 
-  /* 3. The names mess and env inside tmp/<pid>/ are on disk. */
-  if (fd_sync(s->dirfd) < 0) return 0 ;
+  /* 3. The names mess and env inside tmp/<pid>/ are on disk already:
+   *    injstore_prepare fsynced the directory before any of this
+   *    message's bytes were written, and nothing has renamed, created or
+   *    removed a name in it since. */
   fd_close(s->dirfd) ;
   s->dirfd = -1 ;
 
@@ -142,7 +188,7 @@ int injstore_commit (injstore *s)
   memcpy(dst, "incoming/", 9) ;
   memcpy(dst + 9, s->qid, strlen(s->qid) + 1) ;
   if (rename(s->tmpdir, dst) < 0) return 0 ;
-  s->active = 0 ;
+  s->active = s->inmsg = 0 ;
   if (!sync_dir("incoming")) return 0 ;
   return 1 ;
 }
@@ -158,7 +204,17 @@ void injstore_abort (injstore *s)
     rm_rf(s->tmpdir) ;
     s->active = 0 ;
   }
+  s->ready = s->inmsg = 0 ;
   errno = e ;
+}
+
+void injstore_abort_signalsafe (injstore *s)
+{
+  /* Prepared and untouched: the directory holds exactly env and mess. */
+  if (!s->ready || s->inmsg) return ;
+  unlinkat(s->dirfd, "env", 0) ;
+  unlinkat(s->dirfd, "mess", 0) ;
+  rmdir(s->tmpdir) ;
 }
 
 void injstore_trigger (void)

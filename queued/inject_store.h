@@ -7,7 +7,12 @@
  * in tmp/<pid>/ (files mess and env), then commits it with one rename
  * into incoming/<qid>. The current directory must be $PH_QUEUE_DIR.
  * Every function returns 1, or 0 with errno; after a 0, call
- * injstore_abort, which removes everything this message left. */
+ * injstore_abort, which removes everything this message left.
+ *
+ * tmp/<pid>/ with its two empty files may be made ahead of the message
+ * (injstore_prepare), so that the fsync making their names durable is
+ * not between the end of the data and the answer: a resident injector
+ * prepares when a connection comes, before the client's data. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +28,9 @@ typedef struct injstore_s injstore, *injstore_ref ;
 struct injstore_s
 {
   int active ;           /* tmp/<pid> exists and is ours */
+  int ready ;            /* prepared: the names are durable, no message yet */
+  int inmsg ;            /* a message has begun and is not committed */
+  uint64_t prepared ;    /* when (CLOCK_MONOTONIC seconds) */
   int dirfd ;
   int envfd ;
   int messfd ;
@@ -38,17 +46,25 @@ struct injstore_s
 
 extern void injstore_init (injstore *) ;
 
-/* Creates tmp/<pid>/, names the message and starts its envelope file. */
+/* Creates tmp/<pid>/ with empty mess and env, and fsyncs the directory.
+ * Does nothing if that is already done and unused. */
+extern int injstore_prepare (injstore *) ;
+/* Prepares unless done (again if the preparation is over an hour old or
+ * was removed), names the message and starts its envelope file. */
 extern int injstore_begin (injstore *) ;
 extern int injstore_field (injstore *, char tag, char const *s, size_t len) ;
 /* The envelope is complete: opens the message file. */
 extern int injstore_envend (injstore *) ;
 extern int injstore_data (injstore *, char const *s, size_t len) ;
-/* Ends both files, fsyncs them and tmp/<pid>, renames tmp/<pid> to
- * incoming/<qid> (the commit point) and fsyncs incoming/. On success the
- * message is durably queued and s->qid names it. */
+/* Ends both files, fsyncs them, renames tmp/<pid> to incoming/<qid>
+ * (the commit point) and fsyncs incoming/. On success the message is
+ * durably queued and s->qid names it. */
 extern int injstore_commit (injstore *) ;
+/* Removes tmp/<pid>/, prepared or in use, and closes its files. */
 extern void injstore_abort (injstore *) ;
+/* Removes an unused preparation with async-signal-safe calls only (a
+ * signal handler's clean-up while no message is being built). */
+extern void injstore_abort_signalsafe (injstore *) ;
 
 /* Wakes queued: one byte into the trigger FIFO, never blocking. */
 extern void injstore_trigger (void) ;
