@@ -13,7 +13,7 @@
  *   MTA-STS "_mta-sts" TXT "v=STSv1; id=..." (RFC 8461 §3.1), the id the
  *           first 32 hex digits of the SHA-256 of the policy, so it
  *           changes exactly when the policy does, and the policy itself
- *           (§3.2), as webd serves it (webd/webd_mtasts.c: PH_MTA_STS_MODE,
+ *           (§3.2), as webd serves it (common/mtasts.h: PH_MTA_STS_MODE,
  *           PH_MTA_STS_MX, PH_MTA_STS_MAX_AGE), as comment lines;
  *   TLS-RPT "_smtp._tls" TXT "v=TLSRPTv1; rua=mailto:postmaster@..."
  *           (RFC 8460 §3);
@@ -51,6 +51,7 @@
 #include "common/addr.h"
 #include "common/config.h"
 #include "common/dkim.h"
+#include "common/mtasts.h"
 #include "check.h"
 #include "dns.h"
 #include "setup.h"
@@ -150,47 +151,6 @@ static unsigned int dkim_records (mcctx *ctx, char const *domain)
   return n ;
 }
 
-#define MAX_AGE_MAX 31557600   /* RFC 8461 §3.2 */
-
-static void cat (stralloc *sa, char const *s, size_t n)
-{
-  if (!stralloc_catb(sa, s, n)) strerr_diefu1sys(111, "allocate memory") ;
-}
-
-/* The policy, byte for byte what webd_mtasts serves (CRLF lines). */
-static void mtasts_policy (stralloc *sa, char const *host)
-{
-  char const *mode = config_get_default("PH_MTA_STS_MODE", "testing") ;
-  char const *mx = config_get("PH_MTA_STS_MX") ;
-  char fmt[UINT64_FMT] ;
-  uint64_t max_age ;
-  if (strcmp(mode, "testing") && strcmp(mode, "enforce") && strcmp(mode, "none"))
-    strerr_dief2x(100, "PH_MTA_STS_MODE must be testing, enforce or none, not ", mode) ;
-  if (!config_get_uint("PH_MTA_STS_MAX_AGE", 604800, &max_age) || max_age > MAX_AGE_MAX)
-    strerr_dief1x(100, "PH_MTA_STS_MAX_AGE must be a number of seconds up to 31557600") ;
-  cat(sa, "version: STSv1\r\nmode: ", 22) ;
-  cat(sa, mode, strlen(mode)) ;
-  cat(sa, "\r\n", 2) ;
-  if (!mx) mx = host ;
-  while (*mx)
-  {
-    size_t n, skip ;
-    while (*mx == ',' || *mx == ' ') mx++ ;
-    n = strcspn(mx, ", ") ;
-    if (!n) break ;
-    skip = n > 2 && mx[0] == '*' && mx[1] == '.' ? 2 : 0 ;
-    if (n > 253 || !addr_domain_valid(mx + skip, n - skip, 0))
-      strerr_dief2x(100, "PH_MTA_STS_MX holds a bad name: ", mx) ;
-    cat(sa, "mx: ", 4) ;
-    cat(sa, mx, n) ;
-    cat(sa, "\r\n", 2) ;
-    mx += n ;
-  }
-  cat(sa, "max_age: ", 9) ;
-  cat(sa, fmt, uint64_fmt(fmt, max_age)) ;
-  cat(sa, "\r\n", 2) ;
-}
-
 static void mtasts (char const *domain, char const *host)
 {
   static char const hex[] = "0123456789abcdef" ;
@@ -198,7 +158,12 @@ static void mtasts (char const *domain, char const *host)
   unsigned char md[SHA256_DIGEST_LENGTH] ;
   char id[33] ;
   size_t pos = 0 ;
-  mtasts_policy(&pol, host) ;
+  {
+    char const *why = 0 ;
+    int r = mtasts_policy(&pol, host, &why) ;
+    if (r < 0) strerr_dief1x(100, why) ;
+    if (!r) strerr_diefu1sys(111, "allocate memory") ;
+  }
   SHA256((unsigned char const *)pol.s, pol.len, md) ;
   for (unsigned int i = 0 ; i < 16 ; i++) { id[2 * i] = hex[md[i] >> 4] ; id[2 * i + 1] = hex[md[i] & 15] ; }
   id[32] = 0 ;
