@@ -2,6 +2,8 @@
 
 /* imapd: IMAP before login (RFC 9051, RFC 3501), the half that faces
  * the network without a mailbox (docs/internals.md, "Mail access").
+ * What it shares with pop3d (settings, counters, authd, the handover)
+ * is common/preauth.h; the IMAP words are here.
  *
  * Security: runs as phimap under tcpd and tlsd (plaintext on fds 0/1;
  * TLS is tlsd's), one process per connection. It trusts nothing the
@@ -26,20 +28,15 @@
 #include <unistd.h>
 
 #include <skalibs/buffer.h>
-#include <skalibs/cbuffer.h>
-#include <skalibs/djbunix.h>
-#include <skalibs/fmtscan.h>
-#include <skalibs/random.h>
-#include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 
-#include "common/config.h"
 #include "common/banevent.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/nodump.h"
-#include "common/ucspitls.h"
+#include "common/preauth.h"
 #include "imapd/imapd.h"
 
 #define USAGE "imapd (under tcpd and tlsd, with PH_RUN_DIR set)"
@@ -57,42 +54,14 @@ static size_t cmd_high = 0 ;
 
 static void wipe_consumed (void)
 {
-  struct iovec v[2] ;
-  cbuffer *c = &d.in.c ;
   if (d.rd.cmd.len > cmd_high) cmd_high = d.rd.cmd.len ;
-  cbuffer_wpeek(c, v) ;
-  for (unsigned int i = 0 ; i < 2 ; i++)
-    if (v[i].iov_len) explicit_bzero(v[i].iov_base, v[i].iov_len) ;
-  c->x[(c->p + c->a - 1) % c->a] = 0 ;  /* the slot cbuffer keeps empty */
+  preauth_wipe_consumed(&d.in.c) ;
 }
 
 static void wipe_command (void)
 {
   if (cmd_high > d.rd.cmd.len) explicit_bzero(d.rd.cmd.s + d.rd.cmd.len, cmd_high - d.rd.cmd.len) ;
   cmd_high = d.rd.cmd.len ;
-}
-
-static unsigned int get_uint (char const *name, uint64_t def, uint64_t max)
-{
-  uint64_t n ;
-  if (!config_get_uint(name, def, &n) || !n || n > max)
-    strerr_dief3x(100, name, " must be a positive number up to ", max == 86400 ? "86400" : "100000") ;
-  return (unsigned int)n ;
-}
-
-static int is_loopback (char const *ip)
-{
-  if (!ip) return 0 ;
-  /* tcpd gives IPv4 as dotted decimal, IPv6 in ip6_fmt's form */
-  return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11) ;
-}
-
-static char const *socket_path (char const *dir, char const *name)
-{
-  stralloc sa = STRALLOC_ZERO ;
-  if (!stralloc_cats(&sa, dir) || !stralloc_cats(&sa, "/") || !stralloc_cats(&sa, name) || !stralloc_0(&sa))
-    strerr_diefu1sys(111, "allocate memory") ;
-  return sa.s ;
 }
 
 static void reader_error (void)
@@ -110,8 +79,8 @@ static void reader_error (void)
   }
   if (imap_reader_must_close(&d.rd))
   {
-    log_event2("bad_command", "ip", d.rip, "reason", why + 4) ;
-    if (d.rip && d.rip[0]) banevent_send("bad_command", d.rip, "imap", 0) ;
+    log_event2("bad_command", "ip", d.p.rip, "reason", why + 4) ;
+    if (d.p.rip[0]) banevent_send("bad_command", d.p.rip, "imap", 0) ;
     imapd_bye(&d, why + 4, 1) ;
   }
   imapd_bad(&d, "*", "", why) ;
@@ -124,66 +93,20 @@ int main (int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(100, USAGE) ;
   nodump() ;  /* other imapd processes of phimap must not read our memory */
   config_load() ;
-  {
-    char const *x = config_get_default("PH_IMAP_PLAINTEXT_AUTH", "loopback") ;
-    if (!strcmp(x, "loopback")) d.plain = IMAPD_PLAIN_LOOPBACK ;
-    else if (!strcmp(x, "yes")) d.plain = IMAPD_PLAIN_YES ;
-    else if (!strcmp(x, "no")) d.plain = IMAPD_PLAIN_NO ;
-    else strerr_dief1x(100, "PH_IMAP_PLAINTEXT_AUTH must be loopback, yes or no") ;
-  }
-  tain_uint(&d.idle, get_uint("PH_IMAP_PREAUTH_TIMEOUT", 60, 86400)) ;
-  d.maxbad = get_uint("PH_IMAP_MAX_BAD", 20, 100000) ;
-  d.maxauthfail = get_uint("PH_IMAP_MAX_AUTH_FAIL", 3, 100000) ;
-  {
-    char const *run = config_get("PH_RUN_DIR") ;
-    if (!run) strerr_dienotset(100, "PH_RUN_DIR") ;
-    d.authpath = socket_path(run, "auth.sock") ;
-    d.sessionpath = socket_path(run, "imap-session.sock") ;
-  }
-  {
-    char const *h = config_hostname() ;
-    size_t n = strlen(h) ;
-    if (n > IMAPD_HOST_MAX) n = IMAPD_HOST_MAX ;
-    memcpy(d.host, h, n) ;
-    d.host[n] = 0 ;
-  }
-  d.rip = getenv("TCPREMOTEIP") ;
-  d.rport = getenv("TCPREMOTEPORT") ;
-  d.lip = getenv("TCPLOCALIP") ;
-  d.lport = getenv("TCPLOCALPORT") ;
-  if (!d.rip) d.rip = "" ;
-  /* behind a balancer that named no client (PROXY LOCAL/UNKNOWN),
-   * TCPREMOTEIP is the balancer's own, maybe loopback: not a local client */
-  d.loopback = is_loopback(d.rip) && !getenv("TCPPROXYLOCAL") ;
-  {
-    char rnd[8] ;
-    random_buf(rnd, sizeof(rnd)) ;
-    d.session[ucharn_fmt(d.session, rnd, sizeof(rnd))] = 0 ;
-  }
-  if (ucspitls_env(&d.tlsinfo)) d.tls = 1 ;
-  if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefu1sys(111, "make the connection non-blocking") ;
-  if (sig_altignore(SIGPIPE) < 0) strerr_diefu1sys(111, "ignore SIGPIPE") ;
+  preauth_init(&d.p, "imap", "PH_IMAP") ;
+  tain_uint(&d.idle, d.p.idlesecs) ;
   buffer_init(&d.in, &buffer_read, 0, inbuf, sizeof(inbuf)) ;
   buffer_init(&d.out, &buffer_write, 1, outbuf, sizeof(outbuf)) ;
   d.rd = (imap_reader)IMAP_READER_ZERO ;
   d.rd.literal_max = IMAPD_LITERAL_MAX ;
   if (!stralloc_ready(&d.rd.cmd, CMD_PREALLOC)) strerr_diefu1sys(111, "allocate memory") ;
-  tain_now_set_stopwatch_g() ;
   imapd_touch(&d) ;
-  {
-    logline l ;
-    log_begin(&l, "connect") ;
-    log_kv(&l, "ip", d.rip) ;
-    log_kv(&l, "session", d.session) ;
-    if (d.tls) log_kv(&l, "tls", d.tlsinfo.protocol) ;
-    log_commit(&l) ;
-  }
   {
     /* RFC 9051 §7.1.1: the greeting may carry the capabilities, which
      * saves the client a round trip */
     stralloc g = STRALLOC_ZERO ;
     if (!stralloc_cats(&g, "* OK [CAPABILITY ") || !stralloc_cats(&g, imapd_capability(&d))
-     || !stralloc_cats(&g, "] ") || !stralloc_cats(&g, d.host) || !stralloc_cats(&g, " ready\r\n"))
+     || !stralloc_cats(&g, "] ") || !stralloc_cats(&g, d.p.host) || !stralloc_cats(&g, " ready\r\n"))
       strerr_diefu1sys(111, "allocate memory") ;
     imapd_put(&d, g.s, g.len) ;
     stralloc_free(&g) ;
@@ -197,7 +120,7 @@ int main (int argc, char const *const *argv)
       if (d.rd.want_continuation) imapd_puts(&d, "+ Ready for literal data\r\n") ;
       if (!imapd_fill(&d))
       {
-        log_event2("disconnect", "ip", d.rip, "session", d.session) ;
+        log_event2("disconnect", "ip", d.p.rip, "session", d.p.session) ;
         return 0 ;
       }
       continue ;

@@ -12,46 +12,24 @@
 #include <skalibs/buffer.h>
 #include <skalibs/tai.h>
 
-#include "common/ucspitls.h"
+#include "common/preauth.h"
 #include "imapd/imap_parse.h"
 
 #define IMAPD_INBUF 16384           /* = HANDOVER_PENDING_MAX: all of it can be handed over */
 #define IMAPD_OUTBUF 4096
 #define IMAPD_LITERAL_MAX 8192      /* pre-auth literals: user names, passwords, SASL */
 #define IMAPD_SASL_LINE_MAX 16384   /* an AUTHENTICATE continuation line */
-#define IMAPD_AUTH_SECS 30          /* authd: above its 9 s failure delay */
-#define IMAPD_STARTTLS_SECS 90      /* above tlsd's 60 s handshake */
 #define IMAPD_WRITE_SECS 60
-#define IMAPD_HOST_MAX 255
-
-#define IMAPD_PLAIN_NO 0            /* PH_IMAP_PLAINTEXT_AUTH=no */
-#define IMAPD_PLAIN_YES 1           /* yes */
-#define IMAPD_PLAIN_LOOPBACK 2      /* loopback (default) */
 
 typedef struct imapd_s imapd, *imapd_ref ;
 struct imapd_s
 {
+  preauth p ;                  /* the connection, the limits, the counters (common/preauth.h) */
   buffer in ;
   buffer out ;
   imap_reader rd ;
   tain idle ;                  /* PH_IMAP_PREAUTH_TIMEOUT */
   tain deadline ;              /* for the next input */
-  int tls ;
-  ucspitls_info tlsinfo ;
-  int plain ;                  /* IMAPD_PLAIN_* */
-  int loopback ;               /* the client is on a loopback address */
-  unsigned int bad ;           /* BAD answers so far */
-  unsigned int maxbad ;        /* PH_IMAP_MAX_BAD */
-  unsigned int authfail ;      /* failed logins so far */
-  unsigned int maxauthfail ;   /* PH_IMAP_MAX_AUTH_FAIL */
-  char const *rip ;
-  char const *rport ;
-  char const *lip ;
-  char const *lport ;
-  char const *authpath ;       /* $PH_RUN_DIR/auth.sock */
-  char const *sessionpath ;    /* $PH_RUN_DIR/imap-session.sock */
-  char host[IMAPD_HOST_MAX + 1] ;
-  char session[17] ;           /* the session id, 16 hex */
 } ;
 
 /* ---- output (imapd_io.c): every write is bounded by IMAPD_WRITE_SECS;
@@ -84,15 +62,9 @@ extern void imapd_bad (imapd *, char const *tag, char const *name, char const *t
 extern void imapd_bad_cursor (imapd *, char const *tag, char const *name, imap_cursor const *c) ;
 /* The capability list for the current state. */
 extern char const *imapd_capability (imapd const *) ;
-/* May credentials be sent now (TLS, or the plaintext policy allows it)? */
-extern int imapd_plain_ok (imapd const *) ;
 
 /* ---- login (imapd_login.c) ---- */
 extern void imapd_login (imapd *, char const *tag, imap_cursor *c) ;
 extern void imapd_authenticate (imapd *, char const *tag, imap_cursor *c) ;
-
-/* ---- handover (imapd_handover.c): after authd's OK with a ticket.
- * Returns only on failure, after answering the client. ---- */
-extern void imapd_handover (imapd *, char const *tag, char const *user, char const *ticket) ;
 
 #endif

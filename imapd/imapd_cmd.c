@@ -1,14 +1,12 @@
 /* ISC license. */
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
-#include "common/banevent.h"
-#include "common/log.h"
+#include "common/preauth.h"
 #include "common/ucspitls.h"
 #include "imapd/imapd.h"
 
@@ -28,11 +26,6 @@ static char const *const later[] =
   "STATUS", "STORE", "SUBSCRIBE", "THREAD", "UID", "UNSELECT", "UNSUBSCRIBE", 0
 } ;
 
-int imapd_plain_ok (imapd const *d)
-{
-  return d->tls || d->plain == IMAPD_PLAIN_YES || (d->plain == IMAPD_PLAIN_LOOPBACK && d->loopback) ;
-}
-
 char const *imapd_capability (imapd const *d)
 {
   static stralloc cap = STRALLOC_ZERO ;
@@ -40,8 +33,8 @@ char const *imapd_capability (imapd const *d)
   /* RFC 9051 §7.2.2 / RFC 3501 §6.2.1: STARTTLS only while it can be
    * done; AUTH= only when credentials may be sent, else LOGINDISABLED. */
   if (!stralloc_cats(&cap, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE")
-   || (!d->tls && ucspitls_available() && !stralloc_cats(&cap, " STARTTLS"))
-   || !stralloc_cats(&cap, imapd_plain_ok(d) ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED")
+   || (!d->p.tls && ucspitls_available() && !stralloc_cats(&cap, " STARTTLS"))
+   || !stralloc_cats(&cap, preauth_plain_ok(&d->p) ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED")
    || !stralloc_0(&cap))
     return "IMAP4rev1 IMAP4rev2" ;
   return cap.s ;
@@ -49,23 +42,8 @@ char const *imapd_capability (imapd const *d)
 
 void imapd_bad (imapd *d, char const *tag, char const *name, char const *text)
 {
-  logline l ;
   imapd_tagged(d, tag, text) ;
-  d->bad++ ;
-  log_begin(&l, "bad_command") ;
-  log_kv(&l, "ip", d->rip) ;
-  log_kv(&l, "session", d->session) ;
-  if (name && name[0]) log_kv(&l, "cmd", name) ;
-  log_kvu(&l, "count", d->bad) ;
-  log_commit(&l) ;
-  if (d->bad >= d->maxbad)
-  {
-    log_event2("too_many_bad_commands", "ip", d->rip, "session", d->session) ;
-    /* one event per abusive session, not per BAD: a client probing a few
-     * commands it should not is no attacker (banwatch/README.md) */
-    if (d->rip && d->rip[0]) banevent_send("bad_command", d->rip, "imap", 0) ;
-    imapd_bye(d, "Too many invalid commands", 1) ;
-  }
+  if (preauth_bad(&d->p, name)) imapd_bye(d, "Too many invalid commands", 1) ;
 }
 
 void imapd_bad_cursor (imapd *d, char const *tag, char const *name, imap_cursor const *c)
@@ -122,9 +100,8 @@ static void do_id (imapd *d, char const *tag, imap_cursor *c)
 
 static void do_starttls (imapd *d, char const *tag, imap_cursor *c)
 {
-  tain deadline ;
   if (!imap_end(c)) { imapd_bad_cursor(d, tag, "STARTTLS", c) ; return ; }
-  if (d->tls) { imapd_bad(d, tag, "STARTTLS", "BAD TLS is already active") ; return ; }
+  if (d->p.tls) { imapd_bad(d, tag, "STARTTLS", "BAD TLS is already active") ; return ; }
   if (!ucspitls_available()) { imapd_tagged(d, tag, "NO [UNAVAILABLE] TLS is not available") ; return ; }
   /* queued, not sent: ucspitls_start sends it, then drops whatever the
    * client pipelined after STARTTLS (RFC 3501 §6.2.1, RFC 9051 §6.2.1:
@@ -134,25 +111,8 @@ static void do_starttls (imapd *d, char const *tag, imap_cursor *c)
     if (!buffer_putnoflush(&d->out, tag, tl) || buffer_putnoflush(&d->out, " OK Begin TLS negotiation now\r\n", 31) != 31)
       imapd_bye(d, "Internal error", 111) ;
   }
-  tain_now_g() ;
-  tain_addsec_g(&deadline, IMAPD_STARTTLS_SECS) ;
-  if (!ucspitls_start(&d->in, &d->out, &d->tlsinfo, &deadline))
-  {
-    log_event3("tls_fail", "ip", d->rip, "session", d->session, "error", strerror(errno)) ;
-    _exit(errno == ETIMEDOUT ? 99 : 1) ;
-  }
-  d->tls = 1 ;
+  preauth_starttls(&d->p, &d->in, &d->out) ;
   imap_reader_reset(&d->rd) ;
-  {
-    logline l ;
-    log_begin(&l, "tls") ;
-    log_kv(&l, "ip", d->rip) ;
-    log_kv(&l, "session", d->session) ;
-    log_kv(&l, "protocol", d->tlsinfo.protocol) ;
-    log_kv(&l, "cipher", d->tlsinfo.cipher) ;
-    if (d->tlsinfo.discarded) log_kvu(&l, "discarded", d->tlsinfo.discarded) ;
-    log_commit(&l) ;
-  }
 }
 
 void imapd_command (imapd *d)

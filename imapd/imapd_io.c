@@ -17,7 +17,7 @@
 
 static void lost (imapd *d, char const *what)
 {
-  log_event3("client_lost", "ip", d->rip, "during", what, "error", strerror(errno)) ;
+  log_event3("client_lost", "ip", d->p.rip, "during", what, "error", strerror(errno)) ;
   _exit(errno == ETIMEDOUT ? 99 : 0) ;
 }
 
@@ -80,7 +80,7 @@ int imapd_fill (imapd *d)
   if (!r) return 0 ;
   if (errno == ETIMEDOUT)
   {
-    log_event1("idle_timeout", "ip", d->rip) ;
+    log_event1("idle_timeout", "ip", d->p.rip) ;
     imapd_bye(d, "Autologout; idle for too long", 99) ;
   }
   if (errno == EPIPE || errno == ECONNRESET) return 0 ;
@@ -97,7 +97,7 @@ int imapd_getline (imapd *d, char *buf, size_t max, size_t *len)
   if (errno == ERANGE) return 0 ;
   if (errno == ETIMEDOUT)
   {
-    log_event1("idle_timeout", "ip", d->rip) ;
+    log_event1("idle_timeout", "ip", d->p.rip) ;
     imapd_bye(d, "Autologout; idle for too long", 99) ;
   }
   return -1 ;

@@ -1,14 +1,12 @@
 /* ISC license. */
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <skalibs/buffer.h>
-#include <skalibs/tai.h>
 
-#include "common/banevent.h"
 #include "common/log.h"
+#include "common/preauth.h"
 #include "common/ucspitls.h"
 #include "pop3d/pop3d.h"
 
@@ -17,31 +15,11 @@
  * offered (no cleartext-equivalent secrets are kept). The TRANSACTION
  * commands are refused here with a word saying so. */
 
-int pop3d_plain_ok (pop3d const *d)
-{
-  return d->tls || d->plain == POP3D_PLAIN_YES || (d->plain == POP3D_PLAIN_LOOPBACK && d->loopback) ;
-}
-
 void pop3d_bad (pop3d *d, char const *name, char const *text)
 {
-  logline l ;
   pop3_io_puts(&d->io, "-ERR ") ;
   pop3_io_reply(&d->io, text) ;
-  d->bad++ ;
-  log_begin(&l, "bad_command") ;
-  log_kv(&l, "ip", d->rip) ;
-  log_kv(&l, "session", d->session) ;
-  if (name && name[0]) log_kv(&l, "cmd", name) ;
-  log_kvu(&l, "count", d->bad) ;
-  log_commit(&l) ;
-  if (d->bad >= d->maxbad)
-  {
-    log_event2("too_many_bad_commands", "ip", d->rip, "session", d->session) ;
-    /* one event per abusive session, not per -ERR, as imapd (authd
-     * reports the failed logins itself, with service=pop3) */
-    if (d->rip[0]) banevent_send("bad_command", d->rip, "pop3", 0) ;
-    pop3_io_bye(&d->io, "Too many bad commands.", 1) ;
-  }
+  if (preauth_bad(&d->p, name)) pop3_io_bye(&d->io, "Too many bad commands.", 1) ;
 }
 
 static void do_capa (pop3d *d)
@@ -51,48 +29,30 @@ static void do_capa (pop3d *d)
    * use STLS first). The TRANSACTION capabilities are listed too: a
    * client plans its session from this list. */
   pop3_io_puts(&d->io, "+OK Capability list follows\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") ;
-  if (!d->tls && ucspitls_available()) pop3_io_puts(&d->io, "STLS\r\n") ;
-  if (pop3d_plain_ok(d)) pop3_io_puts(&d->io, "USER\r\nSASL PLAIN LOGIN\r\n") ;
+  if (!d->p.tls && ucspitls_available()) pop3_io_puts(&d->io, "STLS\r\n") ;
+  if (preauth_plain_ok(&d->p)) pop3_io_puts(&d->io, "USER\r\nSASL PLAIN LOGIN\r\n") ;
   pop3_io_reply(&d->io, "IMPLEMENTATION posthaste\r\n.") ;
 }
 
 static void do_stls (pop3d *d)
 {
-  tain deadline ;
-  if (d->tls) { pop3d_bad(d, "STLS", "TLS is already active") ; return ; }
+  if (d->p.tls) { pop3d_bad(d, "STLS", "TLS is already active") ; return ; }
   if (!ucspitls_available()) { pop3_io_reply(&d->io, "-ERR [SYS/TEMP] TLS is not available") ; return ; }
   /* queued, not sent: ucspitls_start sends it, then drops whatever the
    * client pipelined after STLS (RFC 2595 §4: nothing sent in clear is
    * run inside TLS) */
   if (buffer_putnoflush(&d->io.out, "+OK Begin TLS negotiation\r\n", 27) != 27)
     pop3_io_bye(&d->io, "Internal error", 111) ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, POP3D_STARTTLS_SECS) ;
-  if (!ucspitls_start(&d->io.in, &d->io.out, &d->tlsinfo, &deadline))
-  {
-    log_event3("tls_fail", "ip", d->rip, "session", d->session, "error", strerror(errno)) ;
-    _exit(errno == ETIMEDOUT ? 99 : 1) ;
-  }
-  d->tls = 1 ;
+  preauth_starttls(&d->p, &d->io.in, &d->io.out) ;
   /* RFC 2595 §4: the client discards what it knew; so do we (a USER
    * given in clear does not carry over) */
   explicit_bzero(d->user, sizeof(d->user)) ;
   d->userlen = 0 ;
-  {
-    logline l ;
-    log_begin(&l, "tls") ;
-    log_kv(&l, "ip", d->rip) ;
-    log_kv(&l, "session", d->session) ;
-    log_kv(&l, "protocol", d->tlsinfo.protocol) ;
-    log_kv(&l, "cipher", d->tlsinfo.cipher) ;
-    if (d->tlsinfo.discarded) log_kvu(&l, "discarded", d->tlsinfo.discarded) ;
-    log_commit(&l) ;
-  }
 }
 
 static void do_user (pop3d *d, pop3_cmd const *c)
 {
-  if (!pop3d_plain_ok(d))
+  if (!preauth_plain_ok(&d->p))
   {
     pop3_io_reply(&d->io, "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.") ;
     return ;
@@ -121,7 +81,7 @@ void pop3d_command (pop3d *d, char const *line, size_t len)
     case POP3_AUTH : pop3d_auth(d, &c) ; break ;
     case POP3_QUIT :
       pop3_io_reply(&d->io, "+OK Logging out.") ;
-      log_event2("disconnect", "ip", d->rip, "session", d->session) ;
+      log_event2("disconnect", "ip", d->p.rip, "session", d->p.session) ;
       _exit(0) ;
     case POP3_APOP : pop3_io_reply(&d->io, "-ERR APOP is not supported.") ; break ;
     case POP3_UNKNOWN : pop3d_bad(d, c.name, "Unknown command") ; break ;
