@@ -14,7 +14,6 @@ import os
 import pwd
 import re
 import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -22,42 +21,17 @@ import pathlib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import phtest  # noqa: E402
+import mailaccess  # noqa: E402
+from mailaccess import memory_holds, procs_of, run_as, set_env, tls_context, wait_log  # noqa: E402
 
 USER = "demo@example.test"
 
 
-def tls_context(s):
-    ctx = ssl.create_default_context()
-    certs = list((s.state / "config" / "ssl").glob("*-cert.pem"))
-    assert certs, "no demo certificate"
-    ctx.load_verify_locations(str(certs[0]))
-    ctx.check_hostname = False
-    return ctx
-
-
-class Raw:
+class Raw(mailaccess.LineClient):
     """A line-oriented IMAP client over a plain or TLS socket."""
 
     def __init__(self, s, port="imap", tls=False):
-        self.suite = s
-        sock = socket.create_connection(("127.0.0.1", s.port(port)), timeout=20)
-        if tls:
-            sock = tls_context(s).wrap_socket(sock)
-        self.sock = sock
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
-
-    def line(self, timeout=20):
-        self.sock.settimeout(timeout)
-        while b"\n" not in self.buf:
-            d = self.sock.recv(65536)
-            if not d:
-                raise EOFError("connection closed; buffered %r" % self.buf)
-            self.buf += d
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.rstrip(b"\r").decode(errors="replace")
+        super().__init__(s, port, tls)
 
     def until_tagged(self, tag, timeout=20):
         lines = []
@@ -66,30 +40,6 @@ class Raw:
             lines.append(ln)
             if ln.startswith(tag + " "):
                 return lines
-
-    def starttls(self):
-        self.sock = tls_context(self.suite).wrap_socket(self.sock)
-        self.buf = b""
-
-    def closed(self, timeout=10):
-        """True when the server closes the connection (reading any rest)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    return True
-                self.buf += d
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def plain_b64(user, password):
@@ -100,52 +50,6 @@ def caps_of(line):
     m = re.search(r"\[CAPABILITY ([^\]]*)\]", line) or re.match(r"\* CAPABILITY (.*)", line)
     assert m, "no capabilities in %r" % line
     return m.group(1).split()
-
-
-def set_env(s, name, value):
-    """Adds NAME=value to mailserver.env (imapd reads it per connection);
-    value None removes it."""
-    p = s.state / "config" / "mailserver.env"
-    lines = [ln for ln in p.read_text().splitlines() if not ln.startswith(name + "=")]
-    if value is not None:
-        lines.append("%s=%s" % (name, value))
-    p.write_text("\n".join(lines) + "\n")
-
-
-def run_as(uid, fn):
-    """Runs fn() in a child with that uid (and its group); returns its
-    result string."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        out = "error"
-        try:
-            gid = pwd.getpwuid(uid).pw_gid
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            out = fn()
-        except BaseException as e:  # noqa: BLE001 — reported to the parent
-            out = "exception %s: %s" % (type(e).__name__, e)
-        finally:
-            os.write(w, out.encode())
-            os._exit(0)
-    os.close(w)
-    chunks = []
-    while True:
-        d = os.read(r, 65536)
-        if not d:
-            break
-        chunks.append(d)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return b"".join(chunks).decode()
-
-
-def wait_log(s, service, pattern, timeout=10):
-    rx = re.compile(pattern)
-    return s.wait_for(lambda: rx.search(s.log(service)), timeout)
 
 
 # ---- greeting and capabilities
@@ -481,14 +385,7 @@ def preauth_process_cannot_open_the_maildir(s):
     c = Raw(s)
     c.line()
     # the imapd serving this connection: a process of state/bin/imapd
-    exe = str(s.bin / "imapd")
-    out = []
-    for p in pathlib.Path("/proc").iterdir():
-        try:
-            if p.name.isdigit() and os.readlink(str(p / "exe")) == exe:
-                out.append(p.name)
-        except OSError:
-            pass
+    out = procs_of(str(s.bin / "imapd"))
     assert out, "no imapd process"
     uids = set()
     for pid in out:
@@ -516,37 +413,6 @@ def preauth_process_cannot_open_the_maildir(s):
     assert run_as(phimap, try_open) == "denied"
     assert run_as(vmail, try_open) == "opened"
     c.close()
-
-
-def procs_of(exe):
-    """pids of the processes running the program exe."""
-    out = []
-    for p in pathlib.Path("/proc").iterdir():
-        try:
-            if p.name.isdigit() and os.readlink(str(p / "exe")) == exe:
-                out.append(p.name)
-        except OSError:
-            pass
-    return out
-
-
-def memory_holds(pid, needle):
-    """Does any writable mapping of process pid hold needle? (read as root)"""
-    with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
-        for ln in maps:
-            f = ln.split()
-            if "w" not in f[1]:
-                continue
-            lo, hi = (int(x, 16) for x in f[0].split("-"))
-            if hi - lo > 1 << 28:  # ASan's shadow, not our data
-                continue
-            try:
-                mem.seek(lo)
-                if needle in mem.read(hi - lo):
-                    return True
-            except OSError:
-                pass
-    return False
 
 
 @phtest.case

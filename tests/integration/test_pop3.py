@@ -21,51 +21,22 @@ import pwd
 import re
 import smtplib
 import socket
-import ssl
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import phtest  # noqa: E402
+import mailaccess  # noqa: E402
+from mailaccess import memory_where, procs_of, set_env, tls_context, wait_log  # noqa: E402
 
 USER = "demo@example.test"
 
 
-def tls_context(s):
-    ctx = ssl.create_default_context()
-    certs = list((s.state / "config" / "ssl").glob("*-cert.pem"))
-    assert certs, "no demo certificate"
-    ctx.load_verify_locations(str(certs[0]))
-    ctx.check_hostname = False
-    return ctx
-
-
-class Raw:
+class Raw(mailaccess.LineClient):
     """A line-oriented POP3 client over a plain or TLS socket."""
 
     def __init__(self, s, port="pop3", tls=False):
-        self.suite = s
-        sock = socket.create_connection(("127.0.0.1", s.port(port)), timeout=20)
-        if tls:
-            sock = tls_context(s).wrap_socket(sock)
-        self.sock = sock
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
-
-    def rawline(self, timeout=20):
-        self.sock.settimeout(timeout)
-        while b"\n" not in self.buf:
-            d = self.sock.recv(65536)
-            if not d:
-                raise EOFError("connection closed; buffered %r" % self.buf)
-            self.buf += d
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line + b"\n"
-
-    def line(self, timeout=20):
-        return self.rawline(timeout).rstrip(b"\r\n").decode(errors="replace")
+        super().__init__(s, port, tls)
 
     def cmd(self, text):
         self.send(text + "\r\n")
@@ -87,49 +58,12 @@ class Raw:
         assert r.startswith("+OK"), r
         return r
 
-    def starttls(self):
-        self.sock = tls_context(self.suite).wrap_socket(self.sock)
-        self.buf = b""
-
-    def closed(self, timeout=10):
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    return True
-                self.buf += d
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
 
 def pop(s, port="pop3"):
     p = poplib.POP3("127.0.0.1", s.port(port), timeout=30)
     p.user(USER)
     p.pass_(s.password)
     return p
-
-
-def set_env(s, name, value):
-    """NAME=value in mailserver.env (read per connection); None removes it."""
-    p = s.state / "config" / "mailserver.env"
-    lines = [ln for ln in p.read_text().splitlines() if not ln.startswith(name + "=")]
-    if value is not None:
-        lines.append("%s=%s" % (name, value))
-    p.write_text("\n".join(lines) + "\n")
-
-
-def wait_log(s, service, pattern, timeout=10):
-    rx = re.compile(pattern)
-    return s.wait_for(lambda: rx.search(s.log(service)), timeout)
 
 
 def deliver(s, bodies):
@@ -319,14 +253,7 @@ def failed_login_leaves_no_password_in_memory(s):
     # phpop3 processes cannot read them) and wipes what it consumed
     c = Raw(s)
     c.line()
-    exe = str(s.bin / "pop3d")
-    pids = []
-    for p in pathlib.Path("/proc").iterdir():
-        try:
-            if p.name.isdigit() and os.readlink(str(p / "exe")) == exe:
-                pids.append(p.name)
-        except OSError:
-            pass
+    pids = procs_of(str(s.bin / "pop3d"))
     assert pids, "no pop3d process"
     secret = "SECRETPW-pop3-%d" % os.getpid()
     assert c.cmd("USER " + USER) == "+OK"
@@ -339,20 +266,8 @@ def failed_login_leaves_no_password_in_memory(s):
     c.multi()
     for pid in pids:
         assert os.stat("/proc/%s/mem" % pid).st_uid == 0, "pop3d %s is dumpable" % pid
-        with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
-            for ln in maps:
-                f = ln.split()
-                if "w" not in f[1]:
-                    continue
-                lo, hi = (int(x, 16) for x in f[0].split("-"))
-                if hi - lo > 1 << 28:  # ASan's shadow, not our data
-                    continue
-                try:
-                    mem.seek(lo)
-                    data = mem.read(hi - lo)
-                except OSError:
-                    continue
-                assert secret.encode() not in data and sasl not in data, "pop3d %s still holds the password in %s" % (pid, f[-1])
+        where = memory_where(pid, [secret.encode(), sasl])
+        assert where is None, "pop3d %s still holds the password in %s" % (pid, where)
     c.close()
 
 

@@ -20,32 +20,9 @@
 #include "imapd/imap_msg.h"
 #include "imapd/imap_fetch-internal.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_maildir.h"
 
-static char root[64] ;
-
-static void put_msg (unsigned int n, char const *flags, char const *text, time_t mtime)
-{
-  char path[256] ;
-  struct timeval tv[2] ;
-  int fd ;
-  snprintf(path, sizeof(path), "%s/cur/%u.M%uP1.unit:2,%s", root, 1000000000u + n, n, flags) ;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) ;
-  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) { perror(path) ; exit(111) ; }
-  close(fd) ;
-  tv[0].tv_sec = tv[1].tv_sec = mtime ;
-  tv[0].tv_usec = tv[1].tv_usec = 0 ;
-  utimes(path, tv) ;
-}
-
-static void make_root (void)
-{
-  char p[128] ;
-  strcpy(root, "/tmp/ph-imap-fetch-XXXXXX") ;
-  if (!mkdtemp(root)) { perror("mkdtemp") ; exit(111) ; }
-  snprintf(p, sizeof(p), "%s/cur", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/new", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/tmp", root) ; mkdir(p, 0700) ;
-}
+static char root[UNIT_MAILDIR_ROOT_MAX] ;
 
 static char const msg1[] =
   "From: Alice <alice@example.test>\n"
@@ -137,10 +114,10 @@ static char const *fetch (size_t i, char const *items, int uid, int tzmin)
 
 int main (void)
 {
-  make_root() ;
-  put_msg(1, "S", msg1, 760686745) ;   /* 1994-02-08 05:52:25 UTC */
-  put_msg(2, "", msg2, 760686746) ;
-  put_msg(3, "F", msg3, 760686747) ;
+  unit_maildir_make(root, "imap-fetch") ;
+  unit_maildir_put(root, 1, "S", msg1, strlen(msg1), 760686745) ;   /* 1994-02-08 05:52:25 UTC */
+  unit_maildir_put(root, 2, "", msg2, strlen(msg2), 760686746) ;
+  unit_maildir_put(root, 3, "F", msg3, strlen(msg3), 760686747) ;
   if (!mbox_open(&box, root, "INBOX", 0)) { perror("mbox_open") ; return 111 ; }
   CHECK(mbox_count(&box) == 3, "mbox: three messages") ;
 

@@ -21,32 +21,9 @@
 #include "imapd/imap_parse.h"
 #include "imapd/imap_msg.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_maildir.h"
 
-static char root[64] ;
-
-static void put_msg (unsigned int n, char const *flags, char const *text, time_t mtime)
-{
-  char path[256] ;
-  struct timeval tv[2] ;
-  int fd ;
-  snprintf(path, sizeof(path), "%s/cur/%u.M%uP1.unit:2,%s", root, 1000000000u + n, n, flags) ;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) ;
-  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) { perror(path) ; exit(111) ; }
-  close(fd) ;
-  tv[0].tv_sec = tv[1].tv_sec = mtime ;
-  tv[0].tv_usec = tv[1].tv_usec = 0 ;
-  utimes(path, tv) ;
-}
-
-static void make_root (void)
-{
-  char p[128] ;
-  strcpy(root, "/tmp/ph-imap-search-XXXXXX") ;
-  if (!mkdtemp(root)) { perror("mkdtemp") ; exit(111) ; }
-  snprintf(p, sizeof(p), "%s/cur", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/new", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/tmp", root) ; mkdir(p, 0700) ;
-}
+static char root[UNIT_MAILDIR_ROOT_MAX] ;
 
 static char const msg1[] =
   "From: Alice <alice@example.test>\n"
@@ -147,7 +124,7 @@ static char const *sort (uint8_t const *keys, unsigned int nkeys)
 
 int main (void)
 {
-  make_root() ;
+  unit_maildir_make(root, "imap-search") ;
   stralloc_cats(&big,
     "From: \"Bob\" <bob@example.test>\n"
     "To: \"Quoted, Name\" <dave@example.test>\n"
@@ -158,9 +135,9 @@ int main (void)
     "\n") ;
   for (unsigned int i = 0 ; i < 100 ; i++) stralloc_cats(&big, "filler filler filler filler filler filler filler\n") ;
   stralloc_0(&big) ;
-  put_msg(1, "S", msg1, 760686745) ;   /* 1994-02-08 05:52:25 UTC */
-  put_msg(2, "F", msg2, 946728000) ;   /* 2000-01-01 12:00:00 UTC */
-  put_msg(3, "", big.s, 631152000) ;   /* 1990-01-01 */
+  unit_maildir_put(root, 1, "S", msg1, strlen(msg1), 760686745) ;   /* 1994-02-08 05:52:25 UTC */
+  unit_maildir_put(root, 2, "F", msg2, strlen(msg2), 946728000) ;   /* 2000-01-01 12:00:00 UTC */
+  unit_maildir_put(root, 3, "", big.s, big.len, 631152000) ;   /* 1990-01-01 */
   if (!mbox_open(&box, root, "INBOX", 0)) { perror("mbox_open") ; return 111 ; }
   CHECK(mbox_count(&box) == 3, "mbox: three messages") ;
   {

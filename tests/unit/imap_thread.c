@@ -19,39 +19,23 @@
 #include "imapd/imap_parse.h"
 #include "imapd/imap_msg.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_maildir.h"
 
-static char root[64] ;
-
-static void make_root (void)
-{
-  char p[128] ;
-  strcpy(root, "/tmp/ph-imap-thread-XXXXXX") ;
-  if (!mkdtemp(root)) { perror("mkdtemp") ; exit(111) ; }
-  snprintf(p, sizeof(p), "%s/cur", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/new", root) ; mkdir(p, 0700) ;
-  snprintf(p, sizeof(p), "%s/tmp", root) ; mkdir(p, 0700) ;
-}
+static char root[UNIT_MAILDIR_ROOT_MAX] ;
 
 /* message n (1-based arrival order) with the given header lines; the
  * sent date is day n of January 2001 unless date is given */
 static void put (unsigned int n, char const *id, char const *subject, char const *refs, char const *inreplyto, char const *date)
 {
-  char path[256], text[8192], d[64] ;
-  struct timeval tv[2] ;
-  int fd, len ;
+  char text[8192], d[64] ;
+  int len ;
   if (!date) { snprintf(d, sizeof(d), "Mon, %u Jan 2001 10:00:00 +0000", n % 28 + 1) ; date = d ; }
   len = snprintf(text, sizeof(text), "From: a@example.test\n%s%s%s%s%s%s%s%s%sDate: %s\n\nbody\n",
     id ? "Message-ID: " : "", id ? id : "", id ? "\n" : "",
     subject ? "Subject: " : "", subject ? subject : "", subject ? "\n" : "",
     refs ? "References: " : "", refs ? refs : "", refs ? "\n" : "", date) ;
   if (inreplyto) len += snprintf(text + len - 6, sizeof(text) - len, "In-Reply-To: %s\n\nbody\n", inreplyto) - 6 ;
-  snprintf(path, sizeof(path), "%s/cur/%u.M%uP1.unit:2,", root, 1000000000u + n, n) ;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) ;
-  if (fd < 0 || write(fd, text, len) != len) { perror(path) ; exit(111) ; }
-  close(fd) ;
-  tv[0].tv_sec = tv[1].tv_sec = 978307200 + n ;
-  tv[0].tv_usec = tv[1].tv_usec = 0 ;
-  utimes(path, tv) ;
+  unit_maildir_put(root, n, "", text, len, 978307200 + n) ;
 }
 
 static char const *thread (int alg, int byuid)
@@ -82,7 +66,7 @@ static char const *thread (int alg, int byuid)
 int main (void)
 {
   /* a thread set exercising every step of RFC 5256 §2 REFERENCES */
-  make_root() ;
+  unit_maildir_make(root, "imap-thread") ;
   put(1, "<a@x>", "topic", 0, 0, 0) ;
   put(2, "<b@x>", "Re: topic", "<a@x>", 0, 0) ;
   put(3, "<c@x>", "Re: topic", "<a@x> <b@x>", 0, 0) ;
@@ -109,7 +93,7 @@ int main (void)
 
   /* sent dates decide sibling order, ties by sequence number; a missing
    * Date: falls back to the internal date */
-  make_root() ;
+  unit_maildir_make(root, "imap-thread") ;
   put(1, "<p@y>", "s", 0, 0, "Wed, 10 Jan 2001 10:00:00 +0000") ;
   put(2, "<q@y>", "Re: s", "<p@y>", 0, "Tue, 9 Jan 2001 10:00:00 +0000") ;
   put(3, "<r@y>", "Re: s", "<p@y>", 0, "Mon, 8 Jan 2001 10:00:00 +0000") ;
@@ -121,7 +105,7 @@ int main (void)
   rm_rf(root) ;
 
   /* loops: references that point at each other or at themselves */
-  make_root() ;
+  unit_maildir_make(root, "imap-thread") ;
   put(1, "<x@z>", "loop", "<y@z>", 0, 0) ;
   put(2, "<y@z>", "loop", "<x@z>", 0, 0) ;
   put(3, "<w@z>", "self", "<w@z>", 0, 0) ;
@@ -138,7 +122,7 @@ int main (void)
   rm_rf(root) ;
 
   /* a References chain 3000 deep: no recursion, one long thread */
-  make_root() ;
+  unit_maildir_make(root, "imap-thread") ;
   {
     static stralloc want = STRALLOC_ZERO ;
     char id[32], prev[32] ;
