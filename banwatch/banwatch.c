@@ -13,7 +13,20 @@
  * It writes only bans.cdb and its state file, in $PH_STATE/banwatch
  * (phban's). A compromise lets an attacker ban or unban clients of
  * every service (deny service, or let a guesser go on guessing at
- * authd's failure delay), nothing more: no mail, no passwords. */
+ * authd's failure delay), nothing more: no mail, no passwords.
+ *
+ * With PH_BAN_NFT_SETS, the bans also go into an nftables set. That
+ * needs CAP_NET_ADMIN, which this daemon never holds: before the drop it
+ * forks a helper (bw_nfthelper.c) that becomes phban keeping only that
+ * capability, reads checked operations from a pipe and runs `nft -f -`
+ * on scripts it writes itself. A helper process rather than libnftables
+ * linked in here: the capability stays out of the process that parses
+ * untrusted datagrams, a stuck or failing nft (bounded to 30 s, its
+ * error logged) only delays the set, never the loop (the pipe is written
+ * when writable, from a bounded queue) nor bans.cdb, which stays the
+ * reference that tcpd applies; and the daemon does not carry
+ * libnftables' parser. A compromise of banwatch reaches the helper only
+ * through that pipe: elements of the two sets, as bans.cdb already. */
 
 #include <errno.h>
 #include <signal.h>
@@ -237,14 +250,16 @@ static int open_socket (char const *path)
   return fd ;
 }
 
-static void drop_privileges (void)
+static void target_ids (uid_t *uid, gid_t *gid)
 {
   char const *su = getenv("UID") ;
   char const *sg = getenv("GID") ;
-  uid_t uid ;
-  gid_t gid ;
-  if (!su || !sg || !uid0_scan(su, &uid) || !gid0_scan(sg, &gid)) strerr_dief1x(100, "-U needs UID and GID (s6-envuidgid)") ;
-  if (!uid || !gid) strerr_dief1x(100, "refusing to run as uid or gid 0") ;
+  if (!su || !sg || !uid0_scan(su, uid) || !gid0_scan(sg, gid)) strerr_dief1x(100, "-U needs UID and GID (s6-envuidgid)") ;
+  if (!*uid || !*gid) strerr_dief1x(100, "refusing to run as uid or gid 0") ;
+}
+
+static void drop_privileges (uid_t uid, gid_t gid)
+{
   if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) strerr_diefu1sys(111, "drop privileges") ;
   if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid || !setuid(0))
     strerr_dief1x(111, "privileges were not dropped") ;
@@ -291,6 +306,7 @@ int main (int argc, char const *const *argv)
   int notif = -1 ;
   int dropuid = 0 ;
   bw_config cfg ;
+  bw_nftspec nftspec = { .family = "" } ;
   uint64_t findtime, trackmax ;
   PROG = "banwatch" ;
   {
@@ -356,13 +372,28 @@ int main (int argc, char const *const *argv)
     if (!smtp_relaynets_parse(&ignorenets, config_get("PH_BAN_IGNORE_NETS"), &errpos)) die_config("PH_BAN_IGNORE_NETS") ;
     if (mode && !smtp_permitnet_add(&ignorenets, mode)) die_config("PERMIT_DOCKER") ;
   }
+  {
+    char const *why ;
+    char const *v = config_get("PH_BAN_NFT_SETS") ;
+    if (v && *v && !bw_nft_spec_scan(v, &nftspec, &why)) strerr_dief4x(100, "invalid value for PH_BAN_NFT_SETS", ": ", why, " (want: inet TABLE SET4 SET6, ip TABLE SET4 or ip6 TABLE SET6)") ;
+  }
 
   {
-    iopause_fd x[2] = { { .fd = -1, .events = IOPAUSE_READ }, { .fd = -1, .events = IOPAUSE_READ } } ;
+    iopause_fd x[4] = { { .fd = -1, .events = IOPAUSE_READ }, { .fd = -1, .events = IOPAUSE_READ }, { .fd = -1, .events = IOPAUSE_WRITE }, { .fd = -1, .events = IOPAUSE_READ } } ;
     tain next_flush ;
-    x[1].fd = open_socket(sockpath) ;
-    if (dropuid) drop_privileges() ;
+    uid_t uid = 0 ;
+    gid_t gid = 0 ;
+    if (dropuid) target_ids(&uid, &gid) ;
     else if (!geteuid()) strerr_dief1x(100, "refusing to run as root: use -U") ;
+    x[1].fd = open_socket(sockpath) ;
+    /* the nftables helper is forked while we are still root: it alone
+       keeps CAP_NET_ADMIN (bw_nfthelper.c) */
+    if (nftspec.family[0] && bw_nft_start(&nftspec, uid, gid))
+    {
+      bw_nft_setmax((size_t)cfg.maxbans * BW_NFT_LINE_MAX + (1 << 20)) ;
+      bw_bans_nft_resync() ;
+    }
+    if (dropuid) drop_privileges(uid, gid) ;
     x[0].fd = selfpipe_init() ;
     if (x[0].fd < 0) strerr_diefu1sys(111, "create the selfpipe") ;
     if (!sig_altignore(SIGPIPE)) strerr_diefu1sys(111, "ignore SIGPIPE") ;
@@ -386,6 +417,7 @@ int main (int argc, char const *const *argv)
       log_kvu(&l, "maxtime", cfg.maxtime) ;
       log_kvu(&l, "bans", bw_bans_count()) ;
       log_kv(&l, "loopback_ignore", loopback_ignore ? "yes" : "no") ;
+      log_kv(&l, "nft", bw_nft_active() ? "helper" : "off") ;
       log_commit(&l) ;
     }
     if (notif >= 0)
@@ -397,7 +429,11 @@ int main (int argc, char const *const *argv)
     tain_addsec_g(&next_flush, FLUSH_EVERY_SECS) ;
     while (cont)
     {
-      int r = iopause_g(x, 2, &next_flush) ;
+      int r ;
+      x[2].fd = bw_nft_wfd() ;
+      x[3].fd = bw_nft_rfd() ;
+      x[2].revents = x[3].revents = 0 ;
+      r = iopause_g(x, x[3].fd >= 0 ? 4 : 2, &next_flush) ;
       if (r < 0) strerr_diefu1sys(111, "iopause") ;
       if (x[0].revents & IOPAUSE_READ)
       {
@@ -418,8 +454,12 @@ int main (int argc, char const *const *argv)
         tain_addsec_g(&next_flush, FLUSH_EVERY_SECS) ;
       }
       else bw_bans_flush((uint64_t)time(0), 0) ;  /* only writes when a ban changed */
+      if (x[3].fd >= 0 && x[3].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) bw_nft_read() ;
+      /* the operations this turn queued go out as far as the pipe takes */
+      if (bw_nft_wfd() >= 0) bw_nft_write() ;
     }
     bw_bans_flush((uint64_t)time(0), 0) ;
+    if (bw_nft_wfd() >= 0) bw_nft_write() ;  /* what the pipe takes now; a restart re-syncs the rest */
     log_event1("stop", "signal", "SIGTERM") ;
   }
   return 0 ;

@@ -60,8 +60,10 @@ extern void bw_bans_init (bw_config const *) ;
  * error; a malformed line is logged and skipped. */
 extern void bw_bans_load (uint64_t now) ;
 /* A client reached the threshold: bans it for bantime doubled for each
- * earlier ban it had, up to maxtime. Returns the ban's end (0 if it could
- * not be recorded: too many bans). */
+ * earlier ban it had, up to maxtime. When the table is full, the oldest
+ * ended record, else the live ban ending soonest, makes room (logged
+ * event=ban_evicted). Returns the ban's end (0 if it could not be
+ * recorded: every record a permanent ban). */
 extern uint64_t bw_bans_add_auto (bw_addr const *, uint64_t now, char const *reason) ;
 /* An admin's ban: duration 0 = permanent. 1, or 0 if full. */
 extern int bw_bans_add_manual (bw_addr const *, uint64_t now, uint64_t duration) ;
@@ -77,6 +79,50 @@ extern int bw_bans_live (bw_addr const *, uint64_t now) ;
 extern int bw_bans_flush (uint64_t now, int force) ;
 extern void bw_bans_dirty (void) ;
 extern uint32_t bw_bans_count (void) ;
+/* The next flush rebuilds the nftables set whole (at start, and after
+ * the helper reported a failed batch). */
+extern void bw_bans_nft_resync (void) ;
+
+/* bw_nft.c: the optional nftables sets (PH_BAN_NFT_SETS), main side.
+ * Operations are queued in memory and written to the helper's pipe
+ * when it is writable, never waited for. */
+#define BW_NFT_CHECK_SECS 60   /* ended or uncovered bans reach the set within this */
+#define BW_NFT_LINE_MAX 128    /* one operation on the helper's pipe */
+typedef struct bw_nftspec_s bw_nftspec, *bw_nftspec_ref ;
+struct bw_nftspec_s
+{
+  char family[8] ;     /* inet, ip or ip6 */
+  char table[65] ;
+  char set4[65] ;      /* empty: no IPv4 set (family ip6) */
+  char set6[65] ;      /* empty: no IPv6 set (family ip) */
+} ;
+/* "family table set4 set6" (inet), "ip table set4", "ip6 table set6".
+ * Names are [A-Za-z_][A-Za-z0-9_]{0,63}. 1, or 0 with *why. */
+extern int bw_nft_spec_scan (char const *s, bw_nftspec *spec, char const **why) ;
+/* As root, before the privilege drop: forks the helper (bw_nfthelper.c)
+ * that alone keeps CAP_NET_ADMIN. 1, or 0 (logged). */
+extern int bw_nft_start (bw_nftspec const *spec, uid_t uid, gid_t gid) ;
+/* Takes fd (non-blocking) as the helper's command pipe; -1 for none.
+ * statusfd: the helper's reports, or -1. */
+extern void bw_nft_attach (int fd, int statusfd) ;
+extern int bw_nft_active (void) ;
+/* The queue's bound, bytes (default 1 MiB; banwatch sets room for a
+ * whole re-sync of PH_BAN_MAX bans) */
+extern void bw_nft_setmax (size_t) ;
+/* Queue: "R" (re-sync: empty the sets), "A addr/bits seconds" (0 =
+ * permanent), "D addr/bits". */
+extern void bw_nft_reset (void) ;
+extern void bw_nft_add (bw_addr const *, uint64_t seconds) ;
+extern void bw_nft_del (bw_addr const *) ;
+/* The loop: the fds to watch (-1 when none) and what to do. */
+extern int bw_nft_wfd (void) ;
+extern int bw_nft_rfd (void) ;
+extern void bw_nft_write (void) ;
+/* Reads the helper's reports; a failed batch asks for a re-sync at the
+ * next periodic check; end of file means the helper is gone. */
+extern void bw_nft_read (void) ;
+/* The helper's process: never returns. */
+extern void bw_nfthelper_main (bw_nftspec const *spec, uid_t uid, gid_t gid) ;
 
 /* bw_rules.c: the log-line face's rules (banwatch -l). */
 #define BW_RULES_MAX 64

@@ -32,11 +32,15 @@ struct rec_s
   bw_addr addr ;
   uint64_t until ;
   uint32_t count ;
+  uint8_t in_nft ;      /* an element of the nftables set stands for it */
+  uint64_t nft_until ;  /* the end that element was given */
 } ;
 
 static genalloc recs = GENALLOC_ZERO ;  /* rec */
 static bw_config cfg ;
 static int dirty = 0 ;
+static int nft_resync = 0 ;
+static uint64_t nft_checked = 0 ;
 
 void bw_bans_init (bw_config const *c)
 {
@@ -66,9 +70,32 @@ static int live (rec const *r, uint64_t now)
   return !r->until || r->until > now ;
 }
 
-/* Room for one more record: the oldest ended one goes first; if every
- * record is a live ban, there is none. */
-static rec *newrec (uint64_t now)
+/* A record leaves the table: its nftables element (if any) goes too */
+static void nft_forget (rec *r)
+{
+  if (r->in_nft) bw_nft_del(&r->addr) ;
+  r->in_nft = 0 ;
+}
+
+static void log_evicted (rec const *victim, bw_addr const *a)
+{
+  char key[ACCESSRULES_KEY_MAX] ;
+  logline l ;
+  log_begin(&l, "ban_evicted") ;
+  log_kvn(&l, "key", key, bw_addr_key(key, &victim->addr)) ;
+  log_kvu(&l, "until", victim->until) ;
+  log_kvu(&l, "count", victim->count) ;
+  log_kvn(&l, "for", key, bw_addr_key(key, a)) ;
+  log_kvu(&l, "max", cfg.maxbans) ;
+  log_commit(&l) ;
+}
+
+/* Room for one more record, for a. When the table is full, the oldest
+ * ended record goes first; with only live bans, the one ending soonest
+ * is evicted (logged): it had the least ban left to serve, and a fresh
+ * attacker is worth more than its last minutes. Permanent bans (the
+ * admin's) are never evicted: with only those, there is no room. */
+static rec *newrec (uint64_t now, bw_addr const *a)
 {
   rec *r = genalloc_s(rec, &recs) ;
   size_t n = genalloc_len(rec, &recs) ;
@@ -78,7 +105,15 @@ static rec *newrec (uint64_t now)
     size_t victim = n ;
     for (size_t i = 0 ; i < n ; i++)
       if (!live(r + i, now) && (victim == n || r[i].until < r[victim].until)) victim = i ;
-    if (victim == n) return 0 ;
+    if (victim == n)
+    {
+      for (size_t i = 0 ; i < n ; i++)
+        if (r[i].until && (victim == n || r[i].until < r[victim].until)) victim = i ;
+      if (victim == n) return 0 ;
+      log_evicted(r + victim, a) ;
+    }
+    nft_forget(r + victim) ;
+    memset(r + victim, 0, sizeof(rec)) ;
     return r + victim ;
   }
   memset(&blank, 0, sizeof(blank)) ;
@@ -106,7 +141,7 @@ uint64_t bw_bans_add_auto (bw_addr const *a, uint64_t now, char const *reason)
   if (r && live(r, now)) return r->until ;  /* already banned: nothing to grow */
   if (!r)
   {
-    r = newrec(now) ;
+    r = newrec(now, a) ;
     if (!r)
     {
       char key[ACCESSRULES_KEY_MAX] ;
@@ -135,7 +170,7 @@ int bw_bans_add_manual (bw_addr const *a, uint64_t now, uint64_t duration)
   rec *r = find(a) ;
   if (!r)
   {
-    r = newrec(now) ;
+    r = newrec(now, a) ;
     if (!r) return 0 ;
     r->addr = *a ;
     r->count = 0 ;
@@ -239,6 +274,64 @@ static int write_state (void)
   return 0 ;
 }
 
+/* A ban whose network lies inside another live ban's gets no element of
+ * its own: an interval set refuses overlapping elements ("interval
+ * overlaps with an existing one") and the wider one drops it anyway.
+ * When the wider one ends first, the next check adds the narrower. */
+static int nft_covered (rec const *r, size_t n, size_t self, size_t const *wide, size_t nwide, uint64_t now)
+{
+  int all = r[self].addr.is6 ? r[self].addr.bits > 64 : 0 ;  /* a manual /65../128: rare, scan all */
+  size_t m = all ? n : nwide ;
+  for (size_t j = 0 ; j < m ; j++)
+  {
+    size_t k = all ? j : wide[j] ;
+    if (k == self || !live(r + k, now) || r[k].addr.bits >= r[self].addr.bits) continue ;
+    if (bw_addr_within(&r[self].addr, &r[k].addr)) return 1 ;
+  }
+  return 0 ;
+}
+
+/* Brings the nftables set in line with the records: deletions first
+ * (the helper keeps the order), so a wider ban never meets the narrower
+ * element it replaces. Each element's timeout is the ban's remaining
+ * time, so the kernel drops it at the ban's end even if we are gone. */
+static void nft_sync (uint64_t now)
+{
+  rec *r = genalloc_s(rec, &recs) ;
+  size_t n = genalloc_len(rec, &recs) ;
+  genalloc wide = GENALLOC_ZERO ;  /* size_t: live bans wider than a client key */
+  size_t nwide ;
+  if (nft_resync)
+  {
+    bw_nft_reset() ;
+    for (size_t i = 0 ; i < n ; i++) r[i].in_nft = 0 ;
+    nft_resync = 0 ;
+  }
+  for (size_t i = 0 ; i < n ; i++)
+    if (live(r + i, now) && r[i].addr.bits < (r[i].addr.is6 ? 64 : 32))
+      if (!genalloc_append(size_t, &wide, &i)) strerr_diefu1sys(111, "allocate memory") ;
+  nwide = genalloc_len(size_t, &wide) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    int want = live(r + i, now) && !nft_covered(r, n, i, genalloc_s(size_t, &wide), nwide, now) ;
+    if (r[i].in_nft && (!want || r[i].nft_until != r[i].until)) nft_forget(r + i) ;
+  }
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (r[i].in_nft || !live(r + i, now) || nft_covered(r, n, i, genalloc_s(size_t, &wide), nwide, now)) continue ;
+    bw_nft_add(&r[i].addr, r[i].until ? r[i].until - now : 0) ;
+    r[i].in_nft = 1 ;
+    r[i].nft_until = r[i].until ;
+  }
+  genalloc_free(size_t, &wide) ;
+  nft_checked = now ;
+}
+
+void bw_bans_nft_resync (void)
+{
+  nft_resync = 1 ;
+}
+
 int bw_bans_flush (uint64_t now, int force)
 {
   rec *r = genalloc_s(rec, &recs) ;
@@ -246,10 +339,12 @@ int bw_bans_flush (uint64_t now, int force)
   for (size_t i = 0 ; i < n ; )
   {
     /* an ended ban is kept maxtime more, to make the next one longer */
-    if (r[i].until && r[i].until + cfg.maxtime <= now) { r[i] = r[--n] ; dirty = 1 ; }
+    if (r[i].until && r[i].until + cfg.maxtime <= now) { nft_forget(r + i) ; r[i] = r[--n] ; dirty = 1 ; }
     else i++ ;
   }
   genalloc_setlen(rec, &recs, n) ;
+  /* the set is only told (bw_nft.c queues); bans.cdb never waits on it */
+  if (bw_nft_active() && (dirty || force || nft_resync || now >= nft_checked + BW_NFT_CHECK_SECS)) nft_sync(now) ;
   if (!dirty && !force) return 1 ;
   if (!write_cdb(now) || !write_state()) { dirty = 1 ; return 0 ; }
   dirty = 0 ;
@@ -293,7 +388,7 @@ void bw_bans_load (uint64_t now)
     }
     if (find(&one.addr)) continue ;
     {
-      rec *r = newrec(now) ;
+      rec *r = newrec(now, &one.addr) ;
       if (!r) break ;
       r->addr = one.addr ;
       r->until = until ;
