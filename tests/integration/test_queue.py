@@ -144,11 +144,15 @@ def oversize_answered_early_and_connection_closed(s):
 
 RAW_CLIENT = ("import socket,sys\n"
               "def ns(b): return b'%d:%s,' % (len(b), b)\n"
-              "c=socket.socket(socket.AF_UNIX);c.settimeout(10);c.connect(sys.argv[1])\n"
-              "c.sendall(sys.stdin.buffer.read())\n"
+              "c=socket.socket(socket.AF_UNIX);c.settimeout(30);c.connect(sys.argv[1])\n"
+              # a refusing injector answers and closes without reading:
+              # the send may then fail (EPIPE), the answer is still there
+              "try: c.sendall(sys.stdin.buffer.read())\n"
+              "except (BrokenPipeError, ConnectionResetError): pass\n"
               "b=b''\n"
               "while not b.endswith(b'\\n'):\n"
-              "  x=c.recv(100)\n"
+              "  try: x=c.recv(100)\n"
+              "  except ConnectionResetError: break\n"
               "  if not x: break\n"
               "  b+=x\n"
               "sys.stdout.write(b.decode())\n")
@@ -157,7 +161,7 @@ RAW_CLIENT = ("import socket,sys\n"
 def inject_as(s, user, data):
     """Sends data to inject.sock from a process of uid user; the answer."""
     r = subprocess.run([sys.executable, "-c", RAW_CLIENT, s.env["PH_RUN_DIR"] + "/inject.sock"], user=user,
-                       input=data, stdout=subprocess.PIPE, timeout=30)
+                       input=data, stdout=subprocess.PIPE, timeout=60)
     return r.stdout.decode()
 
 

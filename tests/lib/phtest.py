@@ -129,12 +129,16 @@ class Suite:
         # s6-svwait needs supervise/status, which s6-supervise creates a
         # moment after s6-svscan spawns it.
         self.wait_for(lambda: all(os.path.exists(os.path.join(d, "supervise", "status")) for d in dirs), 10)
-        r = subprocess.run(["s6-svwait", "-U", "-t", "20000"] + dirs,
+        # 60 s: an ASan build on a machine running other suites can take
+        # a while; a healthy start takes about one.
+        r = subprocess.run(["s6-svwait", "-U", "-t", "60000"] + dirs,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
-            logs = "\n".join("--- %s\n%s" % (d, self.log(pathlib.Path(d).name)[-2000:]) for d in dirs)
+            late = [d for d in dirs if "ready" not in subprocess.run(
+                ["s6-svstat", d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout]
+            logs = "\n".join("--- %s\n%s" % (d, self.log(pathlib.Path(d).name)[-2000:]) for d in late)
             self.stop()
-            raise RuntimeError("services not ready: %s\n%s" % (r.stdout, logs))
+            raise RuntimeError("services not ready: %s (%s)\n%s" % (r.stdout, " ".join(pathlib.Path(d).name for d in late), logs))
         return self
 
     def stop(self):
