@@ -36,6 +36,15 @@ static char const *const forwarded_zones[] =
   "113.0.203.in-addr.arpa. transparent", "d.f.ip6.arpa. transparent", "8.e.f.ip6.arpa. transparent",
   "9.e.f.ip6.arpa. transparent", "a.e.f.ip6.arpa. transparent", "b.e.f.ip6.arpa. transparent",
   "8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+  "127.in-addr.arpa. transparent",
+} ;
+
+ /* 127.0.0.1 keeps the answer unbound's default zone gives it (the
+    forwarder need not know "localhost"); the rest of 127/8 is the
+    forwarder's, like the private ranges above. */
+static char const *const kept_local_data[] =
+{
+  "1.0.0.127.in-addr.arpa. PTR localhost.",
 } ;
 
 static int set_forwarders (struct ub_ctx *ctx, char const *list)
@@ -58,11 +67,14 @@ static int set_forwarders (struct ub_ctx *ctx, char const *list)
   if (!n) return (errno = EINVAL, 0) ;
    /* unbound answers "test." itself (RFC 6761 default empty zone) and,
       empty, the reverse zones of private, link-local and documentation
-      space (its default local zones, RFC 6303): the forwarder we were
-      pointed at is the one that knows them (a PTR for a client in
-      192.168/16 for SPF's "ptr" or FCrDNS, a test zone). */
+      space (its default local zones, RFC 6303), and 127/8 but for
+      127.0.0.1: the forwarder we were pointed at is the one that knows
+      them (a PTR for a client in 192.168/16 for SPF's "ptr" or FCrDNS,
+      a test zone, a test client on 127.0.0.2). */
   for (unsigned int i = 0 ; i < sizeof(forwarded_zones) / sizeof(forwarded_zones[0]) ; i++)
     if (ub_ctx_set_option(ctx, "local-zone:", forwarded_zones[i])) return (errno = EIO, 0) ;
+  for (unsigned int i = 0 ; i < sizeof(kept_local_data) / sizeof(kept_local_data[0]) ; i++)
+    if (ub_ctx_set_option(ctx, "local-data:", kept_local_data[i])) return (errno = EIO, 0) ;
   return 1 ;
 }
 
