@@ -53,8 +53,10 @@ struct preauth_s
   char session[17] ;           /* the session id, 16 hex */
 } ;
 
-/* Reads the configuration (config_load() first) named with prefix
- * ("PH_IMAP", "PH_POP3"): _PLAINTEXT_AUTH (loopback|yes|no),
+/* Makes the process not dumpable (nodump(): it is about to hold
+ * passwords, and every client's pre-auth process has the same uid),
+ * loads the configuration (config_load) and reads the settings named
+ * with prefix ("PH_IMAP", "PH_POP3"): _PLAINTEXT_AUTH (loopback|yes|no),
  * _PREAUTH_TIMEOUT (60 s), _MAX_BAD (20), _MAX_AUTH_FAIL (3); and
  * PH_RUN_DIR, the host name, tcpd's TCP* variables, tlsd's (implicit
  * TLS). Makes fds 0/1 non-blocking, ignores SIGPIPE, starts the clock

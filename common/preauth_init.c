@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/nodump.h"
 #include "common/preauth.h"
 #include "common/ucspitls.h"
 
@@ -67,6 +68,10 @@ static char const *socket_path (char const *dir, char const *name, char const *s
 
 void preauth_init (preauth *p, char const *service, char const *prefix)
 {
+  /* before anything else: the other processes of our uid (the other
+   * clients' pre-auth halves) must not read our memory */
+  nodump() ;
+  config_load() ;
   p->service = service ;
   p->plain = get_plain(prefix) ;
   p->idlesecs = get_uint(prefix, "_PREAUTH_TIMEOUT", 60, 86400) ;

@@ -14,13 +14,13 @@
  * $PH_MAILROOT and never sees a password hash: credentials go to authd,
  * which answers with a one-time ticket; the client's fds and the ticket
  * then go to imap-session (uid vmail), which believes only the ticket.
- * It writes nothing on disk. It is not dumpable (nodump()): the other
- * imapd processes of phimap cannot read its memory; and once a command
- * is handled, its bytes are wiped from the command buffer and the input
- * buffer, so a password does not outlive its LOGIN or AUTHENTICATE. A
- * compromise gives the passwords of the clients that connect to this
- * process while it lasts, and a way to try passwords at authd's pace, no
- * more. */
+ * It writes nothing on disk. It is not dumpable (nodump(), first thing
+ * in preauth_init): the other imapd processes of phimap cannot read its
+ * memory; and once a command is handled, its bytes are wiped from the
+ * command buffer and the input buffer, so a password does not outlive
+ * its LOGIN or AUTHENTICATE. A compromise gives the passwords of the
+ * clients that connect to this process while it lasts, and a way to try
+ * passwords at authd's pace, no more. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,9 +33,7 @@
 #include <skalibs/tai.h>
 
 #include "common/banevent.h"
-#include "common/config.h"
 #include "common/log.h"
-#include "common/nodump.h"
 #include "common/preauth.h"
 #include "imapd/imapd.h"
 
@@ -91,8 +89,6 @@ int main (int argc, char const *const *argv)
   PROG = "imapd" ;
   (void)argv ;
   if (argc > 1) strerr_dieusage(100, USAGE) ;
-  nodump() ;  /* other imapd processes of phimap must not read our memory */
-  config_load() ;
   preauth_init(&d.p, "imap", "PH_IMAP") ;
   tain_uint(&d.idle, d.p.idlesecs) ;
   buffer_init(&d.in, &buffer_read, 0, inbuf, sizeof(inbuf)) ;

@@ -8,6 +8,7 @@
 #include <skalibs/tai.h>
 #include <skalibs/unix-timed.h>
 
+#include "common/byeline.h"
 #include "common/lineio.h"
 #include "common/log.h"
 #include "imapd/imapd.h"
@@ -53,17 +54,7 @@ void imapd_untagged (imapd *d, char const *text)
 
 void imapd_bye (imapd *d, char const *text, int e)
 {
-  tain deadline ;
-  char buf[512] ;
-  size_t n = strlen(text) ;
-  if (n > sizeof(buf) - 8) n = sizeof(buf) - 8 ;
-  memcpy(buf, "* BYE ", 6) ;
-  memcpy(buf + 6, text, n) ;
-  memcpy(buf + 6 + n, "\r\n", 2) ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, 5) ;
-  /* the client may be gone or not reading: a BYE is a courtesy */
-  lineio_put(&d->out, buf, n + 8, &deadline) ;
+  byeline_send(&d->out, "* BYE ", text) ;
   _exit(e) ;
 }
 

@@ -7,6 +7,7 @@
 #include <skalibs/buffer.h>
 #include <skalibs/tai.h>
 
+#include "common/byeline.h"
 #include "common/lineio.h"
 #include "common/log.h"
 #include "pop3d/pop3_io.h"
@@ -71,17 +72,7 @@ void pop3_io_reply (pop3_io *io, char const *text)
 
 void pop3_io_bye (pop3_io *io, char const *text, int e)
 {
-  tain deadline ;
-  char buf[512] ;
-  size_t n = strlen(text) ;
-  if (n > sizeof(buf) - 7) n = sizeof(buf) - 7 ;
-  memcpy(buf, "-ERR ", 5) ;
-  memcpy(buf + 5, text, n) ;
-  memcpy(buf + 5 + n, "\r\n", 2) ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, 5) ;
-  /* the client may be gone or not reading: the last word is a courtesy */
-  lineio_put(&io->out, buf, n + 7, &deadline) ;
+  byeline_send(&io->out, "-ERR ", text) ;
   if (io->on_close) (*io->on_close)() ;
   _exit(e) ;
 }

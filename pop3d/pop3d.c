@@ -15,20 +15,19 @@
  * password hash: credentials go to authd, which answers with a one-time
  * ticket; the client's fds and the ticket then go to pop3-session (uid
  * vmail), which believes only the ticket. It writes nothing on disk. It
- * is not dumpable (nodump()): the other pop3d processes of phpop3
- * cannot read its memory; and once a command is handled, its line and
- * the consumed part of the input buffer are wiped, so a password does
- * not outlive its PASS or AUTH. A compromise gives the passwords of the
- * clients that connect to this process while it lasts, and a way to try
- * passwords at authd's pace. */
+ * is not dumpable (nodump(), first thing in preauth_init): the other
+ * pop3d processes of phpop3 cannot read its memory; and once a command
+ * is handled, its line and the consumed part of the input buffer are
+ * wiped (preauth_wipe_consumed), so a password does not outlive its
+ * PASS or AUTH. A compromise gives the passwords of the clients that
+ * connect to this process while it lasts, and a way to try passwords at
+ * authd's pace. */
 
 #include <string.h>
 
 #include <skalibs/strerr.h>
 
-#include "common/config.h"
 #include "common/lineio.h"
-#include "common/nodump.h"
 #include "common/log.h"
 #include "common/preauth.h"
 #include "pop3d/pop3d.h"
@@ -43,8 +42,6 @@ int main (int argc, char const *const *argv)
   PROG = "pop3d" ;
   (void)argv ;
   if (argc > 1) strerr_dieusage(100, USAGE) ;
-  nodump() ;  /* other pop3d processes of phpop3 must not read our memory */
-  config_load() ;
   preauth_init(&d.p, "pop3", "PH_POP3") ;
   d.io.rip = d.p.rip ;
   d.io.session = d.p.session ;
