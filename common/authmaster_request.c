@@ -42,7 +42,7 @@ int authmaster_request_rip (char const *path, char const *ticket, char const *se
   buffer in, out ;
   unsigned int flags ;
   size_t len ;
-  int fd, r, e ;
+  int fd, r ;
   if (!ticket_ok(ticket) || (strcmp(service, "imap") && strcmp(service, "pop3"))) return (errno = EINVAL, 0) ;
   if (riplen > AUTHMASTER_RIP_MAX || (riplen && strpbrk(rip, "\t\r\n "))) return (errno = EINVAL, 0) ;
   fd = ipc_stream_nbcoe() ;
@@ -75,8 +75,6 @@ int authmaster_request_rip (char const *path, char const *ticket, char const *se
   fd_close(fd) ;
   return r ;
  err:
-  e = errno ;
-  fd_close(fd) ;
-  errno = e ;
+  fd_close(fd) ;   /* skalibs' fd_close keeps errno */
   return 0 ;
 }

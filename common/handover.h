@@ -80,6 +80,13 @@ extern char const *handover_get (handover const *h, char const *key) ;
  * Returns 1, or 0 with errno. */
 extern int handover_answer (int fd, char code, char const *text, tain const *deadline) ;
 
+/* ---- both sides ---- */
+
+/* Waits until fd can be written (forwrite) or read, or deadline.
+ * Returns 1, or 0 with errno (ETIMEDOUT, or iopause's). The socket
+ * is non-blocking: the caller's read or write may still say EAGAIN. */
+extern int handover_wait (int fd, int forwrite, tain const *deadline) ;
+
 /* Closes the fds still held and frees the body. */
 extern void handover_free (handover *h) ;
 

@@ -5,7 +5,6 @@
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/error.h>
-#include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
 #include "common/handover.h"
@@ -24,13 +23,8 @@ int handover_answer (int fd, char code, char const *text, tain const *deadline)
   }
   while (w < len)
   {
-    iopause_fd x = { .fd = fd, .events = IOPAUSE_WRITE } ;
     ssize_t r ;
-    int e ;
-    tain_now_g() ;
-    e = iopause_g(&x, 1, deadline) ;
-    if (e < 0) return 0 ;
-    if (!e) return (errno = ETIMEDOUT, 0) ;
+    if (!handover_wait(fd, 1, deadline)) return 0 ;
     r = fd_write(fd, buf + w, len - w) ;
     if (r < 0)
     {

@@ -7,7 +7,6 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/error.h>
-#include <skalibs/iopause.h>
 #include <skalibs/socket.h>
 #include <skalibs/tai.h>
 #include <skalibs/unixmessage.h>
@@ -22,13 +21,8 @@ static int read_answer (int fd, char *text, size_t textmax, tain const *deadline
   size_t len = 0 ;
   for (;;)
   {
-    iopause_fd x = { .fd = fd, .events = IOPAUSE_READ } ;
     ssize_t r ;
-    int e ;
-    tain_now_g() ;
-    e = iopause_g(&x, 1, deadline) ;
-    if (e < 0) return 0 ;
-    if (!e) return (errno = ETIMEDOUT, 0) ;
+    if (!handover_wait(fd, 0, deadline)) return 0 ;
     r = sanitize_read(fd_read(fd, buf + len, sizeof(buf) - len)) ;
     if (r < 0)
     {
@@ -79,13 +73,9 @@ int handover_send (char const *path, int rfd, int wfd, char const *fields, size_
   errno = e ;
   if (!r) goto err ;
   r = read_answer(fd, text, textmax, deadline) ;
-  e = errno ;
-  fd_close(fd) ;
-  errno = e ;
+  fd_close(fd) ;   /* skalibs' fd_close keeps errno */
   return r ;
  err:
-  e = errno ;
   fd_close(fd) ;
-  errno = e ;
   return 0 ;
 }
