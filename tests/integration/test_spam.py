@@ -492,7 +492,7 @@ def dnsbl_refused_at_rcpt_when_configured(s):
     finally:
         DNS.remove("1.0.0.127.bl.test")
     reply = rcpt_reply(out)
-    assert rc != 0 and reply.startswith("554 5.7.1 ") and "Service unavailable; client [127.0.0.1] blocked using bl.test" in reply, out
+    assert rc != 0 and reply.startswith("554 5.7.1 ") and "Service unavailable; client [127.0.0.1] blocked using bl.test" in reply, "swaks exit %d: %r" % (rc, out[-3000:])
     assert "event=dnsbl_reject ip=127.0.0.1 zone=bl.test code=127.0.0.2" in s2.log("policy"), s2.log("policy")[-2000:]
 
 
