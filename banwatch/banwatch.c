@@ -443,8 +443,8 @@ int main (int argc, char const *const *argv)
           if (sig < 0) strerr_diefu1sys(111, "read the selfpipe") ;
           if (!sig) break ;
           if (sig == SIGTERM) cont = 0 ;
-          /* SIGHUP: write the files again now */
-          if (sig == SIGHUP) bw_bans_dirty() ;
+          /* SIGHUP: write the files again now, refill the nftables sets */
+          if (sig == SIGHUP) { bw_bans_dirty() ; if (bw_nft_active()) bw_bans_nft_resync() ; }
         }
       }
       if (x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) drain(x[1].fd, cfg.bantime) ;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <skalibs/stralloc.h>
+
 #include "common/banevent.h"
 #include "smtpd/smtp_relaynet.h"
 
@@ -121,6 +123,20 @@ extern void bw_nft_write (void) ;
 /* Reads the helper's reports; a failed batch asks for a re-sync at the
  * next periodic check; end of file means the helper is gone. */
 extern void bw_nft_read (void) ;
+/* bw_nftscript.c: one operation line (without its newline, at most
+ * BW_NFT_LINE_MAX bytes) into nft commands: "R" (set up, empty the sets)
+ * and "D" go to dels, "A" to adds; a family the spec has no set for is
+ * skipped. 1, 0 for a line that is not a valid operation, -1 (errno) on
+ * a memory error. */
+typedef struct bw_nftscript_s bw_nftscript, *bw_nftscript_ref ;
+struct bw_nftscript_s
+{
+  bw_nftspec spec ;
+  stralloc dels ;
+  stralloc adds ;
+} ;
+#define BW_NFTSCRIPT_ZERO { .spec = { .family = "" }, .dels = STRALLOC_ZERO, .adds = STRALLOC_ZERO }
+extern int bw_nftscript_line (bw_nftscript *, char const *s, size_t len) ;
 /* The helper's process: never returns. */
 extern void bw_nfthelper_main (bw_nftspec const *spec, uid_t uid, gid_t gid) ;
 

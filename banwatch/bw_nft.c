@@ -202,7 +202,9 @@ void bw_nft_write (void)
 void bw_nft_read (void)
 {
   char buf[64] ;
-  ssize_t r = read(statfd, buf, sizeof(buf)) ;
+  ssize_t r ;
+  if (statfd < 0) return ;  /* a failed write already found it gone */
+  r = read(statfd, buf, sizeof(buf)) ;
   if (r < 0)
   {
     if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return ;

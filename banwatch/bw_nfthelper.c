@@ -29,8 +29,8 @@
  * nft it runs has it; no_new_privs, so nothing it runs gains more). It
  * reads operations on fd 0 ("R", "A addr/bits seconds", "D addr/bits":
  * bw_nft.c), checks each strictly (an address, a prefix length, a
- * decimal), turns a batch into an nft script of its own words and runs
- * `nft -f -` on it, one transaction, bounded by NFT_TIMEOUT_SECS; it
+ * decimal: bw_nftscript.c), turns a batch into nft scripts of its own
+ * words and runs `nft -f -` on them, bounded by NFT_TIMEOUT_SECS; it
  * answers "1" or "0" per batch on fd 1 and logs failures (fd 2).
  * Whoever controls banwatch can only add or remove elements of the two
  * sets, which bans.cdb already lets them do. */
@@ -38,121 +38,12 @@
 #define NFT_TIMEOUT_SECS 30
 #define BATCH_MAX (256 * 1024)   /* script bytes per nft run */
 #define NFT_OUTPUT_MAX 512       /* nft's error text kept for the log */
-#define TIMEOUT_MAX (3650ULL * 86400ULL)
 
-static bw_nftspec spec ;
-/* A batch is two nft runs: the set up and the deletions, then the
- * additions. nft checks a new interval against the set as it was before
- * the transaction, so a /24 replacing a /32 inside it ("D" then "A" in
- * one script) would be refused as overlapping. */
-static stralloc script = STRALLOC_ZERO ;  /* R and D */
-static stralloc adds = STRALLOC_ZERO ;    /* A */
-static stralloc *cur = &script ;
-
-static void cat (char const *s)
-{
-  if (!stralloc_cats(cur, s)) _exit(111) ;
-}
-
-static void cat_set (char const *verb, char const *set)
-{
-  cat(verb) ; cat(" ") ;
-  cat(spec.family) ; cat(" ") ;
-  cat(spec.table) ; cat(" ") ;
-  cat(set) ;
-}
-
-/* Creates what is missing (every "add" is a no-op when the object
- * exists: the admin's own table and sets are used as they are, if their
- * type matches), owns the chain "banwatch" in that table (flushed and
- * refilled, so restarts do not pile up rules), and empties the sets for
- * the re-sync that follows. */
-static void script_reset (void)
-{
-  cat("add table ") ; cat(spec.family) ; cat(" ") ; cat(spec.table) ; cat("\n") ;
-  if (spec.set4[0]) { cat_set("add set", spec.set4) ; cat(" { type ipv4_addr ; flags interval, timeout ; }\n") ; }
-  if (spec.set6[0]) { cat_set("add set", spec.set6) ; cat(" { type ipv6_addr ; flags interval, timeout ; }\n") ; }
-  cat_set("add chain", "banwatch") ; cat(" { type filter hook input priority filter - 10 ; policy accept ; }\n") ;
-  cat_set("flush chain", "banwatch") ; cat("\n") ;
-  if (spec.set4[0]) { cat_set("add rule", "banwatch") ; cat(" ip saddr @") ; cat(spec.set4) ; cat(" drop\n") ; }
-  if (spec.set6[0]) { cat_set("add rule", "banwatch") ; cat(" ip6 saddr @") ; cat(spec.set6) ; cat(" drop\n") ; }
-  if (spec.set4[0]) { cat_set("flush set", spec.set4) ; cat("\n") ; }
-  if (spec.set6[0]) { cat_set("flush set", spec.set6) ; cat("\n") ; }
-}
-
-static void element (char const *verb, char const *set, char const *net, char const *timeout)
-{
-  cat_set(verb, set) ;
-  cat(" { ") ; cat(net) ;
-  if (timeout) { cat(" timeout ") ; cat(timeout) ; cat("s") ; }
-  cat(" }\n") ;
-}
-
-/* One operation line (without its newline) into the script. 1, or 0
- * for a line that is not ours to run. */
-static int script_line (char const *s, size_t len)
-{
-  char ip[16] ;
-  char net[IP6_FMT + 5] ;
-  char secs[UINT64_FMT] ;
-  char const *set ;
-  unsigned int bits ;
-  uint64_t t = 0 ;
-  size_t m, n ;
-  int is6 ;
-  if (len == 1 && s[0] == 'R')
-  {
-    /* a re-sync supersedes what came before it in this batch */
-    script.len = adds.len = 0 ;
-    cur = &script ;
-    script_reset() ;
-    return 1 ;
-  }
-  if (len < 3 || (s[0] != 'A' && s[0] != 'D') || s[1] != ' ') return 0 ;
-  s += 2 ; len -= 2 ;
-  is6 = memchr(s, ':', len) != 0 ;
-  m = is6 ? ip6_scan(s, ip) : ip4_scan(s, ip) ;
-  if (!m || m >= len || s[m] != '/') return 0 ;
-  n = uint_scan(s + m + 1, &bits) ;
-  if (!n || bits > (is6 ? 128U : 32U)) return 0 ;
-  m += 1 + n ;
-  if (s[-2] == 'A')
-  {
-    if (m >= len || s[m] != ' ') return 0 ;
-    n = uint64_scan(s + m + 1, &t) ;
-    if (!n || t > TIMEOUT_MAX) return 0 ;
-    m += 1 + n ;
-  }
-  if (m != len) return 0 ;
-  set = is6 ? spec.set6 : spec.set4 ;
-  if (!set[0]) return 1 ;  /* a family this table does not cover */
-  /* our own rendering of the address, never the bytes we were sent */
-  n = is6 ? ip6_fmt(net, ip) : ip4_fmt(net, ip) ;
-  net[n++] = '/' ;
-  n += uint_fmt(net + n, bits) ;
-  net[n] = 0 ;
-  secs[uint64_fmt(secs, t)] = 0 ;
-  if (s[-2] == 'A')
-  {
-    /* banwatch deleted it first if it was there with another end */
-    cur = &adds ;
-    element("add element", set, net, t ? secs : 0) ;
-  }
-  else
-  {
-    /* "delete" of an absent element (the kernel ended it: the timeout)
-       fails the whole transaction, so it is made present first */
-    cur = &script ;
-    element("add element", set, net, 0) ;
-    element("delete element", set, net, 0) ;
-  }
-  cur = &script ;
-  return 1 ;
-}
+static bw_nftscript sc = BW_NFTSCRIPT_ZERO ;
 
 /* Runs nft -f - on the script; its output (the first NFT_OUTPUT_MAX
  * bytes) goes to err. 1 if it exited 0. */
-static int run_nft (stralloc const *sc, char *err, size_t *errlen, char const **why)
+static int run_nft (stralloc const *script, char *err, size_t *errlen, char const **why)
 {
   int in[2], o[2] ;
   pid_t pid ;
@@ -192,9 +83,9 @@ static int run_nft (stralloc const *sc, char *err, size_t *errlen, char const **
     if (!r) { timedout = 1 ; break ; }
     if (nx == 2 && x[1].revents & (IOPAUSE_WRITE | IOPAUSE_EXCEPT))
     {
-      ssize_t w = write(in[1], sc->s + written, sc->len - written) ;
+      ssize_t w = write(in[1], script->s + written, script->len - written) ;
       if (w < 0 && errno != EAGAIN && errno != EINTR) { fd_close(in[1]) ; in[1] = -1 ; }
-      else if (w > 0 && (written += (size_t)w) == sc->len) { fd_close(in[1]) ; in[1] = -1 ; }
+      else if (w > 0 && (written += (size_t)w) == script->len) { fd_close(in[1]) ; in[1] = -1 ; }
     }
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {
@@ -298,7 +189,7 @@ void bw_nfthelper_main (bw_nftspec const *sp, uid_t uid, gid_t gid)
   stralloc in = STRALLOC_ZERO ;
   int first = 1 ;
   PROG = "banwatch-nft" ;
-  spec = *sp ;
+  sc.spec = *sp ;
   /* nft may die before it reads its script: a write error, not a death */
   if (!sig_altignore(SIGPIPE) || ndelay_on(0) < 0) _exit(111) ;
   tain_now_set_stopwatch_g() ;
@@ -316,13 +207,15 @@ void bw_nfthelper_main (bw_nftspec const *sp, uid_t uid, gid_t gid)
   {
     size_t start = 0 ;
     if (!memchr(in.s ? in.s : "", '\n', in.len)) read_more(&in) ;
-    script.len = adds.len = 0 ;
+    sc.dels.len = sc.adds.len = 0 ;
     /* every complete line now here makes one batch, up to BATCH_MAX */
-    while (start < in.len && script.len + adds.len < BATCH_MAX)
+    while (start < in.len && sc.dels.len + sc.adds.len < BATCH_MAX)
     {
       char *nl = memchr(in.s + start, '\n', in.len - start) ;
       if (!nl) break ;
-      if (!script_line(in.s + start, (size_t)(nl - in.s) - start))
+      int r = bw_nftscript_line(&sc, in.s + start, (size_t)(nl - in.s) - start) ;
+      if (r < 0) _exit(111) ;
+      if (!r)
       {
         log_failure("nft_protocol_error", "bad operation from banwatch", "", 0) ;
         _exit(111) ;
@@ -336,13 +229,16 @@ void bw_nfthelper_main (bw_nftspec const *sp, uid_t uid, gid_t gid)
       log_failure("nft_protocol_error", "line too long", "", 0) ;
       _exit(111) ;
     }
-    if (!script.len && !adds.len) continue ;
+    if (!sc.dels.len && !sc.adds.len) continue ;
     {
       char err[NFT_OUTPUT_MAX] ;
       size_t errlen = 0 ;
       char const *why = "" ;
-      int ok = (!script.len || run_nft(&script, err, &errlen, &why))
-            && (!adds.len || run_nft(&adds, err, &errlen, &why)) ;
+      /* two transactions: nft checks a new interval against the set as
+         it was before the transaction, so a /24 replacing a /32 inside
+         it ("D" then "A" in one script) would be refused as overlapping */
+      int ok = (!sc.dels.len || run_nft(&sc.dels, err, &errlen, &why))
+            && (!sc.adds.len || run_nft(&sc.adds, err, &errlen, &why)) ;
       if (!ok && first)
       {
         /* the set up itself fails: no nft, no nf_tables, a set of the
@@ -351,7 +247,7 @@ void bw_nfthelper_main (bw_nftspec const *sp, uid_t uid, gid_t gid)
         _exit(0) ;
       }
       if (!ok) log_failure("nft_error", why, err, errlen) ;
-      else if (first) log_event3("nft_ready", "family", spec.family, "table", spec.table, "sets", spec.set4[0] && spec.set6[0] ? "ipv4+ipv6" : spec.set4[0] ? "ipv4" : "ipv6") ;
+      else if (first) log_event3("nft_ready", "family", sp->family, "table", sp->table, "sets", sp->set4[0] && sp->set6[0] ? "ipv4+ipv6" : sp->set4[0] ? "ipv4" : "ipv6") ;
       first = 0 ;
       report(ok) ;
     }

@@ -4,7 +4,8 @@
  * ban ending soonest, never a permanent one; an ended record goes
  * first; and the operations queued for the nftables helper (bw_nft.c),
  * read back from a pipe: a re-sync, an add with the remaining time, a
- * delete on unban and on eviction, nothing for a ban inside a wider one. */
+ * delete on unban and on eviction, nothing for a ban inside a wider one;
+ * and the helper's rendering of those operations into nft commands. */
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -118,6 +119,26 @@ int main (void)
     CHECK(!bw_nft_spec_scan("inet t s4 s4", &sp, &why), "spec: the sets differ") ;
     CHECK(!bw_nft_spec_scan("inet t; s4 s6", &sp, &why), "spec: no nft syntax in a name") ;
     CHECK(!bw_nft_spec_scan("arp t s4", &sp, &why), "spec: family checked") ;
+  }
+  {
+    /* the helper's words (bw_nftscript.c) */
+    static bw_nftscript sc = BW_NFTSCRIPT_ZERO ;
+    char const *why ;
+    char const *bad[] = { "A 192.0.2.7/33 5", "A 192.0.2.7/32", "D 192.0.2.7/32 5", "A 2001:db8::/129 5", "X", "A 192.0.2.7/32 999999999999",
+                          "A 192.0.2.7/32 5 ", "A 192.0.2.7/32 -5", "D 192.0.2.7", "A 192.0.2.7/32 5;flush ruleset", "D 2001:db8::/64}", "" } ;
+    unsigned int refused = 0 ;
+    bw_nft_spec_scan("inet posthaste b4 b6", &sc.spec, &why) ;
+    CHECK(bw_nftscript_line(&sc, "A 192.0.2.7/24 60", 17) == 1, "script: an add") ;
+    CHECK(sc.adds.len && !strncmp(sc.adds.s, "add element inet posthaste b4 { 192.0.2.0/24 timeout 60s }\n", sc.adds.len), "script: host bits cleared, timeout in seconds") ;
+    CHECK(bw_nftscript_line(&sc, "D 2001:db8:1:2::/64", 19) == 1, "script: a delete") ;
+    CHECK(sc.dels.len && !strncmp(sc.dels.s, "add element inet posthaste b6 { 2001:db8:1:2::/64 }\ndelete element inet posthaste b6 { 2001:db8:1:2::/64 }\n", sc.dels.len), "script: delete made safe by an add first") ;
+    CHECK(bw_nftscript_line(&sc, "A 198.51.100.1/32 0", 19) == 1 && memmem(sc.adds.s, sc.adds.len, "{ 198.51.100.1/32 }\n", 20), "script: permanent has no timeout") ;
+    CHECK(bw_nftscript_line(&sc, "R", 1) == 1 && !sc.adds.len && !strncmp(sc.dels.s, "add table inet posthaste\n", 25), "script: a reset drops the batch so far and sets up") ;
+    for (unsigned int i = 0 ; i < sizeof(bad) / sizeof(bad[0]) ; i++) refused += !bw_nftscript_line(&sc, bad[i], strlen(bad[i])) ;
+    CHECK(refused == sizeof(bad) / sizeof(bad[0]), "script: malformed operations refused") ;
+    bw_nft_spec_scan("ip filter b4", &sc.spec, &why) ;
+    sc.adds.len = 0 ;
+    CHECK(bw_nftscript_line(&sc, "A 2001:db8::/64 5", 17) == 1 && !sc.adds.len, "script: a family without a set is skipped") ;
   }
   unlink(cdb) ; unlink(state) ; rmdir(dir) ;
   return check_done() ;
