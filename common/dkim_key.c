@@ -29,12 +29,71 @@ static int list_has (char const *s, size_t len, char const *word)
   return 0 ;
 }
 
+/* One DER header at der[*i]: tag, then a definite length in its
+ * shortest form (X.690 §10.1). *i moves past it; *len gets the length,
+ * which must fit in what is left. */
+static int der_header (unsigned char const *der, size_t end, size_t *i, unsigned char tag, size_t *len)
+{
+  size_t n = 0 ;
+  if (*i + 2 > end || der[*i] != tag) return 0 ;
+  n = der[*i + 1] ;
+  *i += 2 ;
+  if (n == 0x81)
+  {
+    if (*i + 1 > end || der[*i] < 0x80) return 0 ;
+    n = der[(*i)++] ;
+  }
+  else if (n == 0x82)
+  {
+    if (*i + 2 > end || der[*i] == 0) return 0 ;
+    n = (size_t)der[*i] << 8 | der[*i + 1] ;
+    if (n < 0x100) return 0 ;
+    *i += 2 ;
+  }
+  else if (n >= 0x80) return 0 ;
+  if (n > end - *i) return 0 ;
+  *len = n ;
+  return 1 ;
+}
+
+/* The RSAPublicKey inside the usual SubjectPublicKeyInfo (RFC 5280
+ * §4.1, RFC 3279 §2.3.1): SEQUENCE { SEQUENCE { rsaEncryption, NULL },
+ * BIT STRING with no unused bits }, nothing after. 0 when it is not
+ * exactly that form: the caller leaves such a key to OpenSSL's own
+ * parser. */
+static int spki_rsa (unsigned char const *der, size_t len, size_t *inner, size_t *innerlen)
+{
+  static unsigned char const alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 } ;
+  size_t i = 0, n ;
+  if (!der_header(der, len, &i, 0x30, &n) || i + n != len) return 0 ;
+  if (len - i < sizeof(alg) || memcmp(der + i, alg, sizeof(alg))) return 0 ;
+  i += sizeof(alg) ;
+  if (!der_header(der, len, &i, 0x03, &n) || i + n != len || n < 2 || der[i]) return 0 ;
+  *inner = i + 1 ;
+  *innerlen = n - 1 ;
+  return 1 ;
+}
+
 /* p= of k=rsa: a SubjectPublicKeyInfo (what §3.6.1 means), or a bare
- * RSAPublicKey (PKCS#1), which some signers publish. */
+ * RSAPublicKey (PKCS#1), which some signers publish. OpenSSL 3 decodes
+ * a SubjectPublicKeyInfo through its decoder framework, which costs a
+ * hundred times what decoding the RSAPublicKey inside does (and four
+ * times an RSA-2048 verification): the usual form is unwrapped here,
+ * any other goes to d2i_PUBKEY. */
 static EVP_PKEY *rsa_key (unsigned char const *der, size_t len)
 {
   unsigned char const *p = der ;
-  EVP_PKEY *k = d2i_PUBKEY(0, &p, (long)len) ;
+  EVP_PKEY *k ;
+  size_t inner, innerlen ;
+  if (spki_rsa(der, len, &inner, &innerlen))
+  {
+    p = der + inner ;
+    k = d2i_PublicKey(EVP_PKEY_RSA, 0, &p, (long)innerlen) ;
+    if (k && p == der + len) return k ;
+    if (k) EVP_PKEY_free(k) ;
+    p = der ;
+  }
+  k = d2i_PUBKEY(0, &p, (long)len) ;
   if (k && (p != der + len || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA))
   {
     EVP_PKEY_free(k) ;
