@@ -67,11 +67,8 @@ extern void preauth_init (preauth *p, char const *service, char const *prefix) ;
 /* May credentials be sent now (TLS, or the plaintext policy allows it)? */
 extern int preauth_plain_ok (preauth const *p) ;
 
-/* Counts a refused command (cmd: its name, may be "" or 0) and logs
- * bad_command. At the PH_<P>_MAX_BAD-th, logs too_many_bad_commands,
- * tells banwatch (once per session: a client probing a few commands is
- * no attacker, banwatch/README.md) and returns 1: the caller says
- * goodbye. Else 0. */
+/* Counts a refused command against PH_<P>_MAX_BAD: common/badcommand.h.
+ * Returns 1 at the limit: the caller says goodbye. */
 extern int preauth_bad (preauth *p, char const *cmd) ;
 
 /* Counts a failed login and logs auth_fail (user: what the client

@@ -7,7 +7,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
 
-#include "common/banevent.h"
+#include "common/badcommand.h"
 #include "common/log.h"
 #include "common/mbox.h"
 #include "pop3d/pop3_session.h"
@@ -18,22 +18,10 @@
 
 void pop3_session_bad (pop3_session *s, char const *name, char const *text)
 {
-  logline l ;
   pop3_io_puts(&s->io, "-ERR ") ;
   pop3_io_reply(&s->io, text) ;
-  s->bad++ ;
-  log_begin(&l, "bad_command") ;
-  log_kv(&l, "ip", s->rip) ;
-  log_kv(&l, "session", s->session) ;
-  if (name && name[0]) log_kv(&l, "cmd", name) ;
-  log_kvu(&l, "count", s->bad) ;
-  log_commit(&l) ;
-  if (s->bad >= s->maxbad)
-  {
-    log_event2("too_many_bad_commands", "ip", s->rip, "session", s->session) ;
-    if (s->rip && s->rip[0]) banevent_send("bad_command", s->rip, "pop3", 0) ;
+  if (badcommand_count(&s->bad, s->maxbad, "pop3", s->rip, s->session, name))
     pop3_io_bye(&s->io, "Too many bad commands.", 1) ;
-  }
 }
 
 static void put_u64 (pop3_session *s, uint64_t n)
