@@ -256,7 +256,11 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
         case SIGTERM :
         case SIGINT :
           /* New clients are refused from the moment the last worker
-           * lets the socket go; the busy ones finish first. */
+           * lets the socket go. The parent leaves at once, as
+           * s6-ipcserver did: a busy worker finishes its connection on
+           * its own, but that may wait on a client (an smtpd whose
+           * sender is still in DATA), and a container's stop must not
+           * wait for it (package/image/shutdown ends what is left). */
           if (!stopping)
           {
             stopping = 1 ;
@@ -269,7 +273,7 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
             }
           }
           signal_workers(SIGTERM) ;
-          break ;
+          return 0 ;
         case SIGHUP :
           /* Replace every worker, each once it is idle. */
           signal_workers(SIGTERM) ;
