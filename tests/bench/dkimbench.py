@@ -9,6 +9,11 @@ operations. A DKIM operation adds the canonicalization and hashing of
 the message and the signature field to the bare one, and a verification
 parses the DKIM-Signature field too, so the ratio can only approach 1
 where the bare operation is slow (RSA signing). Target: 0.9x.
+A second table gives the same operations with the key parsed for each
+message ("cold": the private key file's text, or a key record the
+verifier's cache has not seen), which is what the signing service and
+policyd-filter pay, running once per message; openssl speed's figure
+keeps its parsed key, so that ratio is shown for information only.
 Measurement, not a test: nothing here asserts a speed.
 """
 
@@ -48,10 +53,10 @@ def ours(bin_dir, key, msg):
     env = dict(os.environ, PH_DKIM_BENCH_SECONDS=str(SECONDS))
     env.pop("PH_ENVFILE", None)
     r = subprocess.run([str(bin_dir / "dkimsign"), "-b", str(key)], input=msg, capture_output=True, env=env, check=True)
-    m = re.match(rb"sign_per_s=(\d+) verify_per_s=(\d+)", r.stdout)
+    m = re.match(rb"sign_per_s=(\d+) verify_per_s=(\d+) sign_cold_per_s=(\d+) verify_cold_per_s=(\d+)", r.stdout)
     if not m:
         raise RuntimeError("dkimsign -b: %r %r" % (r.stdout, r.stderr))
-    return float(m.group(1)), float(m.group(2))
+    return tuple(float(m.group(i)) for i in range(1, 5))
 
 
 def run(bin_dir=TOP / "build" / "bin"):
@@ -72,11 +77,16 @@ def run(bin_dir=TOP / "build" / "bin"):
 
 def render(res):
     out = ["DKIM, 4 KiB message, relaxed/relaxed, one core, %d s per measure (target %.1fx of openssl speed)" % (SECONDS, TARGET),
-           "%-10s %-7s %12s %14s %7s" % ("key", "op", "posthaste/s", "openssl speed/s", "ratio")]
+           "%-10s %-11s %12s %14s %7s" % ("key", "op", "posthaste/s", "openssl speed/s", "ratio")]
     for k, label in (("rsa", "RSA-2048"), ("ed25519", "Ed25519")):
         for i, op in enumerate(("sign", "verify")):
             a, b = res[k]["ours"][i], res[k]["openssl"][i]
-            out.append("%-10s %-7s %12.0f %14.0f %6.2fx%s" % (label, op, a, b, a / b, "" if a / b >= TARGET else "  (below target)"))
+            out.append("%-10s %-11s %12.0f %14.0f %6.2fx%s" % (label, op, a, b, a / b, "" if a / b >= TARGET else "  (below target)"))
+    out.append("cold: the key parsed for every message (the signing service's and policyd-filter's case), same openssl figure")
+    for k, label in (("rsa", "RSA-2048"), ("ed25519", "Ed25519")):
+        for i, op in enumerate(("sign", "verify")):
+            a, b = res[k]["ours"][2 + i], res[k]["openssl"][i]
+            out.append("%-10s %-11s %12.0f %14.0f %6.2fx" % (label, op + " cold", a, b, a / b))
     return "\n".join(out)
 
 
