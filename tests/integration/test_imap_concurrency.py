@@ -189,6 +189,14 @@ def two_sessions_and_a_delivery_burst_converge(s):
             time.sleep(0.2)
         stop.set()
         threads[0].join(10)
+        # the sampler's last STATUS may predate the last arrivals: one
+        # more, now that both sessions agree, is the one that must be
+        # above every UID
+        untagged, _ = mon.command("STATUS INBOX (UIDNEXT MESSAGES)")
+        for ln in untagged:
+            m = re.search(rb"UIDNEXT (\d+)", ln)
+            if m:
+                uidnexts.append(int(m.group(1)))
 
         a_data = a.check("UID FETCH", a.uid("FETCH", "1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"))
         fb = fetch_all(b)
