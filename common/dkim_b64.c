@@ -37,6 +37,20 @@ int dkim_b64_decode (char const *s, size_t len, unsigned char *out, size_t max, 
   {
     char c = s[i] ;
     int v ;
+    /* a whole group of four alphabet bytes, the usual case, at once */
+    if (!k && !pad && i + 4 <= len && n + 3 <= max)
+    {
+      unsigned int a = value[(unsigned char)c], b = value[(unsigned char)s[i+1]], d = value[(unsigned char)s[i+2]], e = value[(unsigned char)s[i+3]] ;
+      if (a && b && d && e)
+      {
+        uint32_t g = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(d - 1) << 6 | (uint32_t)(e - 1) ;
+        out[n++] = g >> 16 ;
+        out[n++] = (g >> 8) & 0xff ;
+        out[n++] = g & 0xff ;
+        i += 3 ;
+        continue ;
+      }
+    }
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue ;
     if (c == '=')
     {

@@ -54,8 +54,20 @@ static void hput (hbuf *h, char c)
   if (h->n == sizeof(h->buf)) { (*h->put)(h->ctx, h->buf, h->n) ; h->n = 0 ; }
 }
 
+static void hputs (hbuf *h, char const *s, size_t len)
+{
+  while (len)
+  {
+    size_t k = sizeof(h->buf) - h->n < len ? sizeof(h->buf) - h->n : len ;
+    memcpy(h->buf + h->n, s, k) ;
+    h->n += k ; s += k ; len -= k ;
+    if (h->n == sizeof(h->buf)) { (*h->put)(h->ctx, h->buf, h->n) ; h->n = 0 ; }
+  }
+}
+
 /* relaxed (§3.4.2): lower-case name, unfold, WSP runs to one SP, no WSP
- * at the end of the value nor around the colon. */
+ * at the end of the value nor around the colon. What lies between
+ * them goes out in runs. */
 static void header_relaxed (char const *f, size_t len, dkim_sink *put, void *ctx)
 {
   hbuf h = { .put = put, .ctx = ctx, .n = 0 } ;
@@ -66,17 +78,19 @@ static void header_relaxed (char const *f, size_t len, dkim_sink *put, void *ctx
   for (size_t i = 0 ; i < namelen ; i++) hput(&h, f[i] >= 'A' && f[i] <= 'Z' ? f[i] + ('a' - 'A') : f[i]) ;
   if (colon < len)
   {
+    size_t i = colon + 1 ;
     hput(&h, ':') ;
-    for (size_t i = colon + 1 ; i < len ; i++)
+    while (i < len)
     {
-      size_t lb = linebreak(f, len, i) ;
-      char c = f[i] ;
-      if (lb) { i += lb - 1 ; continue ; }   /* unfolding */
-      if (IS_WSP(c)) { wsp = 1 ; continue ; }
+      size_t lb = linebreak(f, len, i), j ;
+      if (lb) { i += lb ; continue ; }   /* unfolding */
+      if (IS_WSP(f[i])) { wsp = 1 ; i++ ; continue ; }
       if (wsp && started) hput(&h, ' ') ;
       wsp = 0 ;
       started = 1 ;
-      hput(&h, c) ;
+      for (j = i + 1 ; j < len && !IS_WSP(f[j]) && !linebreak(f, len, j) ; j++) ;
+      hputs(&h, f + i, j - i) ;
+      i = j ;
     }
   }
   if (h.n) (*put)(ctx, h.buf, h.n) ;

@@ -65,7 +65,7 @@ static void tag (out *o, char const *name, char const *value)
 
 int dkim_sign (stralloc *sa, char const *msg, size_t len, dkim_signkey const *key, dkim_signopts const *o, char const **why)
 {
-  genalloc fields = GENALLOC_ZERO ;
+  static genalloc fields = GENALLOC_ZERO ;   /* kept: reallocs per message saved */
   char const *names[DKIM_HLIST_MAX] ;
   size_t lens[DKIM_HLIST_MAX] ;
   unsigned int nh = 0 ;
@@ -162,10 +162,8 @@ int dkim_sign (stralloc *sa, char const *msg, size_t len, dkim_signkey const *ke
   }
   puts_(&w, o->eol) ;
   if (!w.ok) { *why = "out of memory" ; goto err ; }
-  genalloc_free(dkim_field, &fields) ;
   return 1 ;
  err:
-  genalloc_free(dkim_field, &fields) ;
   sa->len = start ;
   return 0 ;
 }

@@ -65,23 +65,19 @@ static int key_parse_cached (dkim_key *k, char const *rec, size_t len, char cons
 static int get_key (dkim_sig const *sig, dkim_lookup_fn *lookup, void *lctx, dkim_key *k, dkim_result *r)
 {
   char name[DNS_NAME_MAX + 1] ;
-  stralloc rec = STRALLOC_ZERO ;
+  static stralloc rec = STRALLOC_ZERO ;   /* kept: a malloc per message saved */
   char const *why = 0 ;
   int n ;
   size_t sl = strlen(sig->selector), dl = strlen(sig->domain) ;
   memcpy(name, sig->selector, sl) ;
   memcpy(name + sl, "._domainkey.", 12) ;
   memcpy(name + sl + 12, sig->domain, dl + 1) ;
+  rec.len = 0 ;
   n = (*lookup)(lctx, name, &rec, &why) ;
-  if (n < 0)
-  {
-    stralloc_free(&rec) ;
-    return set(r, DKIM_TEMPERROR, why ? why : "key lookup failed") ;
-  }
-  if (!n) { stralloc_free(&rec) ; return set(r, DKIM_PERMERROR, "no key for signature") ; }
-  if (n > 1) { stralloc_free(&rec) ; return set(r, DKIM_PERMERROR, "several key records") ; }
+  if (n < 0) return set(r, DKIM_TEMPERROR, why ? why : "key lookup failed") ;
+  if (!n) return set(r, DKIM_PERMERROR, "no key for signature") ;
+  if (n > 1) return set(r, DKIM_PERMERROR, "several key records") ;
   n = key_parse_cached(k, rec.s, rec.len ? rec.len - 1 : 0, &why) ;
-  stralloc_free(&rec) ;
   if (!n) return set(r, DKIM_PERMERROR, why) ;
   if (n < 0)
   {
@@ -173,13 +169,12 @@ static int verify_one (char const *msg, size_t len, dkim_field const *fields, si
 
 int dkim_verify (char const *msg, size_t len, dkim_lookup_fn *lookup, void *lctx, uint64_t now, dkim_result *res, unsigned int max, unsigned int *n)
 {
-  genalloc fields = GENALLOC_ZERO ;
+  static genalloc fields = GENALLOC_ZERO ;   /* kept: reallocs per message saved */
   size_t body ;
   char const *why = 0 ;
   unsigned int found = 0 ;
   if (!dkim_split(msg, len, &fields, &body, &why))
   {
-    genalloc_free(dkim_field, &fields) ;
     if (!strcmp(why, "out of memory")) return (errno = ENOMEM, 0) ;
     if (max)
     {
@@ -203,7 +198,6 @@ int dkim_verify (char const *msg, size_t len, dkim_lookup_fn *lookup, void *lctx
       else verify_one(msg, len, f, nf, body, i, lookup, lctx, now, r) ;
     }
   }
-  genalloc_free(dkim_field, &fields) ;
   if (!found && max)
   {
     memset(res, 0, sizeof(*res)) ;
