@@ -271,8 +271,10 @@ static int process (size_t len)
         }
         committed() ;
         dropped = 0 ;
-        if (!answer('K', store.qid)) return (closing_status = 111, -1) ;
+        /* Durable now: wake queued before answering, so that delivery
+         * starts while the K travels to smtpd and its 250 to the client. */
         injstore_trigger() ;
+        if (!answer('K', store.qid)) return (closing_status = 111, -1) ;
         break ;
       case INJ_ERROR :
         injstore_abort(&store) ;
