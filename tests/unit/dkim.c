@@ -12,6 +12,10 @@
 #include <string.h>
 #include <stdio.h>
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
@@ -508,6 +512,88 @@ static void cache_tests (void)
   stralloc_free(&txt) ;
 }
 
+/* --- keys decoded without OpenSSL's decoders: the same key as theirs --- */
+
+/* text of a PEM written by OpenSSL, PKCS#8 when pkcs8 */
+static int pem_of (EVP_PKEY *k, int pkcs8, stralloc *sa)
+{
+  BIO *b = BIO_new(BIO_s_mem()) ;
+  char *p ;
+  long n ;
+  int ok ;
+  if (!b) return 0 ;
+  ok = pkcs8 ? PEM_write_bio_PKCS8PrivateKey(b, k, 0, 0, 0, 0, 0) : PEM_write_bio_PrivateKey_traditional(b, k, 0, 0, 0, 0, 0) ;
+  n = BIO_get_mem_data(b, &p) ;
+  ok = ok && n > 0 && stralloc_copyb(sa, p, (size_t)n) ;
+  BIO_free(b) ;
+  return ok ;
+}
+
+static int same_as_openssl (char const *s, size_t len)
+{
+  int alg = 0, ok ;
+  EVP_PKEY *ours = dkim_privkey_parse(s, len, &alg), *theirs ;
+  BIO *b = BIO_new_mem_buf(s, (int)len) ;
+  theirs = b ? PEM_read_bio_PrivateKey(b, 0, 0, 0) : 0 ;
+  ok = ours && theirs && EVP_PKEY_eq(ours, theirs) == 1 ;
+  if (ours && theirs)
+  {
+    /* the private halves too: the same DER */
+    unsigned char *d1 = 0, *d2 = 0 ;
+    int l1 = i2d_PrivateKey(ours, &d1), l2 = i2d_PrivateKey(theirs, &d2) ;
+    ok = ok && l1 > 0 && l1 == l2 && !memcmp(d1, d2, (size_t)l1) ;
+    OPENSSL_free(d1) ;
+    OPENSSL_free(d2) ;
+  }
+  EVP_PKEY_free(ours) ;
+  EVP_PKEY_free(theirs) ;
+  BIO_free(b) ;
+  return ok ;
+}
+
+/* the key record of k, its SubjectPublicKeyInfo with extra bytes
+ * appended inside (trail) */
+static int record_of (EVP_PKEY *k, stralloc *rec, size_t trail)
+{
+  unsigned char *der = 0 ;
+  int n = i2d_PUBKEY(k, &der) ;
+  unsigned char buf[1024] ;
+  int ok ;
+  if (n <= 0 || (size_t)n + trail > sizeof(buf)) return 0 ;
+  memcpy(buf, der, (size_t)n) ;
+  memset(buf + n, 0, trail) ;
+  OPENSSL_free(der) ;
+  rec->len = 0 ;
+  ok = stralloc_cats(rec, "v=DKIM1; p=") && dkim_b64_encode(rec, buf, (size_t)n + trail) ;
+  return ok ;
+}
+
+static void keyform_tests (void)
+{
+  static stralloc pem = STRALLOC_ZERO, rec = STRALLOC_ZERO ;
+  int alg = 0 ;
+  EVP_PKEY *rsa = load_key("keys/rfc6376-brisbane.private.pem", &alg) ;
+  EVP_PKEY *ed = load_key("keys/dkimpy-ed25519test.seed.b64", &alg) ;
+  dkim_key k ;
+  char const *why = 0 ;
+  CHECK(rsa && ed, "keyform_keys_read") ;
+  if (!rsa || !ed) return ;
+  CHECK(pem_of(rsa, 0, &pem) && strstr(pem.s, "BEGIN RSA PRIVATE KEY") && same_as_openssl(pem.s, pem.len), "keyform_rsa_pkcs1_as_openssl") ;
+  CHECK(pem_of(rsa, 1, &pem) && strstr(pem.s, "BEGIN PRIVATE KEY") && same_as_openssl(pem.s, pem.len), "keyform_rsa_pkcs8_as_openssl") ;
+  CHECK(pem_of(ed, 1, &pem) && pem.len > 10 && same_as_openssl(pem.s, pem.len), "keyform_ed25519_pkcs8_as_openssl") ;
+  {
+    /* text before the block: left to OpenSSL, which reads it */
+    static stralloc t = STRALLOC_ZERO ;
+    CHECK(pem_of(ed, 1, &pem) && stralloc_copys(&t, "a comment\n") && stralloc_catb(&t, pem.s, pem.len) && same_as_openssl(t.s, t.len), "keyform_text_before_block") ;
+  }
+  CHECK(record_of(rsa, &rec, 0) && dkim_key_parse(&k, rec.s, rec.len, &why) == 1 && EVP_PKEY_eq(k.pkey, rsa) == 1 && k.bits == 1024, "keyform_spki_record_as_openssl") ;
+  if (k.pkey) dkim_key_free(&k) ;
+  k.pkey = 0 ;
+  CHECK(record_of(rsa, &rec, 1) && dkim_key_parse(&k, rec.s, rec.len, &why) == -1 && !k.pkey, "keyform_spki_trailing_byte_refused") ;
+  EVP_PKEY_free(rsa) ;
+  EVP_PKEY_free(ed) ;
+}
+
 int main (void)
 {
   vdir = getenv("PH_DKIM_VECTORS") ;
@@ -521,5 +607,6 @@ int main (void)
   sig_tests() ;
   limits_tests() ;
   cache_tests() ;
+  keyform_tests() ;
   return check_done() ;
 }
