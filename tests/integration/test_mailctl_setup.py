@@ -268,6 +268,9 @@ def log_queueid_follows_the_bounce(s):
         assert m, s.log("queued")[-2000:]
         new, orig = m.group(1), m.group(2)
         assert s.wait_for(lambda: re.search(r"event=delivered qid=%s\b" % new, s.log("deliverd")), 20)
+        # both messages finished, so that no line comes between the two reads
+        for q in (orig, new):
+            assert s.wait_for(lambda: re.search(r"event=removed qid=%s\b" % q, s.log("queued")), 20), q
         out = s.mailctl("log", orig).stdout
         assert re.search(r"\[queued\] queued: event=queued qid=%s\b" % orig, out), out
         assert re.search(r"\[deliverd\] deliverd: event=delivered qid=%s\b" % new, out), out
