@@ -36,6 +36,13 @@
 static char qdir[64] ;
 static int topfd = -1 ;
 
+/* The queue goes with the process when libFuzzer ends normally; after a
+ * crash it stays, beside the crash input. */
+static void cleanup (void)
+{
+  if (qdir[0]) rm_rf(qdir) ;
+}
+
 static void setup (void)
 {
   char path[128] ;
@@ -52,6 +59,7 @@ static void setup (void)
   topfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
   if (topfd < 0) die() ;
   log_verbosity = 0 ;
+  if (atexit(&cleanup) != 0) die() ;
 }
 
 static unsigned int count_fds (void)
