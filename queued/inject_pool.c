@@ -27,6 +27,10 @@
  * setup costs a fork a second, not a fork loop. */
 #define RESPAWN_HOLDOFF 1
 
+/* At SIGTERM the parent waits this many seconds at most for its workers
+ * to go (docker stop's grace is 10 s for the whole container). */
+#define STOP_GRACE 2
+
 /* ---------------------------------------------------------------- worker */
 
 static int worker_lfd = -1 ;
@@ -189,6 +193,7 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
 {
   iopause_fd x = { .events = IOPAUSE_READ } ;
   int stopping = 0 ;
+  tain stop_deadline = TAIN_INFINITE ;
   /* Blocking accept(2): the kernel then wakes one waiting worker per
    * connection, where a poll(2) on a shared socket would wake them all. */
   if (ndelay_off(lfd) < 0) strerr_diefusys(111, "make the socket blocking") ;
@@ -232,7 +237,8 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
   {
     tain deadline = TAIN_INFINITE ;
     int r ;
-    if (stopping && !alive) return 0 ;
+    if (stopping && (!alive || !tain_less(&STAMP, &stop_deadline))) return 0 ;
+    if (stopping) deadline = stop_deadline ;
     if (!stopping && alive < nslots)
     {
       if (!tain_less(&STAMP, &holdoff))
@@ -256,15 +262,17 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
         case SIGTERM :
         case SIGINT :
           /* New clients are refused from the moment the last worker
-           * lets the socket go. The parent leaves at once, as
-           * s6-ipcserver did: a busy worker finishes its connection on
-           * its own, but that may wait on a client (an smtpd whose
-           * sender is still in DATA), and a container's stop must not
-           * wait for it (package/image/shutdown ends what is left). */
+           * lets the socket go: the idle ones do at once. The parent
+           * waits for them, so that "down" means "refusing", but for
+           * STOP_GRACE at most: a busy worker finishes its connection
+           * on its own, and that may wait on a client (an smtpd whose
+           * sender is still in DATA), which a container's stop must not
+           * wait for (package/image/shutdown ends what is left). */
           if (!stopping)
           {
             stopping = 1 ;
             fd_close(lfd) ;
+            tain_addsec_g(&stop_deadline, STOP_GRACE) ;
             {
               logline l ;
               log_begin(&l, "stopping") ;
@@ -273,7 +281,7 @@ int injpool_run (int lfd, unsigned int workers, unsigned int maxuse, int notif)
             }
           }
           signal_workers(SIGTERM) ;
-          return 0 ;
+          break ;
         case SIGHUP :
           /* Replace every worker, each once it is idle. */
           signal_workers(SIGTERM) ;
