@@ -15,6 +15,10 @@
 
 #define IS_WSP(c) ((c) == ' ' || (c) == '\t')
 
+/* The bytes that end a run of ordinary ones. */
+static unsigned char const stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 } ;
+static unsigned char const stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 } ;
+
 /* Is there a line break (LF, or CR LF) at s[i]? Its length, or 0. */
 static size_t linebreak (char const *s, size_t len, size_t i)
 {
@@ -88,7 +92,7 @@ static void header_relaxed (char const *f, size_t len, dkim_sink *put, void *ctx
       if (wsp && started) hput(&h, ' ') ;
       wsp = 0 ;
       started = 1 ;
-      for (j = i + 1 ; j < len && !IS_WSP(f[j]) && !linebreak(f, len, j) ; j++) ;
+      for (j = i + 1 ; j < len && (!stop_relaxed[(unsigned char)f[j]] || (f[j] == '\r' && !linebreak(f, len, j))) ; j++) ;
       hputs(&h, f + i, j - i) ;
       i = j ;
     }
@@ -158,10 +162,6 @@ static void endline (dkim_body *b)
   b->content = 0 ;
   b->wsp = 0 ;
 }
-
-/* The bytes that end a run of ordinary ones. */
-static unsigned char const stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 } ;
-static unsigned char const stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 } ;
 
 /* Where the run of bytes that go out unchanged, starting at s[i] (an
  * ordinary byte), ends: at a CR or LF, and for relaxed also at a TAB
