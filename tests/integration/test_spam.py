@@ -407,7 +407,7 @@ def learner_refuses_other_uids(s):
     r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c", script, sock],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=20)
     assert r.stdout.strip() == "Dnot allowed", (r.stdout, r.stderr)
-    assert "event=learn_refused" in s.log("learn")
+    assert s.wait_for(lambda: "event=learn_refused" in s.log("learn"), 10), s.log("learn")[-2000:]
     r = s.mailctl("spam", "learn", "maybe", RCPT, check=False, input="x")
     assert r.returncode == 100, r
 
@@ -493,7 +493,9 @@ def dnsbl_refused_at_rcpt_when_configured(s):
         DNS.remove("1.0.0.127.bl.test")
     reply = rcpt_reply(out)
     assert rc != 0 and reply.startswith("554 5.7.1 ") and "Service unavailable; client [127.0.0.1] blocked using bl.test" in reply, "swaks exit %d: %r" % (rc, out[-3000:])
-    assert "event=dnsbl_reject ip=127.0.0.1 zone=bl.test code=127.0.0.2" in s2.log("policy"), s2.log("policy")[-2000:]
+    # the log line reaches s6-log's file a moment after the reply
+    assert s2.wait_for(lambda: "event=dnsbl_reject ip=127.0.0.1 zone=bl.test code=127.0.0.2" in s2.log("policy"), 10), \
+        "policy log: %r" % s2.log("policy")[-2000:]
 
 
 @phtest.case
