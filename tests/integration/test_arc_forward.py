@@ -132,7 +132,7 @@ def forwarded_mail_gets_arc_set_1_cv_none(s):
     cv, results, why = dkim.arc_verify(got, dnsfunc=txt_lookup)
     assert cv == dkim.CV_Pass, (cv, results, why, header(got)[:2000])
     assert dkim.verify(got, dnsfunc=txt_lookup), "the sender's DKIM signature broke"
-    assert re.search(r"event=arc_sealed qid=\S+ d=example\.test s=mail cv=none alias=fwd@example\.test", s.log("dkimsign")), \
+    assert s.wait_for(lambda: re.search(r"event=arc_sealed qid=\S+ d=example\.test s=mail cv=none alias=fwd@example\.test", s.log("dkimsign")), 10), \
         s.log("dkimsign")[-2000:]
 
 

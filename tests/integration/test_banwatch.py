@@ -129,7 +129,7 @@ def submission_brute_force_banned(s):
     assert s.wait_for(lambda: banned_loopback(s), 5), bans(s)
     delays["submission_seen_after_answer"] = time.monotonic() - t0
     delays["submission_log"] = ban_delay(s)
-    assert "reason=auth_fail" in s.log("banwatch")
+    assert s.wait_for(lambda: "reason=auth_fail" in s.log("banwatch"), 10)
     # banned: 554 from tcpd on submission and on the MX port, then closed
     refused(s, s.port("submission"), b"554 5.7.1")
     refused(s, s.port("smtp"), b"554 5.7.1")
@@ -156,7 +156,7 @@ def imaps_brute_force_banned(s):
     assert s.wait_for(lambda: banned_loopback(s), 5), bans(s)
     delays["imaps_log"] = ban_delay(s)
     # the second ban of this address: twice the bantime
-    assert re.search(r"event=ban key=ip4/127\.0\.0\.1_32 until=\d+ duration=7200 count=2 reason=auth_fail", s.log("banwatch")), s.log("banwatch")[-800:]
+    assert s.wait_for(lambda: re.search(r"event=ban key=ip4/127\.0\.0\.1_32 until=\d+ duration=7200 count=2 reason=auth_fail", s.log("banwatch")), 10), s.log("banwatch")[-800:]
     data = refused(s, s.port("imaps"), b"* BYE")
     refused(s, s.port("imap"), b"* BYE")
     unban_and_check(s, s.port("imap"), b"* OK")
@@ -338,7 +338,7 @@ def zz_loopback_ignored_by_default(s):
             submission_fail(s2)
         time.sleep(1)
         assert bans(s2) == "", bans(s2)
-        assert "loopback_ignore=yes" in s2.log("banwatch")
+        assert s2.wait_for(lambda: "loopback_ignore=yes" in s2.log("banwatch"), 10)
         admitted(s2, s2.port("submission"), b"220 ")
         # the ignore list: configured networks too
     with phtest.Suite(extra_env=dict(ENV, PH_BAN_IGNORE_NETS="127.0.0.0/8"), bin_dir=s.bin_src) as s3:

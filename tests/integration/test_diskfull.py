@@ -138,7 +138,7 @@ def full_queue_refused_with_452_then_resumes(s):
             fill(filler)
             code, text = submit(s, "refused %d" % i)
             assert code == 452 and text.startswith("4.3.1"), (code, text)
-        assert "event=reject" in s.log("smtpd") and "code=452" in s.log("smtpd"), s.log("smtpd")[-2000:]
+        assert s.wait_for(lambda: "event=reject" in s.log("smtpd") and "code=452" in s.log("smtpd"), 10), s.log("smtpd")[-2000:]
         # a small message too: nothing fits
         fill(filler)
         code, text = submit(s, "small refused", 100)

@@ -270,7 +270,7 @@ def master_user_logs_in_as_any_user(s):
             raise AssertionError("master login with %s accepted" % bad)
         except imaplib.IMAP4.error:
             pass
-    assert re.search(r"event=master_login user=%s master=%s" % (re.escape(ALICE), MASTER), s.log("authd"))
+    assert s.wait_for(lambda: re.search(r"event=master_login user=%s master=%s" % (re.escape(ALICE), MASTER), s.log("authd")), 10)
 
 
 @phtest.case

@@ -459,7 +459,7 @@ def bad_command_limit_disconnects(s):
     assert seen_bye
     assert c.closed()
     assert wait_log(s, "imap", r"event=too_many_bad_commands ip=127\.0\.0\.1")
-    assert re.search(r"event=bad_command ip=127\.0\.0\.1 .*cmd=NOSUCHCOMMAND", s.log("imap"))
+    assert s.wait_for(lambda: re.search(r"event=bad_command ip=127\.0\.0\.1 .*cmd=NOSUCHCOMMAND", s.log("imap")), 10)
 
 
 @phtest.case

@@ -519,7 +519,7 @@ def bad_command_limit(s):
         pass
     assert any(x.startswith(b"* BYE") for x in lines), lines
     assert s.wait_for(lambda: "event=too_many_bad" in s.log("imap-session"), 5), s.log("imap-session")[-2000:]
-    assert "event=bad_command" in s.log("imap-session")
+    assert s.wait_for(lambda: "event=bad_command" in s.log("imap-session"), 10)
 
 
 @phtest.case

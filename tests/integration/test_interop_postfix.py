@@ -150,7 +150,7 @@ def check_relayed_over_tls(s, pf, msgid, data, proto):
                      r"with %s id " % (re.escape(version), re.escape(cipher), proto), rec), (rec, version, cipher)
     assert re.search(r"event=starttls ip=127\.0\.0\.1 proto=%s cipher=%s" % (re.escape(version), re.escape(cipher)),
                      s.log("smtpd")), s.log("smtpd")[-2000:]
-    assert re.search(r"event=accepted qid=%s " % ph_qid, s.log("smtpd")), s.log("smtpd")[-2000:]
+    assert s.wait_for(lambda: re.search(r"event=accepted qid=%s " % ph_qid, s.log("smtpd")), 10), s.log("smtpd")[-2000:]
     return qid
 
 
@@ -274,7 +274,7 @@ def line_over_data_line_max_refused_550(s):
     qid = postfix_queue_id(pf, "interop-toolong@sender.test")
     maillog_has(pf, r"%s: to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=bounced "
                 r"\(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.6\.0 " % (qid, re.escape(DEMO)))
-    assert re.search(r"event=reject ip=127\.0\.0\.1 cmd=DATA code=550 reason=long_line", s.log("smtpd")), s.log("smtpd")[-2000:]
+    assert s.wait_for(lambda: re.search(r"event=reject ip=127\.0\.0\.1 cmd=DATA code=550 reason=long_line", s.log("smtpd")), 10), s.log("smtpd")[-2000:]
     time.sleep(1)
     assert all(b"interop-toolong" not in p.read_bytes() for p in s.messages(DEMO)[before:])
 

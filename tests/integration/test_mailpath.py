@@ -68,7 +68,7 @@ def swaks_delivers_with_trace_headers(s):
     assert b"Delivered-To: demo@example.test" in heads, heads
     assert b"Received: from client.test" in heads, heads
     assert b"\r" not in raw, "Maildir file must have LF line ends"
-    assert qid in s.log("smtpd") or qid in s.log("queued"), "queue id %s not logged" % qid
+    assert s.wait_for(lambda: qid in s.log("smtpd") or qid in s.log("queued"), 10), "queue id %s not logged" % qid
 
 
 @phtest.case

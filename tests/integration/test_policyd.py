@@ -338,7 +338,7 @@ def assert_protocol_error(s, payload, reason):
     finally:
         c.close()
     assert s.wait_for(lambda: s.log("policy").count("event=policy_protocol_error") > before, 10)
-    assert reason in s.log("policy"), s.log("policy")[-1500:]
+    assert s.wait_for(lambda: reason in s.log("policy"), 10), s.log("policy")[-1500:]
 
 
 @phtest.case

@@ -207,7 +207,7 @@ def suite_smtp_behind_proxy():
         c.close()
         assert out.startswith("220 ") and "250" in out and "221" in out, out
         assert s.wait_for(lambda: "smtpd: event=connect ip=192.0.2.44 port=41000" in s.log("smtpd"), 5), s.log("smtpd")[-800:]
-        assert "tcpd: event=proxy ip=192.0.2.44 port=41000 proxy=%s version=1" % PROXY in s.log("smtpd")
+        assert s.wait_for(lambda: "tcpd: event=proxy ip=192.0.2.44 port=41000 proxy=%s version=1" % PROXY in s.log("smtpd"), 10)
         # a client that is not the proxy: its header is a bad command
         c = socket.create_connection(("127.0.0.1", s.port("smtp")), timeout=10)
         c.sendall(b"PROXY TCP4 192.0.2.45 127.0.0.1 41001 25\r\nQUIT\r\n")

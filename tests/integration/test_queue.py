@@ -420,7 +420,7 @@ def alias_reply_adds_a_recipient_durably(s):
         assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 30)
         assert [r["rcpt"] for r in fake.seen(qid=qid)] == ["list@example.test", "far@example.test"], \
             [r["rcpt"] for r in fake.seen(qid=qid)]
-        assert re.search(r"event=added qid=%s rcpt=far@example.test parent=list@example.test" % qid, s.log("queued"))
+        assert s.wait_for(lambda: re.search(r"event=added qid=%s rcpt=far@example.test parent=list@example.test" % qid, s.log("queued")), 10)
 
 
 @phtest.case
@@ -490,7 +490,7 @@ def deliverd_down_costs_no_cpu_then_mail_flows(s):
     finally:
         svc(s, "deliverd", True)
     assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 45), "not delivered after deliverd came back"
-    assert re.search(r"event=delivered qid=%s rcpt=demo@example.test" % qid, s.log("queued"))
+    assert s.wait_for(lambda: re.search(r"event=delivered qid=%s rcpt=demo@example.test" % qid, s.log("queued")), 10)
     assert any(b"Subject: while down" in p.read_bytes() for p in s.messages("demo@example.test")), \
         "message not in the Maildir"
 
@@ -511,7 +511,7 @@ def more_messages_than_memory_limit_all_delivered(s):
             "%d of %d delivered" % (sum(1 for q in qids if fake.seen(qid=q)), len(qids))
         assert s.wait_for(lambda: not list((qdir(s) / "incoming").iterdir()) and
                           not list((qdir(s) / "queue").iterdir()), 20)
-        assert re.search(r"event=active_limit dir=incoming", s.log("queued")), "the limit was not reached"
+        assert s.wait_for(lambda: re.search(r"event=active_limit dir=incoming", s.log("queued")), 10), "the limit was not reached"
         assert all(len(fake.seen(qid=q)) == 1 for q in qids)
 
 
@@ -532,8 +532,8 @@ def sigterm_finishes_quick_replies_and_abandons_slow_ones(s):
         t0 = time.monotonic()
         svc(s, "queued", False)
         assert time.monotonic() - t0 < 4, "queued did not stop soon after the last reply"
-        assert re.search(r"event=delivered qid=%s rcpt=quick@example.test" % q1, s.log("queued"))
-        assert re.search(r"event=stop abandoned=0", s.log("queued"))
+        assert s.wait_for(lambda: re.search(r"event=delivered qid=%s rcpt=quick@example.test" % q1, s.log("queued")), 10)
+        assert s.wait_for(lambda: re.search(r"event=stop abandoned=0", s.log("queued")), 10)
         svc(s, "queued", True)
         assert wait_log(s, "queued", r"event=removed qid=%s$" % q1, 20)
         assert len(fake.seen(qid=q1)) == 1, "a recorded delivery was repeated"
@@ -546,7 +546,7 @@ def sigterm_finishes_quick_replies_and_abandons_slow_ones(s):
         svc(s, "queued", False)
         took = time.monotonic() - t0
         assert 4 <= took < 10, "stop took %.1f s, wanted the 5 s grace" % took
-        assert re.search(r"event=stop abandoned=1", s.log("queued"))
+        assert s.wait_for(lambda: re.search(r"event=stop abandoned=1", s.log("queued")), 10)
         delays["slow@example.test"] = 0
         release.set()
         svc(s, "queued", True)

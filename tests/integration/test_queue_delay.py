@@ -55,7 +55,7 @@ def delay_notice_then_failure_at_expiry(s):
         _, _, rcpts = report(fail)
         assert rcpts[0]["Action"] == "failed" and rcpts[0]["Status"] == "4.4.7", dict(rcpts[0])
         assert "last attempt: 4.7.1 greylisted" in rcpts[0]["Diagnostic-Code"], rcpts[0]["Diagnostic-Code"]
-        assert re.search(r'event=failed qid=%s rcpt=slow@slow.test reply="4.4.7 delivery time expired"' % qid, s.log("queued"))
+        assert s.wait_for(lambda: re.search(r'event=failed qid=%s rcpt=slow@slow.test reply="4.4.7 delivery time expired"' % qid, s.log("queued")), 10)
 
 
 @phtest.case

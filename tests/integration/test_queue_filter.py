@@ -160,7 +160,7 @@ def junk_verdict_lands_in_Junk(s):
     p = newest(s, ".Junk/new", count=before + 1)
     assert b"X-Test-Filter: junk" in p.read_bytes()
     assert count(s) == inbox, "junk also went to INBOX"
-    assert re.search(r"event=filtered qid=%s verdict=junk" % qid, s.log("queued"))
+    assert s.wait_for(lambda: re.search(r"event=filtered qid=%s verdict=junk" % qid, s.log("queued")), 10)
 
 
 @phtest.case

@@ -109,7 +109,7 @@ def tcpd_connection_rate_per_address(s):
     assert seen[-1] == b"421", seen
     assert seen.count(b"220") == CONNRATE - 2, (seen, connections)
     assert s.wait_for(lambda: "event=limit_rate ip=127.0.0.1" in s.log("smtpd"), 5)
-    assert "connrate_ip=%d" % CONNRATE in s.log("smtpd")
+    assert s.wait_for(lambda: "connrate_ip=%d" % CONNRATE in s.log("smtpd"), 10)
     # another listener has its own count
     c = Raw(s, "submission")
     assert c.last().startswith("220 "), c.last()
