@@ -289,7 +289,7 @@ static int delete_on_disk (char const *qid, char const **why)
     path[n] = '/' ;
     memcpy(path + n + 1, qid, strlen(qid) + 1) ;
     if (lstat(path, &st) < 0) continue ;
-    if (!qdir_remove(dirs[k], qid)) { *why = strerror(errno) ; return 0 ; }
+    if (!qdir_remove(dirs[k], qid, 1)) { *why = strerror(errno) ; return 0 ; }
     log_event3("deleted", "qid", qid, "from", dirs[k], "by", "mailctl") ;
     return 1 ;
   }

@@ -111,7 +111,7 @@ int qdir_corrupt (char const *from, char const *qid)
   return sync_dir("corrupt") && sync_dir(from) ;
 }
 
-int qdir_remove (char const *from, char const *qid)
+int qdir_remove (char const *from, char const *qid, int durable)
 {
   size_t flen = strlen(from) ;
   char dir[flen + QID_MAX + 2] ;
@@ -119,7 +119,7 @@ int qdir_remove (char const *from, char const *qid)
   catpath(dir, from, qid, 0) ;
   catpath(env, from, qid, "env") ;
   if (unlink(env) < 0 && errno != ENOENT) return 0 ;
-  if (!sync_dir(dir)) return errno == ENOENT ;
+  if (durable && !sync_dir(dir)) return errno == ENOENT ;
   /* After this point a crash leaves a directory without env, which the
    * next scan recognizes and removes: no fsync needed below. */
   if (rm_rf(dir) < 0 && errno != ENOENT) return 0 ;

@@ -24,10 +24,14 @@ extern int qdir_take (char const *qid) ;
 extern int qdir_corrupt (char const *from, char const *qid) ;
 
 /* Removes from/<qid> (from: "queue", or "incoming" when a crash undid
- * the take). The commit point is the unlink of env, made durable before
- * anything else goes: a directory without env is a removal in progress
- * and is finished on sight. */
-extern int qdir_remove (char const *from, char const *qid) ;
+ * the take). The commit point is the unlink of env: a directory without
+ * env is a removal in progress and is finished on sight. With durable,
+ * that unlink is fsynced before anything else goes (an admin's delete:
+ * mailctl is told "deleted"). Without, nothing is: a message whose every
+ * recipient is settled acknowledges nothing by going, and one that a
+ * machine crash brings back is delivered again (at least once, as
+ * Postfix's queue manager, which syncs no removal either). */
+extern int qdir_remove (char const *from, char const *qid, int durable) ;
 
 /* Removes tmp/ entries that no live queued-inject owns: the process named
  * by the entry is gone, or the entry is older than ossified seconds.

@@ -79,7 +79,7 @@ static void load_one (char const *from, char const *qid)
       qsched_check(m) ;
       return ;
     case QLOAD_GONE :
-      if (qdir_remove(from, qid)) log_msg("removed", qid, "reason", "interrupted removal finished") ;
+      if (qdir_remove(from, qid, 0)) log_msg("removed", qid, "reason", "interrupted removal finished") ;
       else log_msg("remove_error", qid, "error", strerror(errno)) ;
       break ;
     case QLOAD_CORRUPT :

@@ -320,12 +320,12 @@ static void settle (qmsg *m, unsigned int n)
   /* The message's last transaction (every recipient still pending is
    * settled here, none is added) is not journaled: the removal that
    * follows at once in qsched_check has its own commit point, the
-   * durable unlink of env (docs/queue.md, commit points 3 and 7). A
-   * crash before that point finds the message with these recipients
-   * unsettled and delivers them again (at least once; deliverd drops
-   * local repeats), exactly as a crash before this journal write would.
-   * This spares two of the three fsyncs queued made per message, in its
-   * single loop, where they set the pace of the whole pipeline. */
+   * unlink of env (docs/queue.md, commit points 3 and 7). A crash
+   * before that point finds the message with these recipients unsettled
+   * and delivers them again (at least once; deliverd drops local
+   * repeats), exactly as a crash before this journal write would. This
+   * spares the fsyncs queued made per message in its single loop, where
+   * they set the pace of the whole pipeline. */
   qmsg_dir(m, dir) ;
   if (!(nadd == 0 && live == m->npending) && !qmsg_journal(m, dir, txn.s, txn.len))
   {
@@ -386,13 +386,13 @@ void qsched_check (qmsg *m)
   if (m->deleted)
   {
     if (m->ninflight) return ;
-    if (!qdir_remove("queue", m->qid)) log_event2("remove_error", "qid", m->qid, "error", strerror(errno)) ;
+    if (!qdir_remove("queue", m->qid, 1)) log_event2("remove_error", "qid", m->qid, "error", strerror(errno)) ;
     unload(m) ;
     return ;
   }
   if (!m->npending && !m->ninflight)
   {
-    if (qdir_remove("queue", m->qid)) log_event1("removed", "qid", m->qid) ;
+    if (qdir_remove("queue", m->qid, 0)) log_event1("removed", "qid", m->qid) ;
     else log_event2("remove_error", "qid", m->qid, "error", strerror(errno)) ;
     /* On failure the directory stays; the next scan loads it again,
      * finds nothing to do, and retries the removal. */
