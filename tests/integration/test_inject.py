@@ -208,10 +208,18 @@ def sighup_replaces_idle_workers_and_their_preparation_goes(s):
         c.close()
     assert s.wait_for(lambda: any((qdir(s) / "tmp" / str(p)).is_dir() for p in before), 5), \
         list((qdir(s) / "tmp").iterdir())
+    # a worker may be making its preparation right now (the directory
+    # first, then the two files): wait until every one there is whole
+    def prepared():
+        for p in before:
+            t = qdir(s) / "tmp" / str(p)
+            if t.is_dir() and sorted(x.name for x in t.iterdir()) != ["env", "mess"]:
+                return False
+        return True
+    assert s.wait_for(prepared, 10), [list(x.iterdir()) for x in (qdir(s) / "tmp").iterdir()]
     for p in before:
         t = qdir(s) / "tmp" / str(p)
         if t.is_dir():
-            assert sorted(x.name for x in t.iterdir()) == ["env", "mess"], list(t.iterdir())
             assert (t / "env").stat().st_size == 0 and (t / "mess").stat().st_size == 0
     s.kill("inject", signal.SIGHUP)
     assert s.wait_for(lambda: len(workers(s)) == WORKERS and not (workers(s) & before), 20), workers(s)
