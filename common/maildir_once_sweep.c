@@ -27,10 +27,16 @@ static int fresh (struct stat const *st, time_t now, time_t interval)
   return S_ISREG(st->st_mode) && st->st_mtime <= now && now - st->st_mtime < interval ;
 }
 
+ /* A file's timestamp may be up to a clock tick ahead of time(2): the
+    kernel stamps files from a finer clock than the coarse one time(2)
+    reads, so a record made a moment ago can carry the next second. Only
+    a record further in the future than this says the clock went back. */
+#define FUTURE_SLACK 60
+
  /* the last write was the delivery (an examiner only reads) */
 static int old (struct stat const *st, unsigned int window, time_t now)
 {
-  return S_ISREG(st->st_mode) && (st->st_mtime > now || now - st->st_mtime > (time_t)window) ;
+  return S_ISREG(st->st_mode) && (st->st_mtime > now + FUTURE_SLACK || now - st->st_mtime > (time_t)window) ;
 }
 
  /* name looked old: remove it, unless a writer holds it (a new delivery
