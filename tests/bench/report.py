@@ -70,9 +70,16 @@ def render(res):
     for (sessions, size), cell in sorted(res["throughput"].items(), key=lambda kv: (kv[0][1], kv[0][0])):
         parts = cell.get(PH, {}).get("parts")
         if sessions == 10 and parts:
-            out.append("posthaste CPU ms/msg by part, 10 sessions x %s: %s, the rest (s6, logs) %.2f"
+            out.append("posthaste CPU ms/msg by part, 10 sessions x %s (ns from /proc schedstat): %s; "
+                       "unaccounted %.2f"
                        % (_size(size), ", ".join("%s %.2f" % kv for kv in parts.items()),
                           cell[PH]["cpu"] - sum(parts.values())))
+            detail = cell[PH].get("detail", {})
+            for prefix, what in (("log:", "  loggers"), ("svc:", "  services")):
+                top = sorted(((k[len(prefix):], v) for k, v in detail.items() if k.startswith(prefix)),
+                             key=lambda kv: -kv[1])[:8]
+                if top:
+                    out.append("%s, ms/msg: %s" % (what, ", ".join("%s %.3f" % kv for kv in top)))
     fc = res.get("filter")
     if fc and PH in fc and "posthaste+filter" in fc:
         a, b = fc[PH], fc["posthaste+filter"]

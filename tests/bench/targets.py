@@ -4,7 +4,8 @@
   t.port         SMTP port on 127.0.0.1
   t.new_dir()    demo@example.test's Maildir new/ (may not exist yet)
   t.root_pid()   the process whose tree is the whole server (CPU, strace)
-  t.components() {label: pid} subtrees whose CPU is reported separately
+  t.cpu_detail() {key: ns} CPU so far per s6 service, logger and s6 itself
+  t.cpu_parts(d)  {label: ns} a difference of two cpu_detail()s in reported parts
   t.alive()      still running with its state in place
   t.stop()       stop every process it started; t.remove() its files
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(TOP / "tests" / "lib"))
 import phtest  # noqa: E402
 
 import pfinstance  # noqa: E402
+import procs  # noqa: E402
 
 ADDRESS = "demo@example.test"
 
@@ -68,12 +70,34 @@ class Posthaste:
     def root_pid(self):
         return self.suite.svscan.pid if self.suite.svscan else 0
 
-    def components(self):
-        """Where the CPU goes: each service's process tree (a
-        per-connection child is counted in the tree that forked it)."""
-        parts = (("tcpd+smtpd", "smtpd"), ("s6-ipcserver+queued-inject", "inject"),
-                 ("queued", "queued"), ("s6-ipcserver+deliverd", "deliverd"))
-        return {label: self.suite.svc_pid(svc) for label, svc in parts}
+    # the parts of "posthaste CPU ms/msg by part", after today's process
+    # model: service trees by name; every s6-log; s6's own processes
+    PARTS = (("tcpd+smtpd", "svc:smtpd"), ("queued-inject (resident)", "svc:inject"),
+             ("queued", "svc:queued"), ("s6-ipcserver+deliverd", "svc:deliverd"))
+
+    def cpu_detail(self):
+        """ns on CPU so far, per s6 service tree, per logger and for s6
+        itself (procs.s6_parts)."""
+        return procs.s6_parts(self.root_pid()) if self.root_pid() else {}
+
+    def cpu_parts(self, detail):
+        """Groups a difference of two cpu_detail() samples into the
+        reported parts: the four services a message crosses, "s6-log
+        loggers" (all of them), "s6-supervise/s6-svscan", and "other"
+        (every other service's tree)."""
+        named = dict((key, label) for label, key in self.PARTS)
+        out = dict((label, 0) for label, _ in self.PARTS)
+        out.update({"s6-log loggers": 0, "s6-supervise/s6-svscan": 0, "other": 0})
+        for key, ns in detail.items():
+            if key in named:
+                out[named[key]] += ns
+            elif key.startswith("log:"):
+                out["s6-log loggers"] += ns
+            elif key == "s6":
+                out["s6-supervise/s6-svscan"] += ns
+            else:
+                out["other"] += ns
+        return out
 
     def stop(self):
         self.suite.stop()
@@ -111,7 +135,10 @@ class Postfix:
     def root_pid(self):
         return self.pf.master_pid()
 
-    def components(self):
+    def cpu_detail(self):
+        return {}
+
+    def cpu_parts(self, detail):
         return {}
 
     def stop(self):

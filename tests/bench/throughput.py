@@ -53,9 +53,8 @@ def run(target, sessions, size, messages):
     err = tempfile.TemporaryFile(prefix="phbench-source.", dir="/tmp")
     argv = ["smtp-source", "-A", "-s", str(sessions), "-m", str(messages), "-l", str(size),
             "-M", "client.bench.test", "-f", SENDER, "-t", RECIPIENT, "127.0.0.1:%d" % target.port]
-    parts = target.components()
-    cpu0 = procs.cpu_seconds(target.root_pid())
-    part0 = {k: procs.cpu_seconds(pid) for k, pid in parts.items()}
+    cpu0 = procs.cpu_ns(target.root_pid())
+    detail0 = target.cpu_detail()
     t0 = time.monotonic()
     src = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     try:
@@ -83,8 +82,10 @@ def run(target, sessions, size, messages):
         if src.poll() is None:
             src.kill()
         src.wait()
-    cpu1 = procs.cpu_seconds(target.root_pid())
-    part1 = {k: procs.cpu_seconds(pid) for k, pid in parts.items()}
+    cpu1 = procs.cpu_ns(target.root_pid())
+    detail1 = target.cpu_detail()
+    detail = {k: ns - detail0.get(k, 0) for k, ns in detail1.items()}
+    parts = target.cpu_parts(detail)
     err.seek(0)
     text = err.read().decode(errors="replace")
     err.close()
@@ -99,7 +100,8 @@ def run(target, sessions, size, messages):
         "elapsed": elapsed,
         "source_elapsed": (source_done - t0) if source_done else None,
         "rate": delivered / elapsed if elapsed > 0 else 0.0,
-        "cpu_ms_per_msg": 1000.0 * (cpu1 - cpu0) / delivered if delivered else None,
-        "cpu_parts": {k: 1000.0 * (part1[k] - part0[k]) / delivered for k in parts} if delivered else {},
+        "cpu_ms_per_msg": (cpu1 - cpu0) / 1e6 / delivered if delivered else None,
+        "cpu_parts": {k: ns / 1e6 / delivered for k, ns in parts.items()} if delivered else {},
+        "cpu_detail": {k: ns / 1e6 / delivered for k, ns in detail.items()} if delivered else {},
         "stderr_tail": text[-400:],
     }
