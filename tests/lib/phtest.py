@@ -112,9 +112,12 @@ class Suite:
         })
         if self.services:
             env["PH_SERVICES"] = " ".join(self.services)
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in self.extra_env:
-                env[k] = self.extra_env[k]
+        # docker-mailserver's ENABLE_* switches decide which services
+        # mkruntime installs, from its own environment: pass them there
+        # too, not only to env.sh (where the daemons read them)
+        for k, v in self.extra_env.items():
+            if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS") or k.startswith("ENABLE_"):
+                env[k] = v
         r = subprocess.run([str(TOP / "package" / "mkruntime")], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
