@@ -99,7 +99,8 @@ int main (void)
     byeline_send(&out, "* BYE ", "bye") ;
     t = now() - t ;
     close(pipes[1]) ;
-    CHECK(t < 2.0, "reader gone: returns without waiting") ;
+    /* well below the 5 s a stalled reader gets: it did not wait */
+    CHECK(t < 4.0, "reader gone: returns without waiting") ;
   }
 
   {
@@ -115,8 +116,10 @@ int main (void)
     t = now() - t ;
     close(pipes[0]) ;
     close(pipes[1]) ;
-    if (t < 4.5 || t > 10.0) printf("# waited %.2f s\n", t) ;
-    CHECK(t >= 4.5 && t <= 10.0, "reader not reading: gives up after 5 s") ;
+    /* at least the deadline; the upper bound only catches a hang (a
+     * loaded machine may be slow to wake the process) */
+    if (t < 4.5 || t > 60.0) printf("# waited %.2f s\n", t) ;
+    CHECK(t >= 4.5 && t <= 60.0, "reader not reading: gives up after 5 s, does not hang") ;
   }
   return check_done() ;
 }
