@@ -6,8 +6,8 @@
 #include <skalibs/uint64.h>
 
 #include "common/log.h"
+#include "common/uidlist.h"
 #include "delivconn.h"
-#include "uidlist.h"
 
 int delivconn_peer (char const *list)
 {

@@ -41,10 +41,10 @@
 #include "common/maildir.h"
 #include "common/maildirsize.h"
 #include "common/rcpt.h"
+#include "common/uidlist.h"
 #include "smtpd/smtp_start.h"
 #include "deliver.h"
 #include "lmtp.h"
-#include "uidlist.h"
 
 #define USAGE "lmtpd [ -v verbosity ]"
 #define dieusage() strerr_dieusage(100, USAGE)

@@ -6,6 +6,7 @@
 #include <skalibs/types.h>
 
 #include "common/config.h"
+#include "common/uidlist.h"
 #include "learn.h"
 
 /* Who may teach the classifier: root (mailctl) and the uids listed in
@@ -17,19 +18,9 @@ int learn_peer_allowed (char const **uidtext)
 {
   char const *v = getenv("IPCREMOTEEUID") ;
   char const *list = config_get("PH_LEARN_UIDS") ;
-  uid_t uid ;
+  uint64_t uid ;
   *uidtext = v ? v : "" ;
-  if (!v || !*v || uid0_scan(v, &uid) != strlen(v)) return 0 ;
+  if (!v || !*v || uint640_scan(v, &uid) != strlen(v)) return 0 ;
   if (!uid) return 1 ;
-  while (list && *list)
-  {
-    uid_t u ;
-    size_t n = uid_scan(list, &u) ;
-    if (!n) return 0 ;
-    if (u == uid) return 1 ;
-    list += n ;
-    if (*list == ',') list++ ;
-    else if (*list) return 0 ;
-  }
-  return 0 ;
+  return uidlist_match(list, uid) == 1 ;   /* a list that does not parse lets no one in */
 }

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/uidlist.h"
 #include "queued/inject_parse.h"
 #include "queued/inject_store.h"
 #include "queued/inject_conn.h"
@@ -136,23 +137,11 @@ static int config_fail (char const *name)
  * mere local user (its mail would lose its origin). */
 static int peer_class (int anylocal)
 {
-  uint64_t uid ;
-  int numeric, listed = 0 ;
-  char const *list = config_get("PH_INJECT_UIDS") ;
-  numeric = peer[0] && uint640_scan(peer, &uid) ;
-  /* The whole list is checked, whoever the peer is. */
-  while (list && *list)
-  {
-    uint64_t u ;
-    size_t n ;
-    while (*list == ',' || *list == ' ') list++ ;
-    if (!*list) break ;
-    n = uint64_scan(list, &u) ;
-    if (!n) return -1 ;
-    if (numeric && u == uid) listed = 1 ;
-    list += n ;
-    if (*list && *list != ',' && *list != ' ') return -1 ;
-  }
+  uint64_t uid = 0 ;
+  int numeric = peer[0] && uint640_scan(peer, &uid) ;
+  /* checked whole whoever the peer is (uid 0 stands in for none) */
+  int listed = uidlist_match(config_get("PH_INJECT_UIDS"), uid) ;
+  if (listed < 0) return -1 ;
   if (!numeric) return PEER_REFUSED ;
   peeruid = uid ;
   if (!uid || listed) return PEER_TRUSTED ;

@@ -4,10 +4,11 @@
 
 #include <skalibs/uint64.h>
 
-#include "uidlist.h"
+#include "common/uidlist.h"
 
 int uidlist_match (char const *list, uint64_t uid)
 {
+  int found = 0 ;
   while (list && *list)
   {
     uint64_t u ;
@@ -16,9 +17,9 @@ int uidlist_match (char const *list, uint64_t uid)
     if (!*list) break ;
     n = uint64_scan(list, &u) ;
     if (!n) return -1 ;
-    if (u == uid) return 1 ;
+    if (u == uid) found = 1 ;
     list += n ;
     if (*list && *list != ',' && *list != ' ') return -1 ;
   }
-  return 0 ;
+  return found ;
 }
