@@ -14,47 +14,10 @@
 
 #include "common/badcommand.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_capture.h"
 
 static char tmpdir[64] ;
 static int banfd = -1 ;
-static int logpipe[2] ;
-static int saved2 ;
-
-static void capture_start (void)
-{
-  if (pipe(logpipe) < 0) { perror("pipe") ; _exit(111) ; }
-  saved2 = dup(2) ;
-  dup2(logpipe[1], 2) ;
-}
-
-static void capture_end (char *out, size_t max)
-{
-  ssize_t r ;
-  size_t len = 0 ;
-  dup2(saved2, 2) ;
-  close(saved2) ;
-  close(logpipe[1]) ;
-  while (len < max - 1 && (r = read(logpipe[0], out + len, max - 1 - len)) > 0) len += r ;
-  close(logpipe[0]) ;
-  out[len] = 0 ;
-}
-
-/* The datagrams waiting, concatenated into out; returns how many. */
-static unsigned int ban_drain (char *out, size_t max)
-{
-  unsigned int n = 0 ;
-  size_t len = 0 ;
-  out[0] = 0 ;
-  for (;;)
-  {
-    ssize_t r = recv(banfd, out + len, max - 1 - len, 0) ;
-    if (r < 0) break ;
-    len += r ;
-    out[len] = 0 ;
-    n++ ;
-  }
-  return n ;
-}
 
 static unsigned int count_of (char const *s, char const *needle)
 {
@@ -71,68 +34,60 @@ int main (void)
   PROG = "badcommand-test" ;
   snprintf(tmpdir, sizeof(tmpdir), "/tmp/badcommand-unit.XXXXXX") ;
   if (!mkdtemp(tmpdir)) { perror("mkdtemp") ; return 111 ; }
-  {
-    struct sockaddr_un sa ;
-    memset(&sa, 0, sizeof(sa)) ;
-    sa.sun_family = AF_UNIX ;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/banwatch.sock", tmpdir) ;
-    snprintf(path, sizeof(path), "%s", sa.sun_path) ;
-    banfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0) ;
-    if (banfd < 0 || bind(banfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) { perror("banwatch socket") ; return 111 ; }
-    setenv("PH_RUN_DIR", tmpdir, 1) ;
-  }
+  banfd = unit_banwatch_open(tmpdir) ;
+  snprintf(path, sizeof(path), "%s/banwatch.sock", tmpdir) ;
 
   /* max 5, counting from what *count already holds */
   count = 2 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[0] = badcommand_count(&count, 5, "pop3", "198.51.100.4", "00000000deadbeef", "APOP") ;
   r[1] = badcommand_count(&count, 5, "pop3", "198.51.100.4", "00000000deadbeef", "") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[0] == 0 && r[1] == 0 && count == 4, "below max: 0, *count incremented from its value") ;
   CHECK(strstr(log, "badcommand-test: event=bad_command ip=198.51.100.4 session=00000000deadbeef cmd=APOP count=3\n") != 0, "bad_command logged with ip= session= cmd= count=") ;
   CHECK(strstr(log, "event=bad_command ip=198.51.100.4 session=00000000deadbeef count=4\n") != 0, "an empty cmd is left out of the log line") ;
-  CHECK(!strstr(log, "too_many_bad_commands") && ban_drain(ban, sizeof(ban)) == 0, "below max: no too_many_bad_commands, no banwatch event") ;
+  CHECK(!strstr(log, "too_many_bad_commands") && unit_banwatch_drain(banfd, ban, sizeof(ban)) == 0, "below max: no too_many_bad_commands, no banwatch event") ;
 
-  capture_start() ;
+  unit_capture_start() ;
   r[2] = badcommand_count(&count, 5, "pop3", "198.51.100.4", "00000000deadbeef", "X\"Y Z") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[2] == 1 && count == 5, "at max: returns 1") ;
   CHECK(count_of(log, "\n") == 2 && strstr(log, "cmd=\"X\\\"Y Z\" count=5\n") && strstr(log, "event=too_many_bad_commands ip=198.51.100.4 session=00000000deadbeef\n"),
     "at max: the refusal and too_many_bad_commands logged") ;
-  CHECK(ban_drain(ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=198.51.100.4 service=pop3\n"), "at max: one banwatch datagram, event=bad_command ip= service=") ;
+  CHECK(unit_banwatch_drain(banfd, ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=198.51.100.4 service=pop3\n"), "at max: one banwatch datagram, event=bad_command ip= service=") ;
 
   count = 0 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[3] = badcommand_count(&count, 1, 0, "2001:db8::7", "s", 0) ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[3] == 1 && count == 1 && strstr(log, "session=s count=1\n"), "max 1: the first refusal is the last, a null cmd left out") ;
-  CHECK(ban_drain(ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=2001:db8::7\n"), "a null service: the event without service=") ;
+  CHECK(unit_banwatch_drain(banfd, ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=2001:db8::7\n"), "a null service: the event without service=") ;
 
   count = 1 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[4] = badcommand_count(&count, 2, "imap", "", "s", "A") ;
-  capture_end(log, sizeof(log)) ;
-  CHECK(r[4] == 1 && strstr(log, "event=too_many_bad_commands ip=\"\" session=s\n") && ban_drain(ban, sizeof(ban)) == 0, "an empty rip: still 1 and logged, no banwatch event") ;
+  unit_capture_end(log, sizeof(log)) ;
+  CHECK(r[4] == 1 && strstr(log, "event=too_many_bad_commands ip=\"\" session=s\n") && unit_banwatch_drain(banfd, ban, sizeof(ban)) == 0, "an empty rip: still 1 and logged, no banwatch event") ;
 
   count = 1 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[5] = badcommand_count(&count, 2, "imap", 0, "s", "A") ;
-  capture_end(log, sizeof(log)) ;
-  CHECK(r[5] == 1 && strstr(log, "event=too_many_bad_commands ip=\"\" session=s\n") && ban_drain(ban, sizeof(ban)) == 0, "a null rip: still 1 and logged, no banwatch event") ;
+  unit_capture_end(log, sizeof(log)) ;
+  CHECK(r[5] == 1 && strstr(log, "event=too_many_bad_commands ip=\"\" session=s\n") && unit_banwatch_drain(banfd, ban, sizeof(ban)) == 0, "a null rip: still 1 and logged, no banwatch event") ;
 
   /* banwatch not there: the event is lost, the count is not */
   close(banfd) ;
   unlink(path) ;
   count = 0 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[6] = badcommand_count(&count, 1, "imap", "192.0.2.9", "s", "A") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[6] == 1 && strstr(log, "too_many_bad_commands"), "no banwatch socket: still 1 and logged") ;
   unsetenv("PH_RUN_DIR") ;
   count = 0 ;
-  capture_start() ;
+  unit_capture_start() ;
   r[7] = badcommand_count(&count, 1, "imap", "192.0.2.9", "s", "A") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[7] == 1 && strstr(log, "too_many_bad_commands"), "no PH_RUN_DIR: still 1 and logged") ;
 
   rmdir(tmpdir) ;

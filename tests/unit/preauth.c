@@ -26,6 +26,7 @@
 
 #include "common/preauth.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_capture.h"
 
 /* The ENOMEM case asks for an impossible allocation: under ASan, that
  * must return 0 as in the normal build instead of aborting. */
@@ -36,30 +37,6 @@ char const *__asan_default_options (void)
 }
 
 static char tmpdir[64] ;
-
-/* ---- fd 2 capture ---- */
-
-static int logpipe[2] ;
-static int saved2 ;
-
-static void capture_start (void)
-{
-  if (pipe(logpipe) < 0) { perror("pipe") ; _exit(111) ; }
-  saved2 = dup(2) ;
-  dup2(logpipe[1], 2) ;
-}
-
-static void capture_end (char *out, size_t max)
-{
-  ssize_t r ;
-  size_t len = 0 ;
-  dup2(saved2, 2) ;
-  close(saved2) ;
-  close(logpipe[1]) ;
-  while (len < max - 1 && (r = read(logpipe[0], out + len, max - 1 - len)) > 0) len += r ;
-  close(logpipe[0]) ;
-  out[len] = 0 ;
-}
 
 /* ---- preauth_plain_ok ---- */
 
@@ -214,30 +191,7 @@ static int banfd = -1 ;
  * at it (banevent_send reads the environment). */
 static void ban_open (void)
 {
-  struct sockaddr_un sa ;
-  memset(&sa, 0, sizeof(sa)) ;
-  sa.sun_family = AF_UNIX ;
-  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/banwatch.sock", tmpdir) ;
-  banfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0) ;
-  if (banfd < 0 || bind(banfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) { perror("banwatch socket") ; _exit(111) ; }
-  setenv("PH_RUN_DIR", tmpdir, 1) ;
-}
-
-/* The datagrams waiting, concatenated into out; returns how many. */
-static unsigned int ban_drain (char *out, size_t max)
-{
-  unsigned int n = 0 ;
-  size_t len = 0 ;
-  out[0] = 0 ;
-  for (;;)
-  {
-    ssize_t r = recv(banfd, out + len, max - 1 - len, 0) ;
-    if (r < 0) break ;
-    len += r ;
-    out[len] = 0 ;
-    n++ ;
-  }
-  return n ;
+  banfd = unit_banwatch_open(tmpdir) ;
 }
 
 static void preauth_fake (preauth *p, unsigned int maxbad, unsigned int maxauthfail)
@@ -256,29 +210,29 @@ static void test_bad (void)
   char log[8192], ban[1024] ;
   int r[4] ;
   preauth_fake(&p, 3, 3) ;
-  capture_start() ;
+  unit_capture_start() ;
   r[0] = preauth_bad(&p, "XYZZY") ;
   r[1] = preauth_bad(&p, "") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[0] == 0 && r[1] == 0 && p.bad == 2, "preauth_bad below PH_IMAP_MAX_BAD=3: 0, counted") ;
   CHECK(strstr(log, "event=bad_command ip=192.0.2.7 session=0123456789abcdef cmd=XYZZY count=1\n")
      && strstr(log, "event=bad_command ip=192.0.2.7 session=0123456789abcdef count=2\n"),
      "preauth_bad logs bad_command ip= session= [cmd=] count=") ;
   CHECK(!strstr(log, "too_many_bad_commands"), "preauth_bad no too_many_bad_commands before the limit") ;
-  CHECK(ban_drain(ban, sizeof(ban)) == 0, "preauth_bad no banwatch event before the limit") ;
-  capture_start() ;
+  CHECK(unit_banwatch_drain(banfd, ban, sizeof(ban)) == 0, "preauth_bad no banwatch event before the limit") ;
+  unit_capture_start() ;
   r[2] = preauth_bad(&p, "LOGOUTX") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[2] == 1 && p.bad == 3, "preauth_bad the 3rd refusal of 3 returns 1") ;
   CHECK(strstr(log, "count=3\n") && strstr(log, "event=too_many_bad_commands ip=192.0.2.7 session=0123456789abcdef\n"), "preauth_bad logs too_many_bad_commands at the limit") ;
-  CHECK(ban_drain(ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=192.0.2.7 service=imap\n"), "preauth_bad one banwatch event service=imap at the limit") ;
+  CHECK(unit_banwatch_drain(banfd, ban, sizeof(ban)) == 1 && !strcmp(ban, "event=bad_command ip=192.0.2.7 service=imap\n"), "preauth_bad one banwatch event service=imap at the limit") ;
 
   preauth_fake(&p, 1, 3) ;
-  capture_start() ;
+  unit_capture_start() ;
   r[3] = preauth_bad(&p, 0) ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[3] == 1 && strstr(log, "session=0123456789abcdef count=1\n"), "preauth_bad max 1: the first refusal ends it, a null cmd is left out") ;
-  ban_drain(ban, sizeof(ban)) ;
+  unit_banwatch_drain(banfd, ban, sizeof(ban)) ;
 }
 
 static void test_auth_failed (void)
@@ -287,21 +241,21 @@ static void test_auth_failed (void)
   char log[8192], ban[1024] ;
   int r[3] ;
   preauth_fake(&p, 20, 3) ;
-  capture_start() ;
+  unit_capture_start() ;
   r[0] = preauth_auth_failed(&p, "PLAIN", "demo@example.test") ;
   r[1] = preauth_auth_failed(&p, "LOGIN", "") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[0] == 0 && r[1] == 0 && p.authfail == 2, "preauth_auth_failed below PH_IMAP_MAX_AUTH_FAIL=3: 0, counted") ;
   CHECK(strstr(log, "event=auth_fail ip=192.0.2.7 user=demo@example.test mech=PLAIN session=0123456789abcdef count=1\n")
      && strstr(log, "event=auth_fail ip=192.0.2.7 user=\"\" mech=LOGIN session=0123456789abcdef count=2\n"),
      "preauth_auth_failed logs auth_fail ip= user= mech= session= count=") ;
-  capture_start() ;
+  unit_capture_start() ;
   r[2] = preauth_auth_failed(&p, "PLAIN", "x y") ;
-  capture_end(log, sizeof(log)) ;
+  unit_capture_end(log, sizeof(log)) ;
   CHECK(r[2] == 1 && p.authfail == 3, "preauth_auth_failed the 3rd failure of 3 returns 1") ;
   CHECK(strstr(log, "user=\"x y\"") && strstr(log, "count=3\n"), "preauth_auth_failed the last failure is logged too") ;
   /* authd reports failed logins to banwatch itself (badcommand.h) */
-  CHECK(ban_drain(ban, sizeof(ban)) == 0, "preauth_auth_failed sends no banwatch event") ;
+  CHECK(unit_banwatch_drain(banfd, ban, sizeof(ban)) == 0, "preauth_auth_failed sends no banwatch event") ;
   CHECK(p.bad == 0, "preauth_auth_failed leaves the bad-command count alone") ;
 }
 

@@ -9,38 +9,16 @@
 
 #include "common/log.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixture/unit_capture.h"
 
 /* fd 2 goes to a pipe while a line is logged; the line is read back. */
-
-static int logpipe[2] ;
-static int saved2 ;
-
-static void capture_start (void)
-{
-  if (pipe(logpipe) < 0) { perror("pipe") ; _exit(111) ; }
-  saved2 = dup(2) ;
-  dup2(logpipe[1], 2) ;
-}
-
-static size_t capture_end (char *out, size_t max)
-{
-  ssize_t r ;
-  size_t len = 0 ;
-  dup2(saved2, 2) ;
-  close(saved2) ;
-  close(logpipe[1]) ;
-  while (len < max - 1 && (r = read(logpipe[0], out + len, max - 1 - len)) > 0) len += r ;
-  close(logpipe[0]) ;
-  out[len] = 0 ;
-  return len ;
-}
 
 static int logged_is (char const *want, void (*f)(void))
 {
   char got[8192] ;
-  capture_start() ;
+  unit_capture_start() ;
   f() ;
-  capture_end(got, sizeof(got)) ;
+  unit_capture_end(got, sizeof(got)) ;
   if (strcmp(got, want)) { printf("# got:  %s# want: %s", got, want) ; return 0 ; }
   return 1 ;
 }
@@ -114,13 +92,13 @@ int main (void)
     logline l ;
     memset(big, 'a', sizeof(big) - 1) ;
     big[sizeof(big) - 1] = 0 ;
-    capture_start() ;
+    unit_capture_start() ;
     log_begin(&l, "big") ;
     log_kv(&l, "v", big) ;
     log_kv(&l, "after", "more") ;
     log_kvu(&l, "n", 12345) ;
     log_commit(&l) ;
-    n = capture_end(got, sizeof(got)) ;
+    n = unit_capture_end(got, sizeof(got)) ;
     CHECK(n == LOGLINE_MAX, "log truncated line has LOGLINE_MAX bytes") ;
     CHECK(n >= 4 && !memcmp(got + n - 4, "...\n", 4), "log truncated line ends with ...\\n") ;
     CHECK(!memcmp(got, "tlog: event=big v=aaaa", 22), "log truncated line keeps its start") ;
@@ -135,11 +113,11 @@ int main (void)
     size_t fill = LOGLINE_MAX - 1 - strlen("tlog: event=x v=") ;
     memset(big, 'b', fill) ;
     big[fill] = 0 ;
-    capture_start() ;
+    unit_capture_start() ;
     log_begin(&l, "x") ;
     log_kv(&l, "v", big) ;
     log_commit(&l) ;
-    n = capture_end(got, sizeof(got)) ;
+    n = unit_capture_end(got, sizeof(got)) ;
     CHECK(n == LOGLINE_MAX && got[n-2] == 'b' && got[n-1] == '\n', "log line of exactly LOGLINE_MAX is kept whole") ;
   }
   /* Cut inside a quoted value. */
@@ -150,11 +128,11 @@ int main (void)
     logline l ;
     memset(big, '"', sizeof(big) - 1) ;
     big[sizeof(big) - 1] = 0 ;
-    capture_start() ;
+    unit_capture_start() ;
     log_begin(&l, "q") ;
     log_kv(&l, "v", big) ;
     log_commit(&l) ;
-    n = capture_end(got, sizeof(got)) ;
+    n = unit_capture_end(got, sizeof(got)) ;
     CHECK(n == LOGLINE_MAX && !memcmp(got + n - 4, "...\n", 4), "log cut inside escapes") ;
   }
   return check_done() ;
