@@ -90,12 +90,25 @@ static int host_ok (char const *h, size_t n)
   return ip46_scan(buf, &ip) == n ;
 }
 
+/* Sets key's line in postfix-relaymap.cf (0644: deliverd-remote reads
+ * it), under the config lock. */
+static void relaymap_put (mcctx *ctx, char const *key, stralloc *line)
+{
+  stralloc path = STRALLOC_ZERO ;
+  mcfile f = MCFILE_ZERO ;
+  mc_lock(ctx) ;
+  mc_map_open(ctx, "postfix-relaymap.cf", &path, &f) ;
+  put(&f, key, line) ;
+  mc_file_write(&f, 0644) ;
+  stralloc_free(&path) ;
+  stralloc_free(&f.storage) ; genalloc_free(mcline, &f.lines) ;
+}
+
 static void add_domain (mcctx *ctx, int argc, char const *const *argv)
 {
   char key[ADDR_DOMAIN_MAX + 2] ;
   char port[UINT_FMT] ;
-  stralloc path = STRALLOC_ZERO, line = STRALLOC_ZERO ;
-  mcfile f = MCFILE_ZERO ;
+  stralloc line = STRALLOC_ZERO ;
   unsigned int p = 25 ;
   size_t hl ;
   if (argc < 2 || argc > 3) dieusage() ;
@@ -108,28 +121,19 @@ static void add_domain (mcctx *ctx, int argc, char const *const *argv)
   port[uint_fmt(port, p)] = 0 ;
   if (!stralloc_cats(&line, key) || !stralloc_cats(&line, "\t\t[") || !stralloc_cats(&line, argv[1])
    || !stralloc_cats(&line, "]:") || !stralloc_cats(&line, port)) dienomem() ;
-  mc_lock(ctx) ;
-  mc_map_open(ctx, "postfix-relaymap.cf", &path, &f) ;
-  put(&f, key, &line) ;
-  mc_file_write(&f, 0644) ;
-  stralloc_free(&path) ; stralloc_free(&line) ;
-  stralloc_free(&f.storage) ; genalloc_free(mcline, &f.lines) ;
+  relaymap_put(ctx, key, &line) ;
+  stralloc_free(&line) ;
 }
 
 static void exclude_domain (mcctx *ctx, int argc, char const *const *argv)
 {
   char key[ADDR_DOMAIN_MAX + 2] ;
-  stralloc path = STRALLOC_ZERO, line = STRALLOC_ZERO ;
-  mcfile f = MCFILE_ZERO ;
+  stralloc line = STRALLOC_ZERO ;
   if (argc != 1) dieusage() ;
   sender_key(argv[0], key) ;
   if (!stralloc_cats(&line, key)) dienomem() ;
-  mc_lock(ctx) ;
-  mc_map_open(ctx, "postfix-relaymap.cf", &path, &f) ;
-  put(&f, key, &line) ;
-  mc_file_write(&f, 0644) ;
-  stralloc_free(&path) ; stralloc_free(&line) ;
-  stralloc_free(&f.storage) ; genalloc_free(mcline, &f.lines) ;
+  relaymap_put(ctx, key, &line) ;
+  stralloc_free(&line) ;
 }
 
 static void add_auth (mcctx *ctx, int argc, char const *const *argv)
