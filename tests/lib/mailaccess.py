@@ -17,6 +17,8 @@ import re
 import socket
 import ssl
 
+from smtpraw import SocketReader
+
 
 def tls_context(s):
     ctx = ssl.create_default_context()
@@ -27,7 +29,7 @@ def tls_context(s):
     return ctx
 
 
-class LineClient:
+class LineClient(SocketReader):
     """A line-oriented client of the suite's listener named port, over
     a plain or TLS socket; the protocol's own words are the
     subclass's."""
@@ -63,26 +65,6 @@ class LineClient:
         read in clear is dropped."""
         self.sock = tls_context(self.suite).wrap_socket(self.sock)
         self.buf = b""
-
-    def closed(self, timeout=10):
-        """True when the server closes the connection (reading any rest)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    return True
-                self.buf += d
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def set_env(s, name, value):

@@ -20,7 +20,34 @@ def tls_context():
     return ctx
 
 
-class Raw:
+class SocketReader:
+    """What every raw test client does with its socket (self.sock) and
+    what it has read but not used (self.buf): see the server close, and
+    close. Raw here and mailaccess.LineClient build on it."""
+
+    def closed(self, timeout=10):
+        """True if the server closes the connection (reading any rest
+        into buf); False if it is still open after timeout seconds."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (socket.timeout, TimeoutError):
+            return False
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Raw(SocketReader):
     """A byte-exact SMTP client."""
 
     def __init__(self, s, port="smtp", implicit=False, timeout=30):
@@ -78,24 +105,6 @@ class Raw:
     def starttls(self):
         self.expect("STARTTLS", "220 2.0.0")
         return self.tls()
-
-    def closed(self, timeout=10):
-        """True if the server closes the connection (after what it sent)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    return True
-                self.buf += d
-        except (socket.timeout, TimeoutError):
-            return False
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-
-    def close(self):
-        self.sock.close()
-
 
 def queued_as(reply):
     """The queue id in the answer to the end of a message."""
