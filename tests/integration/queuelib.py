@@ -12,6 +12,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -198,6 +199,28 @@ class FakeDeliverd:
                     c.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+RAW_CLIENT = ("import socket,sys\n"
+              "c=socket.socket(socket.AF_UNIX);c.settimeout(30);c.connect(sys.argv[1])\n"
+              # a refusing injector answers and closes without reading:
+              # the send may then fail (EPIPE), the answer is still there
+              "try: c.sendall(sys.stdin.buffer.read())\n"
+              "except (BrokenPipeError, ConnectionResetError): pass\n"
+              "b=b''\n"
+              "while not b.endswith(b'\\n'):\n"
+              "  try: x=c.recv(100)\n"
+              "  except ConnectionResetError: break\n"
+              "  if not x: break\n"
+              "  b+=x\n"
+              "sys.stdout.write(b.decode())\n")
+
+
+def inject_as(s, user, data):
+    """Sends data to inject.sock from a process of uid user; the answer."""
+    r = subprocess.run([sys.executable, "-c", RAW_CLIENT, s.env["PH_RUN_DIR"] + "/inject.sock"], user=user,
+                       input=data, stdout=subprocess.PIPE, timeout=60)
+    return r.stdout.decode()
 
 
 def svc(s, name, up):

@@ -17,11 +17,10 @@ import pathlib
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import phtest
-from queuelib import Injector, envelope, message, ns, qdir, records, svc, wait_log
+from queuelib import Injector, envelope, inject_as, message, ns, qdir, records, svc, wait_log
 
 WORKERS = 2
 MAX_USE = 5
@@ -52,23 +51,6 @@ def inject_ok(s, extra=(), rcpts=("demo@example.test",)):
     c.close()
     assert a and a[0] == "K", "answer %r" % a
     return a[1:]
-
-
-RAW_CLIENT = ("import socket,sys\n"
-              "c=socket.socket(socket.AF_UNIX);c.connect(sys.argv[1])\n"
-              "c.sendall(sys.stdin.buffer.read())\n"
-              "b=b''\n"
-              "while not b.endswith(b'\\n'):\n"
-              "  x=c.recv(100)\n"
-              "  if not x: break\n"
-              "  b+=x\n"
-              "sys.stdout.write(b.decode())\n")
-
-
-def inject_as(s, user, data):
-    r = subprocess.run([sys.executable, "-c", RAW_CLIENT, s.env["PH_RUN_DIR"] + "/inject.sock"], user=user,
-                       input=data, stdout=subprocess.PIPE, timeout=30)
-    return r.stdout.decode()
 
 
 def env_of(s, qid):
