@@ -56,23 +56,6 @@ def mailctl_env(s, *args, extra=None):
                           stderr=subprocess.PIPE, text=True, timeout=120)
 
 
-class envfile:
-    """Extra lines in mailserver.env for the duration of a case (each
-    deliverd-remote reads it at start)."""
-
-    def __init__(self, s, **settings):
-        self.path = conf(s, "mailserver.env")
-        self.settings = settings
-
-    def __enter__(self):
-        self.saved = self.path.read_text()
-        self.path.write_text(self.saved + "".join("%s=%s\n" % kv for kv in self.settings.items()))
-
-    def __exit__(self, *exc):
-        self.path.write_text(self.saved)
-        return False
-
-
 # ---- email restrict
 
 @phtest.case
@@ -150,7 +133,7 @@ def relay_add_domain_and_add_auth_route_through_the_smarthost(s):
         assert sasl.read_text() == "@example.test\t\trelay-user:pass word\n", sasl.read_text()
         st = sasl.stat()
         assert stat.S_IMODE(st.st_mode) == 0o640, oct(st.st_mode)
-        with envfile(s, PH_RELAY_AUTH_INSECURE=1):
+        with phtest.envfile(s, PH_RELAY_AUTH_INSECURE=1):
             r = remoteclient.deliver(s, DEMO, ["u@anywhere.test"], MSG)
         assert r and r[0]["v"] == "K" and "127.0.0.21" in r[0]["text"], r
         assert d.sessions[0].auth_user == "relay-user" and len(d.messages) == 1
@@ -161,7 +144,7 @@ def relay_add_domain_and_add_auth_route_through_the_smarthost(s):
         try:
             s.mailctl("relay", "exclude-domain", DOMAIN)
             assert relaymap.read_text() == "@example.test\n@other.test\t\t[relay.other.test]:25\n", relaymap.read_text()
-            with envfile(s, RELAY_HOST="127.0.0.21", RELAY_PORT=SINK_PORT):
+            with phtest.envfile(s, RELAY_HOST="127.0.0.21", RELAY_PORT=SINK_PORT):
                 r = remoteclient.deliver(s, DEMO, ["u@direct.test"], MSG)
             assert r and r[0]["v"] == "K" and "direct.test[127.0.0.22]" in r[0]["text"], r
             assert len(direct.messages) == 1 and len(d.messages) == 1

@@ -141,24 +141,6 @@ def oversize_answered_early_and_connection_closed(s):
     del sent_all
 
 
-class EnvfileSetting:
-    """with EnvfileSetting(s, "NAME", "value"): the setting is in
-    mailserver.env (read by each queued-inject at its start) meanwhile."""
-
-    def __init__(self, s, name, value):
-        self.path = pathlib.Path(s.env["PH_ENVFILE"])
-        self.line = "%s=%s\n" % (name, value)
-
-    def __enter__(self):
-        self.saved = self.path.read_text()
-        self.path.write_text(self.saved + self.line)
-        return self
-
-    def __exit__(self, *exc):
-        self.path.write_text(self.saved)
-        return False
-
-
 def run_inject(s, env):
     """queued-inject run by hand (not under s6-ipcserver): its answer."""
     e = {k: v for k, v in s.env.items() if k.startswith("PH_")}
@@ -198,7 +180,7 @@ def peer_uid_checked(s):
             ("X", b"keep=1"), ("X", b"peeruid=%d" % smtpd)], recs
         assert wait_log(s, "inject", r"event=injected qid=%s .*uid=%d dropped=X$" % (a[1:].strip(), smtpd), 5)
         # Switched off, only root and the listed uids may inject.
-        with EnvfileSetting(s, "PH_INJECT_ANY_LOCAL", "0"):
+        with phtest.envfile(s, PH_INJECT_ANY_LOCAL="0"):
             a = inject_as(s, "nobody", data)
         assert a == "D5.7.1 not allowed\n", "nobody got %r" % a
         assert wait_log(s, "inject", r'event=refused uid=%d reason="peer uid not allowed"' % nobody, 5)
@@ -225,7 +207,7 @@ def idle_limit_is_configurable(s):
     ends the message with Z4.4.2; a shorter pause is harmless. (The
     default, 600 s, is above smtpd's 180 s data-block timeout.)"""
     head = envelope("a@b.test", ["c@example.test"]) + ns(b"Subject: slow\n\n")
-    with Scripted(s) as fake, EnvfileSetting(s, "PH_INJECT_IDLE_TIMEOUT", "2"):
+    with Scripted(s) as fake, phtest.envfile(s, PH_INJECT_IDLE_TIMEOUT="2"):
         c = Injector(s)
         c.send(head)
         t0 = time.monotonic()

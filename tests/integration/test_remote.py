@@ -59,23 +59,6 @@ def log_has(s, pattern, timeout=5):
     return s.wait_for(lambda: re.search(pattern, s.log("remote"), re.M), timeout)
 
 
-class envfile:
-    """Extra lines in mailserver.env for the duration of a case (each new
-    connection runs a new deliverd-remote, which reads it at start)."""
-
-    def __init__(self, s, **settings):
-        self.path = s.state / "config" / "mailserver.env"
-        self.settings = settings
-
-    def __enter__(self):
-        self.saved = self.path.read_text()
-        self.path.write_text(self.saved + "".join("%s=%s\n" % kv for kv in self.settings.items()))
-
-    def __exit__(self, *exc):
-        self.path.write_text(self.saved)
-        return False
-
-
 class configfile:
     def __init__(self, s, name, text):
         self.path = s.state / "config" / name
@@ -561,7 +544,7 @@ def mail_loop_to_ourselves_bounces(s):
 def smarthost_with_auth_plain(s):
     d = sink(11, auth={"relayuser": "s3cret pass"}, require_auth=True)
     try:
-        with envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser",
+        with phtest.envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser",
                      RELAY_PASSWORD="s3cret pass", PH_RELAY_AUTH_INSECURE=1):
             r = deliver(s, "demo@example.test", ["u@anywhere.test"])
         assert r and r[0]["v"] == "K" and "127.0.0.11[127.0.0.11]" in r[0]["text"], r
@@ -579,7 +562,7 @@ def smarthost_auth_login_from_sasl_password_file(s):
     try:
         with configfile(s, "postfix-relaymap.cf", "# per sender domain\n@example.test   [127.0.0.12]:%d\n" % SINK_PORT), \
              configfile(s, "postfix-sasl-password.cf", "@example.test u2:p2\n"), \
-             envfile(s, PH_RELAY_AUTH_INSECURE=1):
+             phtest.envfile(s, PH_RELAY_AUTH_INSECURE=1):
             r = deliver(s, "demo@example.test", ["u@anywhere.test"])
         assert r and r[0]["v"] == "K", r
         assert d.sessions[0].auth_user == "u2"
@@ -591,7 +574,7 @@ def smarthost_auth_login_from_sasl_password_file(s):
 def smarthost_auth_never_in_clear_to_a_remote_host(s):
     d = sink(11, auth={"relayuser": "pw"}, require_auth=True)
     try:
-        with envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
+        with phtest.envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
             r = deliver(s, "demo@example.test", ["u@anywhere.test"])
         assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.7.10 "), r
         assert not any(t[1].startswith(b"AUTH") for sess in d.sessions for t in sess.transcript if t[0] == "C")
@@ -604,12 +587,12 @@ def relaymap_exclusion_goes_direct(s):
     DNS.add("direct.test", "A", "127.0.0.13")
     relay, direct = sink(11), sink(13)
     try:
-        with envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT), \
+        with phtest.envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT), \
              configfile(s, "postfix-relaymap.cf", "@example.test\n"):
             r = deliver(s, "demo@example.test", ["u@direct.test"])
         assert r and r[0]["v"] == "K" and "direct.test[127.0.0.13]" in r[0]["text"], r
         assert relay.connections == 0 and len(direct.messages) == 1
-        with envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT):
+        with phtest.envfile(s, RELAY_HOST="127.0.0.11", RELAY_PORT=SINK_PORT):
             r = deliver(s, "demo@example.test", ["u@direct.test"])       # not excluded: relayed
             r2 = deliver(s, "outsider@other.test", ["u@direct.test"])    # sender domain not ours: direct
         assert r[0]["v"] == "K" and len(relay.messages) == 1, r
@@ -624,7 +607,7 @@ def default_relay_host_with_mx_lookup(s):
     DNS.add("smart.relay.test", "A", "127.0.0.14")
     d = sink(14)
     try:
-        with envfile(s, DEFAULT_RELAY_HOST="relay.test"):
+        with phtest.envfile(s, DEFAULT_RELAY_HOST="relay.test"):
             r = deliver(s, "", ["u@far.test"])        # even bounces go through relayhost
         assert r and r[0]["v"] == "K" and "smart.relay.test" in r[0]["text"], r
         assert d.messages[0].mail_from == ""

@@ -89,20 +89,6 @@ def commands(sess):
     return [t[1] for t in sess.transcript if t[0] == "C"]
 
 
-class envfile:
-    def __init__(self, s, **settings):
-        self.path = s.state / "config" / "mailserver.env"
-        self.settings = settings
-
-    def __enter__(self):
-        self.saved = self.path.read_text()
-        self.path.write_text(self.saved + "".join("%s=%s\n" % kv for kv in self.settings.items()))
-
-    def __exit__(self, *exc):
-        self.path.write_text(self.saved)
-        return False
-
-
 # ---- opportunistic STARTTLS
 
 @phtest.case
@@ -297,7 +283,7 @@ def smarthost_auth_over_tls(s):
     DNS.add("relay46.good.test", "A", "127.0.0.46")
     d = sink(46, tls_cert=GOOD, auth={"relayuser": "s3cret"}, require_auth=True)
     try:
-        with envfile(s, RELAY_HOST="relay46.good.test", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="s3cret"):
+        with phtest.envfile(s, RELAY_HOST="relay46.good.test", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="s3cret"):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "K", r
         sess = d.sessions[0]
@@ -313,11 +299,11 @@ def smarthost_auth_over_tls(s):
 def smarthost_auth_refused_without_tls(s):
     d = sink(47, auth={"relayuser": "pw"}, require_auth=True)
     try:
-        with envfile(s, RELAY_HOST="127.0.0.47", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
+        with phtest.envfile(s, RELAY_HOST="127.0.0.47", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.7.10 "), r
         assert not any(c.startswith(b"AUTH") for sess in d.sessions for c in commands(sess))
-        with envfile(s, RELAY_HOST="127.0.0.47", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw",
+        with phtest.envfile(s, RELAY_HOST="127.0.0.47", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw",
                      PH_RELAY_AUTH_INSECURE=1):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "K", r
@@ -331,7 +317,7 @@ def smarthost_auth_handshake_failure_waits(s):
     DNS.add("relay48.good.test", "A", "127.0.0.48")
     d = sink(48, tls_fail=True, auth={"relayuser": "pw"}, require_auth=True)
     try:
-        with envfile(s, RELAY_HOST="relay48.good.test", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
+        with phtest.envfile(s, RELAY_HOST="relay48.good.test", RELAY_PORT=SINK_PORT, RELAY_USER="relayuser", RELAY_PASSWORD="pw"):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.7.5 "), r
         assert d.connections == 1, d.connections      # no second try in clear: the password would go there
@@ -345,7 +331,7 @@ def tls_verify_relay_policy(s):
     DNS.add("relay49.good.test", "A", "127.0.0.49")
     bad = sink(49, tls=True)
     try:
-        with envfile(s, RELAY_HOST="relay49.good.test", RELAY_PORT=SINK_PORT, PH_TLS_VERIFY="relay"):
+        with phtest.envfile(s, RELAY_HOST="relay49.good.test", RELAY_PORT=SINK_PORT, PH_TLS_VERIFY="relay"):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.7.5 ") and "did not verify" in r[0]["text"], r
         assert not bad.messages
@@ -353,7 +339,7 @@ def tls_verify_relay_policy(s):
         bad.stop()
     good = sink(49, tls_cert=GOOD)
     try:
-        with envfile(s, RELAY_HOST="relay49.good.test", RELAY_PORT=SINK_PORT, PH_TLS_VERIFY="relay"):
+        with phtest.envfile(s, RELAY_HOST="relay49.good.test", RELAY_PORT=SINK_PORT, PH_TLS_VERIFY="relay"):
             r = deliver(s, ["u@anywhere.test"])
         assert r and r[0]["v"] == "K" and good.sessions[0].tls, r
     finally:
@@ -362,7 +348,7 @@ def tls_verify_relay_policy(s):
     mx("policy-mx.test", "mx.policy-mx.test", "127.0.0.50")
     plain = sink(50)
     try:
-        with envfile(s, PH_TLS_VERIFY="relay"):
+        with phtest.envfile(s, PH_TLS_VERIFY="relay"):
             r = deliver(s, ["u@policy-mx.test"])
         assert r and r[0]["v"] == "K", r
     finally:
@@ -374,7 +360,7 @@ def tls_verify_all_policy(s):
     mx("policy-all.test", "mx.policy-all.test", "127.0.0.51")
     plain = sink(51)
     try:
-        with envfile(s, PH_TLS_VERIFY="all"):
+        with phtest.envfile(s, PH_TLS_VERIFY="all"):
             r = deliver(s, ["u@policy-all.test"])
         assert r and r[0]["v"] == "Z" and r[0]["text"].startswith("4.7.4 "), r
         assert not plain.messages

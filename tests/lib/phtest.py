@@ -45,6 +45,32 @@ def case(fn):
     return fn
 
 
+class envfile:
+    """with phtest.envfile(s, NAME="value", ...): those lines are added to
+    the suite's mailserver.env for the duration (each daemon reads it per
+    connection or at its start). The file is replaced whole, by a rename
+    both ways, so a daemon starting meanwhile never reads half of it."""
+
+    def __init__(self, s, **settings):
+        self.path = s.state / "config" / "mailserver.env"
+        self.settings = settings
+
+    def _write(self, text):
+        tmp = self.path.with_name(self.path.name + ".tmp.%d" % os.getpid())
+        tmp.write_text(text)
+        os.chmod(tmp, os.stat(self.path).st_mode & 0o7777)
+        os.rename(tmp, self.path)
+
+    def __enter__(self):
+        self.saved = self.path.read_text()
+        self._write(self.saved + "".join("%s=%s\n" % kv for kv in self.settings.items()))
+        return self
+
+    def __exit__(self, *exc):
+        self._write(self.saved)
+        return False
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
