@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <skalibs/types.h>
 #include <skalibs/allreadwrite.h>
@@ -459,6 +460,22 @@ static int write_header_filtered (job *j, int fd, uint64_t *done, uint64_t *writ
   return 0 ;
 }
 
+/* Is there room for need more bytes on the queue's filesystem? A store
+ * that would fail half-way is not started: on a full disk, a retried
+ * filter would otherwise take the space the injector frees and give it
+ * back a moment later, so that the disk is never steadily full and the
+ * injector's answer depends on timing. Advisory only: the writes below
+ * still handle ENOSPC. */
+static int room_for (uint64_t need)
+{
+  struct statvfs v ;
+  if (statvfs("queue", &v) < 0) return 1 ;
+  /* one block more for the rounding of the last one */
+  if ((uint64_t)v.f_bavail * v.f_frsize >= need + v.f_frsize) return 1 ;
+  errno = ENOSPC ;
+  return 0 ;
+}
+
 /* fmess = the headers the filters added, then mess (without the fields a
  * filter removed); fsynced, renamed, the directory fsynced: only then may
  * the journal name it. *written: its size. */
@@ -474,6 +491,7 @@ static int write_fmess (job *j, uint64_t *written)
   memcpy(final, path, 6 + n) ;
   memcpy(path + 6 + n, "/fmess.tmp", 11) ;
   memcpy(final + 6 + n, "/fmess", 7) ;
+  if (!room_for(j->acc.len + j->m->size)) return 0 ;
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) ;
   if (fd < 0) return 0 ;
   if (allwrite(fd, j->acc.s, j->acc.len) < j->acc.len) goto err ;

@@ -8,6 +8,7 @@ import atexit
 import errno
 import os
 import pwd
+import signal
 import smtplib
 import subprocess
 import time
@@ -48,9 +49,20 @@ atexit.register(_umount)
 
 
 def svc(s, name, up):
+    """Brings a service up or down. Down means no process of it is left:
+    s6-ipcserver's children serving connections made before (queued keeps
+    its deliverd connections open) outlive it, so the rest of the
+    service's process group (s6-supervise made it a session) is ended."""
+    pid = 0 if up else s.svc_pid(name)
+    pgid = os.getpgid(pid) if pid else 0
     subprocess.run(["s6-svc", "-u" if up else "-d", str(s.service_dir(name))], check=True)
     flag = "-U" if up else "-D"
     subprocess.run(["s6-svwait", flag, "-t", "10000", str(s.service_dir(name))], check=True)
+    if pgid and pgid == pid:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def submit(s, subject, size=20000):
@@ -104,6 +116,17 @@ def fill(path):
     return n
 
 
+def fill_steady(s, path):
+    """Fills the disk and keeps it full: a store queued had under way when
+    the disk filled (a filter's fmess.tmp) fails and is removed, giving its
+    space back; once none is left, queued starts no store it has no room
+    for, so a second fill leaves the disk steadily full."""
+    n = fill(path)
+    pending = lambda: list((s.state / "queue" / "queue").glob("*/fmess.tmp"))
+    assert s.wait_for(lambda: not pending(), 10), pending()
+    return n + fill(path)
+
+
 @phtest.case
 def queue_is_on_the_small_filesystem(s):
     q = s.state / "queue"
@@ -130,17 +153,17 @@ def full_queue_refused_with_452_then_resumes(s):
             code, text = submit(s, "kept %d" % i)
             assert code == 250, (i, code, text)
             accepted.append("kept %d" % i)
-        size = fill(filler)
+        size = fill_steady(s, filler)
         assert size > 0
         # full: refused for now (452, RFC 3463 4.3.1 mail system full),
         # at DATA or at the end of the data
         for i in range(3):
-            fill(filler)
+            fill_steady(s, filler)
             code, text = submit(s, "refused %d" % i)
             assert code == 452 and text.startswith("4.3.1"), (code, text)
         assert s.wait_for(lambda: "event=reject" in s.log("smtpd") and "code=452" in s.log("smtpd"), 10), s.log("smtpd")[-2000:]
         # a small message too: nothing fits
-        fill(filler)
+        fill_steady(s, filler)
         code, text = submit(s, "small refused", 100)
         assert code == 452, (code, text)
         # delivery meanwhile: queued may fail to record it on a full
