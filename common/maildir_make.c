@@ -77,10 +77,17 @@ static int ensure_dirs (int dirfd, char const *const *names, unsigned int n, int
   unsigned int i = 0 ;
   for (; i < n ; i++)
   {
-    if (!mkdirat(dirfd, names[i], 0700)) need_sync = 1 ;
-    else if (errno != EEXIST) goto err ;
+    /* Open first: the directories exist for all but a Maildir's first
+     * delivery, and a mkdirat answering EEXIST costs a path walk too. */
     opened[i] = maildir_opendir_beneath(dirfd, names[i]) ;
-    if (opened[i] == -1) goto err ;
+    if (opened[i] == -1)
+    {
+      if (errno != ENOENT) goto err ;
+      if (!mkdirat(dirfd, names[i], 0700)) need_sync = 1 ;
+      else if (errno != EEXIST) goto err ;
+      opened[i] = maildir_opendir_beneath(dirfd, names[i]) ;
+      if (opened[i] == -1) goto err ;
+    }
     if (fstat(opened[i], st + i) == -1) { i++ ; goto err ; }
     if (!known_durable(st + i)) need_sync = 1 ;
   }
