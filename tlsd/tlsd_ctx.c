@@ -8,18 +8,32 @@
 
 #include "tlsd_io.h"
 
-/* docker-mailserver's TLS_LEVEL, both limited to TLS 1.2 and 1.3.
- * modern: TLS 1.2 only with ECDHE key exchange and AEAD ciphers (AES-GCM,
- * ChaCha20-Poly1305); TLS 1.3 keeps OpenSSL's suites (all AEAD).
- * intermediate: Mozilla's "intermediate" configuration (v5.7): the same
- * plus finite-field DHE with the same AEADs, for old TLS 1.2 clients.
- * The server's order wins (most MTAs offer everything they have). */
+/* docker-mailserver's TLS_LEVEL, as its target/scripts/helpers/ssl.sh
+ * (_setup_ssl, the TLS_LEVEL case; v12.0 onwards, PR #2945) sets it for
+ * Postfix (tls_high_cipherlist, smtpd_tls_protocols) and Dovecot
+ * (ssl_cipher_list, ssl_min_protocol): both levels are TLS 1.2 and 1.3
+ * only, and TLS 1.3 keeps OpenSSL's suites (neither sets them).
+ * modern: TLS 1.2 with ECDHE and AEAD ciphers only (AES-GCM,
+ * ChaCha20-Poly1305). docker-mailserver's modern list also has
+ * DHE-RSA-AES128/256-GCM; posthaste's modern leaves finite-field DH out
+ * (costly handshakes; a client that needs DHE is served by intermediate).
+ * intermediate: docker-mailserver's list exactly, in its order: the
+ * AEAD suites, DHE-RSA with AES-GCM, then CBC with HMAC-SHA256/384
+ * (ECDHE and DHE), for TLS 1.2 clients that have no AEAD cipher. No
+ * CBC with HMAC-SHA1: docker-mailserver dropped those with TLS 1.0/1.1.
+ * The server's order wins (Postfix's tls_preempt_cipherlist = yes). */
 #define CIPHERS_MODERN \
   "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-#define CIPHERS_INTERMEDIATE CIPHERS_MODERN ":" \
-  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+#define CIPHERS_INTERMEDIATE \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:" \
+  "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:" \
+  "ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA384:" \
+  "DHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256"
 #define GROUPS "X25519:P-256:P-384"
 #define SESSION_CONTEXT "posthaste-tlsd"
 
