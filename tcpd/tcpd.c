@@ -68,6 +68,7 @@ static size_t limitmsglen = 0 ;
 static uint32_t connrate = 0 ;
 static smtp_relaynets proxynets ;  /* -p: who may send a PROXY header */
 static int useproxy = 0 ;
+int const tcpd_trapped_signals[TCPD_NTRAPPED] = { SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGABRT } ;
 static tcpd_spawnopts spawnopts = { .argv = 0, .unexport_uidgid = 0 } ;
 
 static void log_end (pid_t pid, ip46 const *ip, int wstat)
@@ -444,11 +445,7 @@ int main (int argc, char const *const *argv)
     {
       sigset_t set ;
       sigemptyset(&set) ;
-      sigaddset(&set, SIGCHLD) ;
-      sigaddset(&set, SIGTERM) ;
-      sigaddset(&set, SIGHUP) ;
-      sigaddset(&set, SIGQUIT) ;
-      sigaddset(&set, SIGABRT) ;
+      for (unsigned int i = 0 ; i < TCPD_NTRAPPED ; i++) sigaddset(&set, tcpd_trapped_signals[i]) ;
       if (!selfpipe_trapset(&set)) strerr_diefu1sys(111, "trap signals") ;
     }
     tcpd_admit_init(accesspath, banspath) ;

@@ -92,6 +92,11 @@ struct tcpd_spawnopts_s
   char const *const *argv ;
   int unexport_uidgid ;  /* remove UID, GID, GIDLIST (-U) */
 } ;
+/* The signals tcpd's selfpipe traps (tcpd.c); a handler starts with
+ * them unblocked and at their defaults. */
+#define TCPD_NTRAPPED 5
+extern int const tcpd_trapped_signals[TCPD_NTRAPPED] ;
+
 extern pid_t tcpd_spawn (int fd, tcpd_peer const *, uint32_t connnum, accessrule const *, tcpd_spawnopts const *) ;
 
 #endif

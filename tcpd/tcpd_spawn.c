@@ -4,21 +4,16 @@
 #include <errno.h>
 #include <unistd.h>
 #include <signal.h>
+#include <spawn.h>
 
 #include <skalibs/types.h>
-#include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/sig.h>
-#include <skalibs/selfpipe.h>
-#include <skalibs/exec.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/env.h>
 
 #include "common/log.h"
 #include "tcpd.h"
-
-/* The UCSPI handover (s6-tcpserver's, itself tcpserver's): the socket on
- * fds 0 and 1, in blocking mode (handlers that want non-blocking I/O set
- * it themselves), stderr inherited for the log, and the peer in the
- * environment. */
 
 static size_t addvar (char *s, char const *name, char const *value)
 {
@@ -35,24 +30,13 @@ static size_t addvar (char *s, char const *name, char const *value)
  * UID GID GIDLIST removed, TCPPROXYLOCAL=1 or removed */
 #define UCSPI_ENV_MAX (10 + 6 * (14 + IP46_FMT + 1) + 17 + 16)
 
-static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
+/* The handler's environment: tcpd's, then the rule's variables, then the
+ * UCSPI ones, so that these always tell the truth about the peer. Returns
+ * the length of what it wrote into modif. */
+static size_t make_modif (char *modif, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
 {
-  char modif[rule->envlen + UCSPI_ENV_MAX] ;
   char fmt[UINT32_FMT] ;
   size_t m = 0 ;
-
-  /* The handler starts with the signal state tcpd was given: the trapped
-   * signals unblocked (selfpipe_finish), and SIGPIPE back to its default,
-   * stated here rather than left to how sig_altignore happens to work (a
-   * SIG_IGN would survive exec and hide EPIPE-as-a-signal from every
-   * handler). */
-  selfpipe_finish() ;
-  if (!sig_restore(SIGPIPE)) strerr_diefu1sys(111, "restore the default SIGPIPE action") ;
-  if (fd_move(0, fd) < 0 || fd_copy(1, 0) < 0) strerr_diefu1sys(111, "move the socket to fds 0 and 1") ;
-  if (ndelay_off(0) < 0) strerr_diefu1sys(111, "make the socket blocking") ;
-
-  /* The rule's variables go first so that the UCSPI ones, which follow,
-   * always tell the truth about the peer. */
   if (rule->envlen)
   {
     memcpy(modif, rule->env, rule->envlen) ;
@@ -86,32 +70,89 @@ static void child (int fd, tcpd_peer const *p, uint32_t connnum, accessrule cons
     memcpy(modif + m, "TCPPROXYLOCAL", 14) ;
     m += 14 ;
   }
+  return m ;
+}
 
+static void log_spawn_error (tcpd_peer const *p, int e)
+{
+  logline l ;
+  log_begin(&l, "spawn_error") ;
+  log_kv(&l, "ip", p->remotefmt) ;
+  log_kv(&l, "error", strerror(e)) ;
+  log_commit(&l) ;
+}
+
+/* posix_spawn rather than fork + exec: glibc makes it a vfork-style
+ * clone, so tcpd's address space (a dynamic executable's, with its maps
+ * mmapped) is neither copied into the child nor left copy-on-write for
+ * the parent to fault back in, once per connection. Everything the child
+ * did between fork and exec is said here instead: */
+pid_t tcpd_spawn (int fd, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
+{
+  extern char **environ ;
+  char modif[rule->envlen + UCSPI_ENV_MAX] ;
+  size_t m = make_modif(modif, p, connnum, rule, o) ;
+  size_t envlen = env_len((char const *const *)environ) ;
+  size_t nmodif = byte_count(modif, m, '\0') ;
+  char const *envp[envlen + nmodif + 1] ;
+  char script[rule->execlen + 1] ;
+  char const *eargv[4] = { "execlineb", "-Pc", script, 0 } ;
+  char const *const *argv = o->argv ;
+  posix_spawn_file_actions_t actions ;
+  posix_spawnattr_t attr ;
+  sigset_t mask, deflt ;
+  pid_t pid ;
+  int e ;
+
+  if (!env_merge(envp, envlen + nmodif + 1, (char const *const *)environ, envlen, modif, m))
+  {
+    log_spawn_error(p, errno) ;
+    return 0 ;
+  }
   if (rule->execlen)
   {
     /* s6-tcpserver-access does the same with a rule's exec file */
-    char script[rule->execlen + 1] ;
-    char const *eargv[4] = { "execlineb", "-Pc", script, 0 } ;
     memcpy(script, rule->exec, rule->execlen) ;
     script[rule->execlen] = 0 ;
-    xmexec_m(eargv, modif, m) ;
+    argv = eargv ;
   }
-  xmexec_m(o->argv, modif, m) ;
-}
 
-pid_t tcpd_spawn (int fd, tcpd_peer const *p, uint32_t connnum, accessrule const *rule, tcpd_spawnopts const *o)
-{
-  pid_t pid = fork() ;
-  if (pid < 0)
+  /* The UCSPI handover (s6-tcpserver's, itself tcpserver's): the socket
+   * on fds 0 and 1, in blocking mode (handlers that want non-blocking I/O
+   * set it themselves; the mode is the socket's, shared with our copy,
+   * which is closed once the handler runs), stderr inherited for the log.
+   * The socket itself is close-on-exec. */
+  if (ndelay_off(fd) < 0) { log_spawn_error(p, errno) ; return 0 ; }
+
+  /* The signal state tcpd was given: the signals the selfpipe traps
+   * unblocked and at their defaults, and SIGPIPE at its default, stated
+   * here rather than left to how sig_altignore happens to work (a SIG_IGN
+   * would survive exec and hide EPIPE-as-a-signal from every handler). */
+  sigprocmask(SIG_BLOCK, 0, &mask) ;
+  sigemptyset(&deflt) ;
+  for (unsigned int i = 0 ; i < TCPD_NTRAPPED ; i++)
   {
-    logline l ;
-    int e = errno ;
-    log_begin(&l, "fork_error") ;
-    log_kv(&l, "ip", p->remotefmt) ;
-    log_kv(&l, "error", strerror(e)) ;
-    log_commit(&l) ;
+    sigdelset(&mask, tcpd_trapped_signals[i]) ;
+    sigaddset(&deflt, tcpd_trapped_signals[i]) ;
+  }
+  sigaddset(&deflt, SIGPIPE) ;
+
+  e = posix_spawn_file_actions_init(&actions) ;
+  if (e) { log_spawn_error(p, e) ; return 0 ; }
+  e = posix_spawnattr_init(&attr) ;
+  if (e) { posix_spawn_file_actions_destroy(&actions) ; log_spawn_error(p, e) ; return 0 ; }
+  if (!(e = posix_spawn_file_actions_adddup2(&actions, fd, 0))
+   && !(e = posix_spawn_file_actions_adddup2(&actions, fd, 1))
+   && !(e = posix_spawnattr_setsigmask(&attr, &mask))
+   && !(e = posix_spawnattr_setsigdefault(&attr, &deflt))
+   && !(e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+    e = posix_spawnp(&pid, argv[0], &actions, &attr, (char *const *)argv, (char *const *)envp) ;
+  posix_spawnattr_destroy(&attr) ;
+  posix_spawn_file_actions_destroy(&actions) ;
+  if (e)
+  {
+    log_spawn_error(p, e) ;
     return 0 ;
   }
-  if (!pid) child(fd, p, connnum, rule, o) ;
   return pid ;
 }

@@ -449,6 +449,20 @@ def handler_gets_default_signal_state():
 
 
 @case
+def handler_that_cannot_start_is_logged_and_tcpd_goes_on():
+    # The handler is started with posix_spawn: a program that cannot be
+    # executed is reported to tcpd itself, which logs it, closes the
+    # connection and keeps serving (and counting: the slot is free again).
+    missing = str(TMP / "no-such-handler")
+    with Tcpd(["-c", "1"], [missing]) as t:
+        for _ in range(3):
+            assert closed_at_once(t.connect()), "connection left open"
+        t.wait_log("event=spawn_error")
+        assert "No such file or directory" in t.log(), t.log()
+        assert t.proc.poll() is None, "tcpd exited"
+
+
+@case
 def usage_and_refusals():
     def rc(args, env=None):
         e = dict(os.environ)
