@@ -6,12 +6,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <skalibs/types.h>
+#include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
 #include "common/log.h"
 #include "queued/qconf.h"
 #include "queued/qdsn.h"
+#include "queued/qdsn_utf8.h"
 #include "queued/qmsg.h"
 #include "queued/inject_store.h"
 #include "queued/qbounce.h"
@@ -24,6 +26,7 @@ static int store_ready = 0 ;
 static stralloc content = STRALLOC_ZERO ;   /* what is returned of the message */
 static stralloc out = STRALLOC_ZERO ;       /* the notification, part by part */
 static stralloc tmp = STRALLOC_ZERO ;
+static stralloc utf8addr = STRALLOC_ZERO ;   /* a decoded "utf-8" ORCPT */
 static size_t ctepos ;   /* in out: the top-level transfer encoding's value */
 
 char const *qbounce_target (qmsg const *m, int action, unsigned char *kind, char const **why)
@@ -143,6 +146,90 @@ static int read_content (qmsg const *m, int action)
   return 0 ;
 }
 
+/* RFC 6533 3: in an internationalized report, an address that is not
+ * ASCII has the "utf-8" type, written as utf-8-addr-unitext (UTF-8 as
+ * is, '+', '=', '\\', space and controls as \\x{HEX}); an ASCII one keeps
+ * "rfc822". An address the encoder refuses (not UTF-8, an unwritable
+ * control; smtpd lets none through) is written as before. */
+static int cat_address (char const *field, char const *addr, size_t len, int global, int *eight)
+{
+  if (!cats(field)) return 0 ;
+  if (global && len <= 1024 && has_8bit(addr, len))
+  {
+    size_t pos = out.len ;
+    if (!cats("utf-8; ")) return 0 ;
+    if (qdsn_utf8addr_encode(&out, addr, len, 0)) { *eight = 1 ; return 1 ; }
+    if (errno != EINVAL) return 0 ;
+    out.len = pos ;
+  }
+  return cats("rfc822; ") && cat_safe(addr, 1024, eight) ;
+}
+
+/* The ORCPT value of an internationalized report: a "utf-8" one in
+ * either RFC 6533 form (after its xtext wrapping, RFC 3461 4.2) is
+ * written as utf-8-addr-unitext; an "rfc822" one whose bytes are UTF-8
+ * becomes "utf-8" too. 1 when written, 2 when the caller should write it
+ * as an RFC 3464 report would, 0 on ENOMEM. */
+static int cat_orcpt_global (char const *t, size_t tl, char const *a, size_t al, int *eight)
+{
+  size_t pos = out.len ;
+  tmp.len = 0 ;
+  if (!qdsn_xtext_decode(a, al, &tmp)) return 0 ;
+  if (tl == 5 && !case_diffb(t, 5, "utf-8"))
+  {
+    utf8addr.len = 0 ;
+    if (!qdsn_utf8addr_decode(&utf8addr, tmp.s, tmp.len)) return errno == EINVAL ? 2 : 0 ;
+    if (!cats("Original-Recipient: utf-8; ")) return 0 ;
+    if (!qdsn_utf8addr_encode(&out, utf8addr.s, utf8addr.len, 0))
+    {
+      if (errno != EINVAL) return 0 ;
+      out.len = pos ;
+      return 2 ;
+    }
+    if (has_8bit(utf8addr.s, utf8addr.len)) *eight = 1 ;
+    return 1 ;
+  }
+  if (!has_8bit(tmp.s, tmp.len) || tmp.len > 1024) return 2 ;
+  if (!cats("Original-Recipient: utf-8; ")) return 0 ;
+  if (qdsn_utf8addr_encode(&out, tmp.s, tmp.len, 0)) { *eight = 1 ; return 1 ; }
+  if (errno != EINVAL) return 0 ;
+  out.len = pos ;
+  return 2 ;
+}
+
+/* Does the report have to be an internationalized one (RFC 6533)? When
+ * the message came with SMTPUTF8 (RFC 6531), or an address it names is
+ * not ASCII: the recipient, the original recipient, the one it goes
+ * to. */
+static int wants_global (qmsg const *m, qbitem const *items, unsigned int n, char const *to)
+{
+  if (m->smtputf8 || has_8bit(to, strlen(to))) return 1 ;
+  for (unsigned int k = 0 ; k < n ; k++)
+  {
+    int isaddr ;
+    char const *addr = qmsg_addr(m, items[k].i) ;
+    char const *orcpt = qmsg_orcpt(m, items[k].i, &isaddr) ;
+    if (has_8bit(addr, strlen(addr))) return 1 ;
+    if (!orcpt) continue ;
+    if (isaddr)
+    {
+      if (has_8bit(orcpt, strlen(orcpt))) return 1 ;
+    }
+    else
+    {
+      /* an ORCPT is xtext: its UTF-8 shows only once decoded */
+      char const *t, *a ;
+      size_t tl, al ;
+      if (qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al))
+      {
+        tmp.len = 0 ;
+        if (qdsn_xtext_decode(a, al, &tmp) && has_8bit(tmp.s, tmp.len)) return 1 ;
+      }
+    }
+  }
+  return 0 ;
+}
+
 static char const *action_name (int action)
 {
   static char const *const names[] = { "failed", "delayed", "delivered", "relayed" } ;
@@ -213,7 +300,7 @@ static int human_part (qmsg const *m, int action, qbitem const *items, unsigned 
 
 /* RFC 3464 2.2 and 2.3: the per-message fields, then one block per
  * recipient. */
-static int status_part (qmsg const *m, int action, qbitem const *items, unsigned int n, uint64_t now, int *eight)
+static int status_part (qmsg const *m, int action, qbitem const *items, unsigned int n, uint64_t now, int global, int *eight)
 {
   if (!cats("Reporting-MTA: dns; ") || !cat_safe(conf.hostname, 255, eight)
    || !cats("\nX-Posthaste-Queue-ID: ") || !cats(m->qid) || !cats("\n")) return 0 ;
@@ -236,13 +323,19 @@ static int status_part (qmsg const *m, int action, qbitem const *items, unsigned
     {
       if (isaddr)
       {
-        if (!cats("Original-Recipient: rfc822; ") || !cat_safe(orcpt, 1024, eight)) return 0 ;
+        if (!cat_address("Original-Recipient: ", orcpt, strlen(orcpt), global, eight)) return 0 ;
       }
       else
       {
         char const *t, *a ;
         size_t tl, al ;
-        if (qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al))
+        int done = 2 ;
+        if (qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al) && global)
+        {
+          done = cat_orcpt_global(t, tl, a, al, eight) ;
+          if (!done) return 0 ;
+        }
+        if (done == 2 && qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al))
         {
           tmp.len = 0 ;
           if (!qdsn_xtext_decode(a, al, &tmp)) return 0 ;
@@ -252,7 +345,7 @@ static int status_part (qmsg const *m, int action, qbitem const *items, unsigned
       }
       if (!cats("\n")) return 0 ;
     }
-    if (!cats("Final-Recipient: rfc822; ") || !cat_safe(qmsg_addr(m, b->i), 1024, eight)
+    if (!cat_address("Final-Recipient: ", qmsg_addr(m, b->i), strlen(qmsg_addr(m, b->i)), global, eight)
      || !cats("\nAction: ") || !cats(action_name(action)) || !cats("\nStatus: ")) return 0 ;
     cat_status(b, action) ;
     if (!cats("\n")) return 0 ;
@@ -273,7 +366,7 @@ static int status_part (qmsg const *m, int action, qbitem const *items, unsigned
   return 1 ;
 }
 
-static int build (qmsg const *m, int action, qbitem const *items, unsigned int n, char const *to, char const *qid, int returned, int *eight)
+static int build (qmsg const *m, int action, qbitem const *items, unsigned int n, char const *to, char const *qid, int returned, int global, int *eight)
 {
   uint64_t now = (uint64_t)time(0) ;
   out.len = 0 ;
@@ -285,7 +378,9 @@ static int build (qmsg const *m, int action, qbitem const *items, unsigned int n
    || !cats("\nMessage-ID: <") || !cats(qid) || !cats(".dsn@") || !cat_safe(conf.hostname, 255, eight)
    /* RFC 3834 5: an automatic answer; nobody should answer it. */
    || !cats(">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
-            "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"")
+            "Content-Type: multipart/report; report-type=")
+   || !cats(global ? "global-delivery-status" : "delivery-status")
+   || !cats(";\n\tboundary=\"")
    || !cats(qid) || !cats("/posthaste\"\nContent-Transfer-Encoding: ")) return 0 ;
   ctepos = out.len ;
   if (!cats("7bit\n\nThis is a MIME-encapsulated message (RFC 6522).\n\n--") || !cats(qid)
@@ -306,18 +401,36 @@ static int build (qmsg const *m, int action, qbitem const *items, unsigned int n
     }
   }
   if (!cats("\n--") || !cats(qid) || !cats("/posthaste\nContent-Description: Delivery report\n"
-            "Content-Type: message/delivery-status\n\n")) return 0 ;
-  if (!status_part(m, action, items, n, now, eight)) return 0 ;
+            "Content-Type: message/")
+   || !cats(global ? "global-delivery-status\n" : "delivery-status\n")) return 0 ;
+  {
+    /* RFC 6533 6.4: message/global-delivery-status is UTF-8 text; say
+     * 8bit when it has some (RFC 2045 6: the default is 7bit). */
+    size_t ctpos = out.len ;
+    int s8 = 0 ;
+    if (!cats("\n")) return 0 ;
+    if (!status_part(m, action, items, n, now, global, &s8)) return 0 ;
+    if (s8)
+    {
+      *eight = 1 ;
+      if (global && !stralloc_inserts(&out, ctpos, "Content-Transfer-Encoding: 8bit\n")) return 0 ;
+    }
+  }
   if (returned)
   {
     int c8 = has_8bit(content.s, content.len) ;
     if (!cats("\n--") || !cats(qid) || !cats("/posthaste\nContent-Description: ")) return 0 ;
+    /* RFC 6533 3 and 6.3, RFC 6532 3.7: the message of an
+     * internationalized report is message/global, its header section
+     * message/global-headers. */
     if (returned == 1)
     {
-      if (!cats("Undelivered Message\nContent-Type: message/rfc822\n")) return 0 ;
+      if (!cats("Undelivered Message\nContent-Type: ")
+       || !cats(global ? "message/global\n" : "message/rfc822\n")) return 0 ;
     }
     else if (!cats(action == QBOUNCE_FAILED ? "Undelivered Message Headers\n" : "Message Headers\n")
-          || !cats("Content-Type: text/rfc822-headers\n")) return 0 ;
+          || !cats("Content-Type: ")
+          || !cats(global ? "message/global-headers\n" : "text/rfc822-headers\n")) return 0 ;
     if (c8)
     {
       *eight = 1 ;
@@ -332,13 +445,14 @@ int qbounce_queue (qmsg const *m, int action, qbitem const *items, unsigned int 
 {
   int eight = 0 ;
   int returned ;
+  int global = wants_global(m, items, n, to) ;
   char qid[QID_MAX + 1] ;
   if (!store_ready) { injstore_init(&store) ; store_ready = 1 ; }
   returned = read_content(m, action) ;
   if (!returned) return 0 ;
   if (!injstore_begin(&store)) goto err ;
   memcpy(qid, store.qid, QID_MAX + 1) ;
-  if (!build(m, action, items, n, to, qid, returned, &eight)) goto err ;
+  if (!build(m, action, items, n, to, qid, returned, global, &eight)) goto err ;
   if (eight || has_8bit(content.s, content.len))
   {
     /* 8-bit text in the notification: say so in its top-level header. */
@@ -349,7 +463,9 @@ int qbounce_queue (qmsg const *m, int action, qbitem const *items, unsigned int 
    || !injstore_field(&store, 'T', to, strlen(to))
    || !injstore_field(&store, 'X', kind == QDSN_DOUBLE ? "DSN=double" : "DSN=bounce", 10)
    || (eight && !injstore_field(&store, 'M', "BODY=8BITMIME", 13))
-   || (has_8bit(to, strlen(to)) && !injstore_field(&store, 'M', "SMTPUTF8", 8))
+   /* RFC 6533 4: an internationalized report travels with SMTPUTF8
+    * (RFC 6531), which deliverd-remote then asks the next hop for */
+   || ((global || has_8bit(to, strlen(to))) && !injstore_field(&store, 'M', "SMTPUTF8", 8))
    || !injstore_envend(&store)
    || !injstore_data(&store, out.s, out.len)
    || (returned && !injstore_data(&store, content.s, content.len))
