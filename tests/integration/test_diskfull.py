@@ -22,16 +22,15 @@ DEMO = "demo@example.test"
 _mounted = {}
 
 
-def _umount():
-    s = _mounted.get("suite")
+def umount_queue(s=None):
+    """Once the services are down (phtest's after_stop), and at exit for
+    a run that never got that far."""
+    s = _mounted.pop("suite", None)
     if not s:
         return
     q = str(s.state / "queue")
     if subprocess.run(["umount", q], stderr=subprocess.DEVNULL).returncode != 0:
         subprocess.run(["umount", "-l", q], stderr=subprocess.DEVNULL)
-    # phtest removed the state of a passing run, all but the mount point
-    if not (s.state / "env.sh").exists():
-        subprocess.run(["rm", "-rf", str(s.tmp)])
 
 
 def mount_queue(s):
@@ -45,7 +44,7 @@ def mount_queue(s):
     os.chown(q, pw.pw_uid, pw.pw_gid)
 
 
-atexit.register(_umount)
+atexit.register(umount_queue)
 
 
 def svc(s, name, up):
@@ -195,4 +194,4 @@ def full_queue_refused_with_452_then_resumes(s):
 
 
 if __name__ == "__main__":
-    phtest.main(before_start=mount_queue, extra_env={"PH_RETRY_MIN": "1", "PH_RETRY_MAX": "2"})
+    phtest.main(before_start=mount_queue, after_stop=umount_queue, extra_env={"PH_RETRY_MIN": "1", "PH_RETRY_MAX": "2"})

@@ -80,11 +80,13 @@ def free_port():
 class Suite:
     """One running posthaste suite with its own state directory."""
 
-    def __init__(self, extra_env=None, services=None, bin_dir=None, before_start=None):
+    def __init__(self, extra_env=None, services=None, bin_dir=None, before_start=None, after_stop=None):
         # before_start(suite): called once the state directory is laid out
         # and before any service starts (to mount a filesystem over
-        # $STATE/queue, say).
+        # $STATE/queue, say); after_stop(suite): once every service is
+        # down, before the state directory is removed (to unmount it).
         self.before_start = before_start
+        self.after_stop = after_stop
         self.extra_env = dict(extra_env or {})
         self.services = services
         self.bin_src = (pathlib.Path(bin_dir) if bin_dir else DEFAULT_BIN).resolve()
@@ -185,6 +187,8 @@ class Suite:
         subprocess.run(["pkill", "-KILL", "-f", str(self.bin) + "/"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.svscan = None
+        if self.after_stop:
+            self.after_stop(self)
 
     def __enter__(self):
         return self.start()
