@@ -20,6 +20,7 @@
 
 #define HEADER_RETURN_MAX (256U << 10)   /* a returned header section */
 #define LINE_TEXT_MAX 900                /* text in one header field, RFC 5322 2.1.1 */
+#define LINE_MAX_OCTETS 998              /* one line, RFC 5322 2.1.1: a unitext address has no place to fold */
 
 static injstore store ;
 static int store_ready = 0 ;
@@ -150,7 +151,8 @@ static int read_content (qmsg const *m, int action)
  * ASCII has the "utf-8" type, written as utf-8-addr-unitext (UTF-8 as
  * is, '+', '=', '\\', space and controls as \\x{HEX}); an ASCII one keeps
  * "rfc822". An address the encoder refuses (not UTF-8, an unwritable
- * control; smtpd lets none through) is written as before. */
+ * control; smtpd lets none through), or whose escapes would make the
+ * line too long, is written as before. */
 static int cat_address (char const *field, char const *addr, size_t len, int global, int *eight)
 {
   if (!cats(field)) return 0 ;
@@ -158,8 +160,11 @@ static int cat_address (char const *field, char const *addr, size_t len, int glo
   {
     size_t pos = out.len ;
     if (!cats("utf-8; ")) return 0 ;
-    if (qdsn_utf8addr_encode(&out, addr, len, 0)) { *eight = 1 ; return 1 ; }
-    if (errno != EINVAL) return 0 ;
+    if (qdsn_utf8addr_encode(&out, addr, len, 0))
+    {
+      if (out.len - pos + strlen(field) <= LINE_MAX_OCTETS) { *eight = 1 ; return 1 ; }
+    }
+    else if (errno != EINVAL) return 0 ;
     out.len = pos ;
   }
   return cats("rfc822; ") && cat_safe(addr, 1024, eight) ;
@@ -186,13 +191,17 @@ static int cat_orcpt_global (char const *t, size_t tl, char const *a, size_t al,
       out.len = pos ;
       return 2 ;
     }
+    if (out.len - pos > LINE_MAX_OCTETS) { out.len = pos ; return 2 ; }
     if (has_8bit(utf8addr.s, utf8addr.len)) *eight = 1 ;
     return 1 ;
   }
   if (!has_8bit(tmp.s, tmp.len) || tmp.len > 1024) return 2 ;
   if (!cats("Original-Recipient: utf-8; ")) return 0 ;
-  if (qdsn_utf8addr_encode(&out, tmp.s, tmp.len, 0)) { *eight = 1 ; return 1 ; }
-  if (errno != EINVAL) return 0 ;
+  if (qdsn_utf8addr_encode(&out, tmp.s, tmp.len, 0))
+  {
+    if (out.len - pos <= LINE_MAX_OCTETS) { *eight = 1 ; return 1 ; }
+  }
+  else if (errno != EINVAL) return 0 ;
   out.len = pos ;
   return 2 ;
 }
