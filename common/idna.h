@@ -6,7 +6,8 @@
 /* A whole domain name to its A-label form (RFC 5890 2.3.2.1, RFC 5891
  * 4.4): every label holding a non-ASCII byte (a U-label) becomes
  * "xn--" and its punycode (common/psl.h's psl_punycode, RFC 3492);
- * ASCII labels are copied as they are. This is what DNS lookups and
+ * ASCII labels are copied as they are (only a control byte in one is
+ * refused: the caller checks host-name syntax). This is what DNS lookups and
  * SMTP without SMTPUTF8 need (RFC 6531 3.2).
  *
  * The checks a mail transfer agent can make without Unicode tables

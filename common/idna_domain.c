@@ -105,6 +105,8 @@ size_t idna_domain_to_ascii (char const *s, size_t len, char *out, size_t max, c
     {
       n = j - i ;
       if (n > IDNA_LABEL_MAX) { *why = "a label is longer than 63 octets" ; return 0 ; }
+      for (size_t k = 0 ; k < n ; k++)
+        if ((unsigned char)l[k] < 0x20 || l[k] == 0x7f) { *why = "a label holds a control character" ; return 0 ; }
     }
     if (w + n + 1 > IDNA_NAME_MAX + 1 || w + n + 1 > max) { *why = "the name is too long in A-label form" ; return 0 ; }
     memcpy(out + w, l, n) ;

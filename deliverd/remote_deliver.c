@@ -137,6 +137,7 @@ int remote_deliver (remote_ctx *x)
   char const *why = 0 ;
   int k ;
 
+  x->longlines_logged = 0 ;
   for (unsigned int i = 0 ; i < x->req->n ; i++)
   {
     remote_result *r = &x->result[i] ;

@@ -57,6 +57,7 @@ struct remote_ctx_s
   smtpc conn ;                         /* the connection kept for reuse (fd -1: none) */
   remote_req const *req ;              /* the request being served */
   remote_msg const *msg ;
+  int longlines_logged ;               /* event=long_lines_broken said for this request */
   remote_route route ;
   remote_result result[REMOTEREQ_RCPTS] ;
 } ;

@@ -6,7 +6,9 @@
 /* What the SMTP client must know of a queued message before it sends
  * MAIL FROM: its size on the wire (RFC 1870 SIZE counts CR LF line ends,
  * not the dot-stuffing) and whether it holds 8-bit bytes (RFC 6152
- * 8BITMIME) in its header section (RFC 6532: SMTPUTF8). */
+ * 8BITMIME) in its header section (RFC 6532: SMTPUTF8). The size
+ * counts the CR LF SPACE the encoder inserts into lines over 998
+ * octets. */
 
 #include <stdint.h>
 
@@ -20,6 +22,7 @@ struct remote_msg_s
   uint64_t wiresize ;    /* bytes once encoded with CR LF line ends */
   int has8bit ;
   int header8bit ;
+  uint64_t longlines ;   /* lines over 998 octets, which the encoder breaks (smtpc.h) */
 } ;
 
 /* Reads the whole file with pread from offset 0. Returns 1, or 0 with

@@ -9,6 +9,7 @@
 
 #include "common/cdbmap.h"
 #include "common/config.h"
+#include "common/idna.h"
 #include "remote_route.h"
 
  /* docker-mailserver's relay setup (target/scripts/helpers/relay.sh),
@@ -53,6 +54,15 @@ static void lower_copy (char *out, char const *s, size_t len)
   out[len] = 0 ;
 }
 
+ /* r->why = prefix then text, cut to fit. */
+static void set_why (remote_route *r, char const *prefix, char const *text)
+{
+  size_t w = 0 ;
+  for (; *prefix && w + 1 < sizeof(r->why) ; prefix++) r->why[w++] = *prefix ;
+  for (; *text && w + 1 < sizeof(r->why) ; text++) r->why[w++] = *text ;
+  r->why[w] = 0 ;
+}
+
  /* An address literal: "1.2.3.4", "::1", "ipv6:::1" (Postfix) or
     "IPv6:::1" (RFC 5321 4.1.3). */
 static int literal (char const *s, size_t len, ip46 *ip)
@@ -72,6 +82,7 @@ int remote_nexthop_parse (char const *s, remote_route *r)
   char const *h = s ;
   char const *portp = 0 ;
   size_t hl ;
+  r->why[0] = 0 ;
   r->mx = 1 ;
   r->literal = 0 ;
   r->port = 0 ;
@@ -101,6 +112,16 @@ int remote_nexthop_parse (char const *s, remote_route *r)
   {
     r->literal = 1 ;
     r->host[ip46_fmt(r->host, &r->ip)] = 0 ;
+    return 1 ;
+  }
+  if (idna_has_nonascii(h, hl))
+  {
+    char alabel[DNS_NAME_MAX + 1] ;
+    char const *why ;
+    size_t n = idna_domain_to_ascii(h, hl, alabel, sizeof(alabel), &why) ;
+    if (!n) { set_why(r, "", why) ; return 0 ; }
+    if (!name_valid(alabel, n)) return 0 ;
+    lower_copy(r->host, alabel, n) ;
     return 1 ;
   }
   if (!name_valid(h, hl)) return 0 ;
@@ -266,7 +287,18 @@ int remote_route_find (remote_conf const *c, cdbmap *domains, char const *sender
 
   if (found)
   {
-    if (!remote_nexthop_parse(r->nexthop, r)) { *why = "4.3.5 invalid relay host in the configuration" ; return 0 ; }
+    if (!remote_nexthop_parse(r->nexthop, r))
+    {
+      if (r->why[0])
+      {
+        char reason[REMOTE_WHY_MAX] ;
+        memcpy(reason, r->why, sizeof(reason)) ;
+        set_why(r, "4.3.5 invalid relay host in the configuration: its name cannot be converted to A-labels (RFC 5891): ", reason) ;
+        *why = r->why ;
+      }
+      else *why = "4.3.5 invalid relay host in the configuration" ;
+      return 0 ;
+    }
     r->relay = 1 ;
     if (!credentials(c, sender, sd, r, why)) return 0 ;
     set_key(r, "relay:", r->nexthop) ;
@@ -291,13 +323,23 @@ int remote_route_find (remote_conf const *c, cdbmap *domains, char const *sender
     }
     else
     {
-      for (size_t i = 0 ; i < n ; i++) if ((unsigned char)domain[i] >= 0x80)
+      char alabel[DNS_NAME_MAX + 1] ;
+      char const *name = domain ;
+       /* RFC 5891 5.4: a U-label goes to the DNS as its A-label */
+      if (idna_has_nonascii(domain, n))
       {
-        *why = "5.1.2 internationalized domain names are not supported yet (no IDNA conversion)" ;
-        return -1 ;
+        char const *reason ;
+        n = idna_domain_to_ascii(domain, n, alabel, sizeof(alabel), &reason) ;
+        if (!n)
+        {
+          set_why(r, "5.1.2 invalid internationalized domain name, it cannot be converted to A-labels (RFC 5891): ", reason) ;
+          *why = r->why ;
+          return -1 ;
+        }
+        name = alabel ;
       }
-      if (!name_valid(domain, n)) { *why = "5.1.2 invalid domain name" ; return -1 ; }
-      lower_copy(r->host, domain, n) ;
+      if (!name_valid(name, n)) { *why = "5.1.2 invalid domain name" ; return -1 ; }
+      lower_copy(r->host, name, n) ;
       r->mx = 1 ;
     }
     set_key(r, "mx:", r->host) ;

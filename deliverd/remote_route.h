@@ -17,6 +17,7 @@
 
 #define REMOTE_NEXTHOP_MAX 300
 #define REMOTE_CRED_MAX 512
+#define REMOTE_WHY_MAX 200
 
 typedef struct remote_route_s remote_route, *remote_route_ref ;
 struct remote_route_s
@@ -32,14 +33,18 @@ struct remote_route_s
   char user[REMOTE_CRED_MAX + 1] ;
   char pass[REMOTE_CRED_MAX + 1] ;
   char key[DNS_NAME_MAX + 32] ;            /* the connection-reuse key */
+  char why[REMOTE_WHY_MAX] ;               /* a refusal with its reason, when *why needs one */
 } ;
 
 /* Parses a Postfix next hop: "[host]:port", "[host]", "host:port",
  * "host"; host a name or (in brackets, optionally "ipv6:"-prefixed) an
- * address. [] means no MX lookup. 1, or 0 if malformed. */
+ * address. [] means no MX lookup. A name with U-labels is kept in its
+ * A-label form (RFC 5891 5: what DNS and TLS SNI take). 1, or 0 if
+ * malformed (then r->why says why when the reason is an IDNA one). */
 extern int remote_nexthop_parse (char const *s, remote_route *r) ;
 
-/* The route of a message from sender to recipients in domain. Returns
+/* The route of a message from sender to recipients in domain (a domain
+ * with U-labels is routed by its A-labels). Returns
  * 1; 0 on a configuration or system error, with *why set (a temporary
  * failure: the mail waits for the admin); -1 if the domain cannot be
  * routed (not a valid domain name), with *why set. */

@@ -9,8 +9,10 @@
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
 
+#include "common/log.h"
 #include "smtpc.h"
 #include "remote_deliver.h"
+#include "remote_idna.h"
 
  /* One mail transaction (RFC 5321 3.3): MAIL, RCPT for each recipient,
     then DATA (RFC 5321 4.5.2 dot-stuffing) or BDAT chunks (RFC 3030
@@ -40,11 +42,18 @@ static int needs_utf8 (remote_ctx *x, unsigned int const *idx, unsigned int n)
   return x->req->smtputf8 && x->msg->header8bit ;
 }
 
-static int mail_cmd (remote_ctx *x, int utf8, stralloc *out)
+static int put_addr (char const *addr, int alabels, stralloc *out)
+{
+  char const *why ;
+  if (!alabels) return stralloc_cats(out, addr) ;
+  return remote_addr_alabel(addr, out, &why) > 0 ;   /* convertible: downgrade() checked it */
+}
+
+static int mail_cmd (remote_ctx *x, int utf8, int alabels, stralloc *out)
 {
   smtpc_caps const *caps = &x->conn.caps ;
   remote_req const *q = x->req ;
-  if (!stralloc_cats(out, "MAIL FROM:<") || !stralloc_cats(out, q->sender) || !stralloc_cats(out, ">")) return 0 ;
+  if (!stralloc_cats(out, "MAIL FROM:<") || !put_addr(q->sender, alabels, out) || !stralloc_cats(out, ">")) return 0 ;
   if (!x->conn.esmtp) return stralloc_cats(out, "\r\n") ;
   if (caps->flags & SMTPC_SIZE)
   {
@@ -78,9 +87,9 @@ static int mail_cmd (remote_ctx *x, int utf8, stralloc *out)
   return stralloc_cats(out, "\r\n") ;
 }
 
-static int rcpt_cmd (remote_ctx *x, remote_rcpt const *r, int utf8, stralloc *out)
+static int rcpt_cmd (remote_ctx *x, remote_rcpt const *r, int utf8, int alabels, stralloc *out)
 {
-  if (!stralloc_cats(out, "RCPT TO:<") || !stralloc_cats(out, r->addr) || !stralloc_cats(out, ">")) return 0 ;
+  if (!stralloc_cats(out, "RCPT TO:<") || !put_addr(r->addr, alabels, out) || !stralloc_cats(out, ">")) return 0 ;
   if (x->conn.esmtp && (x->conn.caps.flags & SMTPC_DSN))
   {
     if (r->notify && (!stralloc_cats(out, " NOTIFY=") || !stralloc_cats(out, r->notify))) return 0 ;
@@ -89,6 +98,67 @@ static int rcpt_cmd (remote_ctx *x, remote_rcpt const *r, int utf8, stralloc *ou
      && (!stralloc_cats(out, " ORCPT=") || !stralloc_cats(out, r->orcpt))) return 0 ;
   }
   return stralloc_cats(out, "\r\n") ;
+}
+
+ /* The message needs SMTPUTF8 and the server does not offer it: can
+    the addresses go with their domains in A-labels (RFC 6531 3.2)? Not
+    when a local part is not ASCII (it has no other form), nor when the
+    sender declared SMTPUTF8 for UTF-8 header fields (RFC 6532: those are
+    not rewritten). 1 yes; -1 no, *f says why. */
+
+static int convertible (remote_ctx *x, char const *addr, char const *code, char const *whose, remote_fail *f)
+{
+  stralloc scratch = STRALLOC_ZERO ;
+  char const *why = "out of memory" ;
+  char what[REMOTE_TEXT_MAX] ;
+  char const *part[4] = { "the server does not offer SMTPUTF8 and ", whose, " domain cannot be converted to A-labels (RFC 5891): ", 0 } ;
+  size_t w = 0 ;
+  int r = remote_addr_alabel(addr, &scratch, &why) ;
+  stralloc_free(&scratch) ;
+  if (r > 0) return 1 ;
+  part[3] = why ;
+  for (unsigned int i = 0 ; i < 4 ; i++)
+    for (char const *p = part[i] ; *p && w + 1 < sizeof(what) ; p++) what[w++] = *p ;
+  what[w] = 0 ;
+  remote_fail_local(x, f, r ? code : "4.3.0", what, 0) ;
+  return 0 ;
+}
+
+static int downgrade (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_fail *f)
+{
+  if (x->req->smtputf8 && x->msg->header8bit)
+  {
+    remote_fail_local(x, f, "5.6.7", "the message has UTF-8 header fields, which need SMTPUTF8 (RFC 6532), and the server does not offer it", 0) ;
+    return -1 ;
+  }
+  if (!remote_addr_local_ascii(x->req->sender))
+  {
+    remote_fail_local(x, f, "5.6.7", "the sender address has a non-ASCII local part, which needs SMTPUTF8 (RFC 6531), and the server does not offer it", 0) ;
+    return -1 ;
+  }
+  for (unsigned int i = 0 ; i < n ; i++) if (!remote_addr_local_ascii(x->req->rcpt[idx[i]].addr))
+  {
+    remote_fail_local(x, f, "5.6.7", "a recipient address has a non-ASCII local part, which needs SMTPUTF8 (RFC 6531), and the server does not offer it", 0) ;
+    return -1 ;
+  }
+  if (!convertible(x, x->req->sender, "5.1.7", "the sender's", f)) return f->text[0] == '4' ? 0 : -1 ;
+  for (unsigned int i = 0 ; i < n ; i++)
+    if (!convertible(x, x->req->rcpt[idx[i]].addr, "5.1.2", "a recipient's", f)) return f->text[0] == '4' ? 0 : -1 ;
+  return 1 ;
+}
+
+ /* Once per request, when the data goes out: the encoder breaks the
+    lines over SMTPC_TEXT_LINE_MAX (remote_msg_scan counted them). */
+static void log_long_lines (remote_ctx *x)
+{
+  logline l ;
+  if (!x->msg->longlines || x->longlines_logged) return ;
+  x->longlines_logged = 1 ;
+  log_begin(&l, "long_lines_broken") ;
+  log_kv(&l, "qid", x->req->qid) ;
+  log_kvu(&l, "lines", x->msg->longlines) ;
+  log_kvu(&l, "limit", SMTPC_TEXT_LINE_MAX) ;
+  log_commit(&l) ;
 }
 
  /* The verdict of every accepted recipient from the reply that ends the
@@ -204,6 +274,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   smtpc_reply rep ;
   tain deadline ;
   int utf8 = needs_utf8(x, idx, n) ;
+  int alabels = 0 ;
   int pipelining = c->esmtp && (caps->flags & SMTPC_PIPELINING) ;
   int chunking = c->esmtp && (caps->flags & SMTPC_CHUNKING) ;
   unsigned int accepted = 0 ;
@@ -234,18 +305,20 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   }
   if (utf8 && !(caps->flags & SMTPC_SMTPUTF8))
   {
-    remote_fail_local(x, f, "5.6.7", "the message needs SMTPUTF8 (RFC 6531) and the server does not offer it", 0) ;
-    return -1 ;
+    int k = downgrade(x, idx, n, f) ;
+    if (k <= 0) return k ;
+    utf8 = 0 ;
+    alabels = 1 ;
   }
 
   for (unsigned int i = 0 ; i < n ; i++) x->result[idx[i]].accepted = 0 ;
 
-  if (!mail_cmd(x, utf8, &sa)) goto nomem ;
+  if (!mail_cmd(x, utf8, alabels, &sa)) goto nomem ;
   remote_deadline(&deadline, x->conf.t_command) ;
   if (pipelining)
   {
     for (unsigned int i = 0 ; i < n ; i++)
-      if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, &sa)) goto nomem ;
+      if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, alabels, &sa)) goto nomem ;
     if (!chunking && !stralloc_cats(&sa, "DATA\r\n")) goto nomem ;
   }
   if (!smtpc_send(c, sa.s, sa.len, &deadline)) { remote_fail_io(x, f, "sending MAIL FROM") ; goto end ; }
@@ -279,7 +352,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
     if (!pipelining)
     {
       sa.len = 0 ;
-      if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, &sa)) goto nomem ;
+      if (!rcpt_cmd(x, &x->req->rcpt[idx[i]], utf8, alabels, &sa)) goto nomem ;
       remote_deadline(&deadline, x->conf.t_command) ;
       if (!smtpc_send(c, sa.s, sa.len, &deadline)) { remote_fail_io(x, f, "sending RCPT TO") ; goto end ; }
     }
@@ -293,6 +366,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   {
     int k ;
     if (!accepted) { ret = 1 ; goto end ; }
+    log_long_lines(x) ;
     k = send_bdat(x, &sa, &rep) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }
     if (!k) { remote_fail_io(x, f, "sending BDAT") ; goto end ; }
@@ -325,6 +399,7 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
     ret = 1 ;
     goto end ;
   }
+  log_long_lines(x) ;
   {
     int k = send_data(x, &sa) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }

@@ -90,15 +90,30 @@ extern void smtpc_ehlo_parse (smtpc_reply const *, smtpc_caps *) ;
  * ends a line too (CR LF) rather than going out bare (RFC 5321 2.3.8).
  * A message that does not end with a line end gets one. With
  * dotstuff, a line that starts with '.' gets another '.' (RFC 5321
- * 4.5.2). So no bare CR or LF is ever written. */
+ * 4.5.2). So no bare CR or LF is ever written.
+ *
+ * No line goes out longer than SMTPC_TEXT_LINE_MAX octets before its
+ * CR LF (RFC 5322 2.1.1, RFC 5321 4.5.3.1.6; a stuffed dot counts, so
+ * the limit holds on the wire): a longer line is broken by inserting
+ * CR LF SPACE, as Postfix's smtp_line_length_limit does (in the header
+ * section the rest becomes a continuation line, RFC 5322 2.2.3). A
+ * break falls before a UTF-8 sequence, not inside it (a lead byte
+ * says how long its sequence is). Deleting every inserted CR LF SPACE
+ * gives back the line. */
+#define SMTPC_TEXT_LINE_MAX 998
+
 typedef struct smtpc_enc_s smtpc_enc, *smtpc_enc_ref ;
 struct smtpc_enc_s
 {
-  int bol ;        /* at the beginning of a line */
-  int cr ;         /* a CR is held back */
+  int bol ;             /* at the beginning of a line */
+  int cr ;              /* a CR is held back */
   int dotstuff ;
+  size_t col ;          /* octets written on the current wire line */
+  size_t limit ;        /* SMTPC_TEXT_LINE_MAX; 0: no limit */
+  int broken ;          /* the current line has been broken */
+  uint64_t longlines ;  /* lines broken so far */
 } ;
-#define SMTPC_ENC_INIT(stuff) { .bol = 1, .cr = 0, .dotstuff = !!(stuff) }
+#define SMTPC_ENC_INIT(stuff) { .bol = 1, .cr = 0, .dotstuff = !!(stuff), .col = 0, .limit = SMTPC_TEXT_LINE_MAX, .broken = 0, .longlines = 0 }
 
 /* Encodes s[0..len): appends the result to out unless out is 0, and
  * adds its length to *count unless count is 0. Returns 1, or 0 if out

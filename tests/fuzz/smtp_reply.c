@@ -6,8 +6,11 @@
  * EHLO capability parser (deliverd/smtpc_ehlo.c) on every complete
  * reply; and the message encoder (deliverd/smtpc_encode.c) on the same
  * bytes, whose output must never hold a bare CR or LF nor, when
- * dot-stuffed, a line starting with a single dot, and must not depend on
- * where the input is cut. */
+ * dot-stuffed, a line starting with a single dot, nor a line over
+ * SMTPC_TEXT_LINE_MAX octets, must not depend on where the input is
+ * cut, and must give back the unlimited encoding once the CR LF SPACE
+ * it inserted into long lines are taken out. The input is also run
+ * with a small limit, so that short inputs reach the breaking code. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,9 +54,10 @@ static void replies (char const *s, size_t size)
   }
 }
 
-static void check_wire (stralloc const *o, int stuffed)
+static void check_wire (stralloc const *o, int stuffed, size_t limit)
 {
   int bol = 1 ;
+  size_t col = 0 ;
   for (size_t i = 0 ; i < o->len ; i++)
   {
     char c = o->s[i] ;
@@ -61,30 +65,55 @@ static void check_wire (stralloc const *o, int stuffed)
     if (c == '\n' && (!i || o->s[i - 1] != '\r')) __builtin_trap() ;
     if (bol && stuffed && c == '.' && (i + 1 >= o->len || o->s[i + 1] != '.')) __builtin_trap() ;
     bol = c == '\n' ;
+    if (bol) col = 0 ;
+    else if (c != '\r' && ++col > limit) __builtin_trap() ;
   }
   if (o->len && !bol) __builtin_trap() ;   /* always ends with CR LF */
 }
 
-static void encode (char const *s, size_t size, int stuffed)
+ /* limited is unlimited with some CR LF SPACE inserted, each before a
+    byte that is neither CR nor LF, and one per such break counted. */
+static void check_breaks (stralloc const *limited, stralloc const *unlimited)
 {
-  stralloc whole = STRALLOC_ZERO, cut = STRALLOC_ZERO ;
-  smtpc_enc a = SMTPC_ENC_INIT(stuffed), b = SMTPC_ENC_INIT(stuffed) ;
+  size_t i = 0, j = 0 ;
+  while (i < unlimited->len || j < limited->len)
+  {
+    if (i < unlimited->len && j < limited->len && unlimited->s[i] == limited->s[j]) { i++ ; j++ ; continue ; }
+    if (j + 3 >= limited->len || memcmp(limited->s + j, "\r\n ", 3) || i >= unlimited->len) __builtin_trap() ;
+    if (limited->s[j + 3] != unlimited->s[i] || unlimited->s[i] == '\r' || unlimited->s[i] == '\n') __builtin_trap() ;
+    j += 3 ;
+  }
+}
+
+static void encode (char const *s, size_t size, int stuffed, size_t limit)
+{
+  stralloc whole = STRALLOC_ZERO, cut = STRALLOC_ZERO, free_ = STRALLOC_ZERO ;
+  smtpc_enc a = SMTPC_ENC_INIT(stuffed), b = SMTPC_ENC_INIT(stuffed), u = SMTPC_ENC_INIT(stuffed) ;
   uint64_t count = 0 ;
   size_t at = size ? (unsigned char)s[0] % (size + 1) : 0 ;
+  a.limit = b.limit = limit ;
+  u.limit = 0 ;
   if (!smtpc_encode(&a, s, size, &whole, &count) || !smtpc_encode_end(&a, &whole, &count)) abort() ;
   if (count != whole.len) __builtin_trap() ;
   if (!smtpc_encode(&b, s, at, &cut, 0) || !smtpc_encode(&b, s + at, size - at, &cut, 0) || !smtpc_encode_end(&b, &cut, 0)) abort() ;
   if (cut.len != whole.len || (whole.len && memcmp(cut.s, whole.s, whole.len))) __builtin_trap() ;
-  check_wire(&whole, stuffed) ;
+  if (a.longlines != b.longlines) __builtin_trap() ;
+  check_wire(&whole, stuffed, limit) ;
+  if (!smtpc_encode(&u, s, size, &free_, 0) || !smtpc_encode_end(&u, &free_, 0)) abort() ;
+  check_breaks(&whole, &free_) ;
+  if ((whole.len == free_.len) != !a.longlines) __builtin_trap() ;
   stralloc_free(&whole) ;
   stralloc_free(&cut) ;
+  stralloc_free(&free_) ;
 }
 
 int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
 {
   char const *s = (char const *)data ;
   replies(s, size) ;
-  encode(s, size, 1) ;
-  encode(s, size, 0) ;
+  encode(s, size, 1, SMTPC_TEXT_LINE_MAX) ;
+  encode(s, size, 0, SMTPC_TEXT_LINE_MAX) ;
+  encode(s, size, 1, 8) ;
+  encode(s, size, 0, 8) ;
   return 0 ;
 }

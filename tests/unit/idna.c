@@ -147,6 +147,7 @@ int main (void)
   refuses("\xf4\x90\x80\x80.example", 12, "invalid UTF-8", "over U+10FFFF") ;
   refuses("\xff.example", 9, "invalid UTF-8", "a byte that is never UTF-8") ;
   refuses("a\xc2\x85.example", 11, "control", "a C1 control") ;
+  refuses("ex\0ample.test", 13, "control", "a NUL byte in an ASCII label") ;
   refuses("a b\xc3\xbc.example", 13, "cannot be in a host name", "a space in a U-label") ;
   refuses("-b\xc3\xbc.example", 12, "hyphen", "a U-label starting with a hyphen") ;
   refuses("ab--\xc3\xbc.example", 14, "third and fourth", "a U-label with -- in positions 3 and 4") ;
