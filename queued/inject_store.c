@@ -17,8 +17,11 @@
 #include "queued/qrec.h"
 #include "queued/inject_store.h"
 
-#define QUEUE_FILE_MODE 0600
-#define QUEUE_DIR_MODE 0700
+/* queued-inject (phinject) makes the message, queued (phqueue, in group
+ * phinject) reads it, writes its journal into the directory and removes
+ * it (docs/queue.md, "Permissions"). */
+#define QUEUE_FILE_MODE 0640
+#define QUEUE_DIR_MODE 0770
 
 /* A preparation older than this is made again before use. queued removes
  * a live process's tmp/<pid>/ once its mtime (set when mess and env are

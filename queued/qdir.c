@@ -18,7 +18,31 @@
 
 #define QUEUE_DIR_MODE 0700
 
-static char const *const subdirs[] = { "tmp", "incoming", "queue", "corrupt", 0 } ;
+/* Permissions (docs/queue.md): the queue's own group is queued-inject's
+ * (phinject; mkruntime sets it, with mode 0710 so that it may pass
+ * through but not list). tmp/ and incoming/ are writable by that group,
+ * the trigger FIFO too; queue/ and corrupt/, where accepted mail waits,
+ * are queued's alone. */
+static struct { char const *name ; mode_t mode ; int shared ; } const subdirs[] =
+{
+  { "tmp", 0770, 1 },
+  { "incoming", 0770, 1 },
+  { "queue", QUEUE_DIR_MODE, 0 },
+  { "corrupt", QUEUE_DIR_MODE, 0 },
+  { 0, 0, 0 }
+} ;
+#define TRIGGER_MODE 0620
+
+/* Gives path mode and, if shared, the queue's group: at creation (the
+ * umask may have taken bits) and for a queue laid out before (an older
+ * layout kept everything 0700). Only what queued owns is changed. */
+static int set_mode (char const *path, struct stat const *st, mode_t mode, int shared, gid_t group)
+{
+  if (st->st_uid != geteuid()) return 1 ;
+  if (shared && st->st_gid != group && chown(path, (uid_t)-1, group) < 0) return 0 ;
+  if ((st->st_mode & 07777) != mode && chmod(path, mode) < 0) return 0 ;
+  return 1 ;
+}
 
 static int sync_dir (char const *path)
 {
@@ -38,18 +62,24 @@ static int sync_dir (char const *path)
 int qdir_init (void)
 {
   struct stat st ;
+  gid_t group ;
   int made = 0 ;
-  for (char const *const *p = subdirs ; *p ; p++)
+  if (stat(".", &st) < 0) return 0 ;
+  group = st.st_gid ;
+  for (unsigned int i = 0 ; subdirs[i].name ; i++)
   {
-    if (mkdir(*p, QUEUE_DIR_MODE) == 0) { made = 1 ; continue ; }
-    if (errno != EEXIST) return 0 ;
-    if (lstat(*p, &st) < 0) return 0 ;
+    char const *p = subdirs[i].name ;
+    if (mkdir(p, subdirs[i].mode) == 0) made = 1 ;
+    else if (errno != EEXIST) return 0 ;
+    if (lstat(p, &st) < 0) return 0 ;
     if (!S_ISDIR(st.st_mode)) return (errno = ENOTDIR, 0) ;
+    if (!set_mode(p, &st, subdirs[i].mode, subdirs[i].shared, group)) return 0 ;
   }
-  if (mkfifo("trigger", 0600) == 0) made = 1 ;
+  if (mkfifo("trigger", TRIGGER_MODE) == 0) made = 1 ;
   else if (errno != EEXIST) return 0 ;
   if (lstat("trigger", &st) < 0) return 0 ;
   if (!S_ISFIFO(st.st_mode)) return (errno = EINVAL, 0) ;
+  if (!set_mode("trigger", &st, TRIGGER_MODE, 1, group)) return 0 ;
   return made ? sync_dir(".") : 1 ;
 }
 

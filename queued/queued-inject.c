@@ -3,7 +3,7 @@
 /* queued-inject: the server side of injection connections
  * (docs/internals.md "Injection", docs/queue.md).
  *
- * Security. Runs as phqueue on $PH_RUN_DIR/inject.sock (a mode 0666
+ * Security. Runs as phinject on $PH_RUN_DIR/inject.sock (a mode 0666
  * socket), either resident (-L: the listening socket on fd 0, a parent
  * and pre-forked workers, inject_pool.c) or for one connection on fds 0
  * and 1 (by hand, or under s6-ipcserver). It trusts only the kernel's
@@ -19,14 +19,18 @@
  * (PH_INJECT_IDLE_TIMEOUT, 600 s) and every message a 24 h one; a worker
  * starts each connection afresh (inject_conn.c) and is replaced after
  * -m connections. It writes only under $PH_QUEUE_DIR: tmp/<pid>/ and the
- * commit rename into incoming/. A compromise gives the phqueue uid,
- * which queued shares: it could read, forge or drop queued mail, but not
- * touch mailboxes, keys or config; a compromised worker could also
- * meddle with the injections later workers of the pool serve.
+ * commit rename into incoming/, the two directories its group may write
+ * (the queue itself it may only pass through, docs/queue.md
+ * "Permissions"). A compromise gives the phinject uid: it could forge new
+ * mail and meddle with messages not yet taken from incoming/, and a
+ * compromised worker with the injections later workers of the pool
+ * serve; it cannot reach queue/, where accepted mail waits, nor touch
+ * mailboxes, keys or config.
  */
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/sig.h>
@@ -55,6 +59,9 @@ int main (int argc, char const *const *argv)
   unsigned int workers = WORKERS_DEFAULT ;
   unsigned int maxuse = MAXUSE_DEFAULT ;
   PROG = "queued-inject" ;
+  /* What it creates is queued's to read, journal into and remove, through
+   * the group (inject_store.c): the group bits must survive. */
+  umask(007) ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)

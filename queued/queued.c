@@ -3,10 +3,11 @@
 /* queued: the queue scheduler (docs/queue.md).
  *
  * Security. Runs as phqueue, started by s6 (s6-setuidgid phqueue). It
- * trusts the queue files: only phqueue can write $PH_QUEUE_DIR (mode
- * 0700), and queued-inject, which writes incoming/, runs as phqueue too.
- * It still parses every queue file strictly and sets aside (corrupt/)
- * what does not parse. It trusts the delivery agents' replies (deliverd,
+ * trusts the queue files no more than it must: queue/ is its own (mode
+ * 0700), but tmp/ and incoming/ are written by queued-inject (phinject,
+ * whose group queued is in; docs/queue.md, "Who writes what"), so what
+ * it takes from incoming/ is parsed as untrusted input: every queue file
+ * strictly, and what does not parse is set aside (corrupt/). It trusts the delivery agents' replies (deliverd,
  * deliverd-remote) and the filter programs' answers only as far as their
  * format: each is checked, bounded, and a bad one is a temporary failure.
  * It reads domains.cdb (root's) to route recipients. It writes only under

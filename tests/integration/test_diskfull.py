@@ -6,9 +6,9 @@ the waiting mail is delivered and new mail is accepted again."""
 
 import atexit
 import errno
+import grp
 import os
 import pwd
-import signal
 import smtplib
 import subprocess
 import time
@@ -35,33 +35,16 @@ def umount_queue(s=None):
 
 def mount_queue(s):
     q = s.state / "queue"
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0700" % FS_SIZE, "tmpfs", str(q)],
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0710" % FS_SIZE, "tmpfs", str(q)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         raise RuntimeError("cannot mount a tmpfs on the queue: %s" % r.stdout)
     _mounted["suite"] = s
-    pw = pwd.getpwnam("phqueue")
-    os.chown(q, pw.pw_uid, pw.pw_gid)
+    # as mkruntime lays the queue out: queued's, passable by queued-inject's group
+    os.chown(q, pwd.getpwnam("phqueue").pw_uid, grp.getgrnam("phinject").gr_gid)
 
 
 atexit.register(umount_queue)
-
-
-def svc(s, name, up):
-    """Brings a service up or down. Down means no process of it is left:
-    s6-ipcserver's children serving connections made before (queued keeps
-    its deliverd connections open) outlive it, so the rest of the
-    service's process group (s6-supervise made it a session) is ended."""
-    pid = 0 if up else s.svc_pid(name)
-    pgid = os.getpgid(pid) if pid else 0
-    subprocess.run(["s6-svc", "-u" if up else "-d", str(s.service_dir(name))], check=True)
-    flag = "-U" if up else "-D"
-    subprocess.run(["s6-svwait", flag, "-t", "10000", str(s.service_dir(name))], check=True)
-    if pgid and pgid == pid:
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def submit(s, subject, size=20000):
@@ -144,7 +127,7 @@ def full_queue_refused_with_452_then_resumes(s):
     account = s.mailctl("email", "list").stdout.split()
     if SENDER not in account:
         s.mailctl("email", "add", SENDER, "pw")
-    svc(s, "deliverd", False)     # accepted mail stays in the queue
+    s.down("deliverd")     # accepted mail stays in the queue
     filler = s.state / "queue" / "filler"
     try:
         accepted = []
@@ -167,7 +150,7 @@ def full_queue_refused_with_452_then_resumes(s):
         assert code == 452, (code, text)
         # delivery meanwhile: queued may fail to record it on a full
         # disk, but loses nothing (at-least-once)
-        svc(s, "deliverd", True)
+        s.up("deliverd")
         time.sleep(3)
         assert s.svc_pid("queued"), "queued went down"
     finally:
@@ -175,7 +158,7 @@ def full_queue_refused_with_452_then_resumes(s):
             filler.unlink()
         except FileNotFoundError:
             pass
-        svc(s, "deliverd", True)
+        s.up("deliverd")
     # space is back: everything accepted is delivered ...
     assert s.wait_for(lambda: all(a in subjects(s) for a in accepted), 60), \
         "lost: %s" % sorted(set(accepted) - set(subjects(s)))

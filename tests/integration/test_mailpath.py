@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import pathlib
+import grp
 import pwd
 import re
 import smtplib
@@ -210,10 +211,50 @@ def each_daemon_under_its_own_uid(s):
     assert seen.get("smtpd") == {"phsmtpd"}, seen
     assert seen.get("tlsd") == {"phtls"}, seen
     assert seen.get("queued") == {"phqueue"}, seen
-    assert seen.get("queued-inject") == {"phqueue"}, seen
+    assert seen.get("queued-inject") == {"phinject"}, seen
     assert seen.get("deliverd") == {"vmail"}, seen
     assert seen.get("authd") == {"phauth"}, seen
     assert seen.get("deliverd-remote") == {"phremote"}, seen
+
+
+@phtest.case
+def injector_cannot_reach_accepted_mail(s):
+    # queued-inject (phinject) writes into tmp/ and incoming/ only; queue/,
+    # where accepted mail waits, is queued's (phqueue) alone.
+    q = pathlib.Path(s.env["PH_QUEUE_DIR"])
+    st = os.stat(q)
+    assert (st.st_mode & 0o7777, pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name) \
+        == (0o710, "phqueue", "phinject"), oct(st.st_mode)
+    for d, mode, group in (("tmp", 0o770, "phinject"), ("incoming", 0o770, "phinject"),
+                           ("queue", 0o700, None), ("corrupt", 0o700, None)):
+        st = os.stat(q / d)
+        assert st.st_mode & 0o7777 == mode and pwd.getpwuid(st.st_uid).pw_name == "phqueue", (d, oct(st.st_mode))
+        if group:
+            assert grp.getgrgid(st.st_gid).gr_name == group, (d, st.st_gid)
+    # a message held in queue/ (deliverd down), then phinject tries it
+    s.down("deliverd")
+    try:
+        with smtp(s) as c:
+            c.sendmail("sender@example.test", ["demo@example.test"], b"Subject: held\r\n\r\nheld\r\n")
+        held = s.wait_for(lambda: [p for p in (q / "queue").iterdir()], 10)
+        assert held, "nothing in queue/"
+        probe = ("import os, sys\n"
+                 "for p in sys.argv[1:]:\n"
+                 "    try:\n"
+                 "        open(p, 'rb').close() if os.path.isfile(p) or p.endswith('mess') else os.listdir(p)\n"
+                 "        print('reached', p)\n"
+                 "    except PermissionError:\n"
+                 "        pass\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", probe, str(q / "queue"), str(held[0] / "mess"), str(q)],
+                           user="phinject", group="phinject", extra_groups=[], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+        assert r.returncode == 0 and "reached" not in r.stdout, (r.stdout, r.stderr)
+        # and what it may do: create in tmp/ (and rename into incoming/)
+        r = subprocess.run(["/usr/bin/python3", "-c", "import os, sys; os.mkdir(sys.argv[1]); os.rmdir(sys.argv[1])",
+                            str(q / "tmp" / "probe-phinject")], user="phinject", group="phinject", extra_groups=[], timeout=30)
+        assert r.returncode == 0
+    finally:
+        s.up("deliverd")
+    assert s.wait_for(lambda: any(b"Subject: held" in p.read_bytes() for p in s.messages("demo@example.test")), 30)
 
 
 @phtest.case

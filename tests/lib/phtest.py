@@ -274,6 +274,26 @@ class Suite:
                 self.wait_for(lambda: self.svc_pid(name) != pid, 10)
         return pid
 
+    def down(self, name):
+        """Brings a service down, and with it every process it started:
+        s6-ipcserver's and tcpd's children serving connections made
+        before (queued keeps its deliverd connections open) outlive the
+        server, so the rest of its process group (s6-supervise made the
+        service a session) is ended too."""
+        pid = self.svc_pid(name)
+        pgid = os.getpgid(pid) if pid else 0
+        subprocess.run(["s6-svc", "-d", str(self.service_dir(name))], check=True)
+        subprocess.run(["s6-svwait", "-D", "-t", "10000", str(self.service_dir(name))], check=True)
+        if pgid and pgid == pid:
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def up(self, name, timeout=10):
+        subprocess.run(["s6-svc", "-u", str(self.service_dir(name))], check=True)
+        return self.wait_up(name, timeout)
+
     def wait_up(self, name, timeout=10):
         r = subprocess.run(["s6-svwait", "-U", "-t", str(int(timeout * 1000)), str(self.service_dir(name))])
         return r.returncode == 0
