@@ -100,12 +100,8 @@ static int rcpt_cmd (remote_ctx *x, remote_rcpt const *r, int utf8, int alabels,
   return stralloc_cats(out, "\r\n") ;
 }
 
- /* The message needs SMTPUTF8 and the server does not offer it: can
-    the addresses go with their domains in A-labels (RFC 6531 3.2)? Not
-    when a local part is not ASCII (it has no other form), nor when the
-    sender declared SMTPUTF8 for UTF-8 header fields (RFC 6532: those are
-    not rewritten). 1 yes; -1 no, *f says why. */
-
+ /* Can addr's domain be written in A-labels? 1 yes; 0 no, *f says why
+    (with code, or 4.3.0 when out of memory). */
 static int convertible (remote_ctx *x, char const *addr, char const *code, char const *whose, remote_fail *f)
 {
   stralloc scratch = STRALLOC_ZERO ;
@@ -124,6 +120,12 @@ static int convertible (remote_ctx *x, char const *addr, char const *code, char 
   return 0 ;
 }
 
+ /* The message needs SMTPUTF8 and the server does not offer it: can
+    the addresses go with their domains in A-labels (RFC 6531 3.2)? Not
+    when a local part is not ASCII (it has no other form), nor when the
+    sender declared SMTPUTF8 for UTF-8 header fields (RFC 6532: those are
+    not rewritten). 1 yes; -1 no, 0 out of memory, *f
+    says why. */
 static int downgrade (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_fail *f)
 {
   if (x->req->smtputf8 && x->msg->header8bit)
