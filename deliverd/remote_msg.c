@@ -21,7 +21,6 @@ int remote_msg_scan (int fd, remote_msg *m)
   m->wiresize = 0 ;
   m->has8bit = 0 ;
   m->header8bit = 0 ;
-  m->longlines = 0 ;
   while (off < m->size)
   {
     size_t want = m->size - off > sizeof(buf) ? sizeof(buf) : (size_t)(m->size - off) ;
@@ -48,6 +47,5 @@ int remote_msg_scan (int fd, remote_msg *m)
     off += (uint64_t)r ;
   }
   smtpc_encode_end(&e, 0, &m->wiresize) ;
-  m->longlines = e.longlines ;
   return 1 ;
 }

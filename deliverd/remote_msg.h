@@ -22,7 +22,6 @@ struct remote_msg_s
   uint64_t wiresize ;    /* bytes once encoded with CR LF line ends */
   int has8bit ;
   int header8bit ;
-  uint64_t longlines ;   /* lines over 998 octets, which the encoder breaks (smtpc.h) */
 } ;
 
 /* Reads the whole file with pread from offset 0. Returns 1, or 0 with

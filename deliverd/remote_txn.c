@@ -149,16 +149,16 @@ static int downgrade (remote_ctx *x, unsigned int const *idx, unsigned int n, re
   return 1 ;
 }
 
- /* Once per request, when the data goes out: the encoder breaks the
-    lines over SMTPC_TEXT_LINE_MAX (remote_msg_scan counted them). */
-static void log_long_lines (remote_ctx *x)
+ /* Once per request, when the data has gone out: how many lines the
+    encoder broke (over SMTPC_TEXT_LINE_MAX, the stuffed dot counted). */
+static void log_long_lines (remote_ctx *x, smtpc_enc const *e)
 {
   logline l ;
-  if (!x->msg->longlines || x->longlines_logged) return ;
+  if (!e->longlines || x->longlines_logged) return ;
   x->longlines_logged = 1 ;
   log_begin(&l, "long_lines_broken") ;
   log_kv(&l, "qid", x->req->qid) ;
-  log_kvu(&l, "lines", x->msg->longlines) ;
+  log_kvu(&l, "lines", e->longlines) ;
   log_kvu(&l, "limit", SMTPC_TEXT_LINE_MAX) ;
   log_commit(&l) ;
 }
@@ -222,7 +222,9 @@ static int send_data (remote_ctx *x, stralloc *sa)
   sa->len = 0 ;
   if (!smtpc_encode_end(&e, sa, 0) || !stralloc_cats(sa, ".\r\n")) return -1 ;
   remote_deadline(&deadline, x->conf.t_data_block) ;
-  return smtpc_send(&x->conn, sa->s, sa->len, &deadline) ;
+  if (!smtpc_send(&x->conn, sa->s, sa->len, &deadline)) return 0 ;
+  log_long_lines(x, &e) ;
+  return 1 ;
 }
 
  /* BDAT (RFC 3030 2): each block of the queue file, encoded (no
@@ -265,6 +267,7 @@ static int send_bdat (remote_ctx *x, stralloc *sa, smtpc_reply *rep)
     if (!smtpc_read(&x->conn, rep, &deadline)) return 0 ;
     if (rep->code / 100 != 2) return 1 ;
   }
+  log_long_lines(x, &e) ;
   return 1 ;
 }
 
@@ -368,7 +371,6 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
   {
     int k ;
     if (!accepted) { ret = 1 ; goto end ; }
-    log_long_lines(x) ;
     k = send_bdat(x, &sa, &rep) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }
     if (!k) { remote_fail_io(x, f, "sending BDAT") ; goto end ; }
@@ -401,7 +403,6 @@ int remote_txn (remote_ctx *x, unsigned int const *idx, unsigned int n, remote_f
     ret = 1 ;
     goto end ;
   }
-  log_long_lines(x) ;
   {
     int k = send_data(x, &sa) ;
     if (k < 0) { c->broken = 1 ; local_verdict(x, idx, n, "unable to read the queue file") ; ret = 1 ; goto end ; }
