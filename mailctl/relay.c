@@ -77,13 +77,14 @@ static void check_value (char const *what, char const *s, int spaces_ok)
 
 /* What deliverd-remote's remote_nexthop_parse takes between brackets:
  * an IP address (IPv6 with or without Postfix's "ipv6:") or a host
- * name. */
+ * name, which may have UTF-8 labels (deliverd-remote looks it up by its
+ * A-labels, deliverd/README-remote.md "Internationalized domains"). */
 static int host_ok (char const *h, size_t n)
 {
   char buf[ADDR_DOMAIN_MAX + 1] ;
   ip46 ip ;
   if (!n || n > ADDR_DOMAIN_MAX) return 0 ;
-  if (addr_domain_valid(h, n, 0)) return 1 ;
+  if (addr_domain_valid(h, n, 1)) return 1 ;
   if (n > 5 && !strncasecmp(h, "ipv6:", 5)) { h += 5 ; n -= 5 ; if (!memchr(h, ':', n)) return 0 ; }
   memcpy(buf, h, n) ;
   buf[n] = 0 ;

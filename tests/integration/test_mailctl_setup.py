@@ -129,6 +129,9 @@ def relay_add_domain_and_add_auth_route_through_the_smarthost(s):
         s.mailctl("relay", "add-domain", DOMAIN, "127.0.0.21", str(SINK_PORT))   # replaces the line
         s.mailctl("relay", "add-domain", "other.test", "relay.other.test")
         assert relaymap.read_text() == "@example.test\t\t[127.0.0.21]:%d\n@other.test\t\t[relay.other.test]:25\n" % SINK_PORT, relaymap.read_text()
+        # a relay host with UTF-8 labels (deliverd-remote uses its A-labels)
+        s.mailctl("relay", "add-domain", "idn.test", "relais.bücher.test")
+        assert "@idn.test\t\t[relais.bücher.test]:25\n" in relaymap.read_text(), relaymap.read_text()
         s.mailctl("relay", "add-auth", DOMAIN, "relay-user", input="pass word\n")
         assert sasl.read_text() == "@example.test\t\trelay-user:pass word\n", sasl.read_text()
         st = sasl.stat()
@@ -143,7 +146,7 @@ def relay_add_domain_and_add_auth_route_through_the_smarthost(s):
         direct = sink(22)
         try:
             s.mailctl("relay", "exclude-domain", DOMAIN)
-            assert relaymap.read_text() == "@example.test\n@other.test\t\t[relay.other.test]:25\n", relaymap.read_text()
+            assert relaymap.read_text() == "@example.test\n@other.test\t\t[relay.other.test]:25\n@idn.test\t\t[relais.bücher.test]:25\n", relaymap.read_text()
             with phtest.envfile(s, RELAY_HOST="127.0.0.21", RELAY_PORT=SINK_PORT):
                 r = remoteclient.deliver(s, DEMO, ["u@direct.test"], MSG)
             assert r and r[0]["v"] == "K" and "direct.test[127.0.0.22]" in r[0]["text"], r
