@@ -3,9 +3,10 @@
 /* tlsd: TLS in its own process, server side, UCSPI-TLS (after
  * s6-networking's s6-ucspitlsd and s6-tlsd-io), on OpenSSL 3.
  *
- *   tcpd -R ip port tlsd [ -i ] [ -U ] [ options ] -- prog...
+ *   tcpd -R ip port tlsd [ -i ] [ -O ] [ -U ] [ options ] -- prog...
  *
- * e.g. s6-envuidgid phsmtpd tcpd -R ... tlsd -U -- smtpd
+ * e.g. s6-envuidgid phsmtpd tcpd -R ... tlsd -O -U -- smtpd
+ * (-O: the MX port's opportunistic cipher list, tlsd_ctx.c)
  *
  * Security: tlsd starts as root (tcpd -R) only to fork, to open the
  * certificate and key files, and (-U) to drop to the protocol program's
@@ -43,7 +44,7 @@
 #include "common/log.h"
 #include "tlsd.h"
 
-#define USAGE "tlsd [ -i ] [ -U ] [ -v verbosity ] [ -u uid -g gid ] [ -T handshake-timeout ] [ -t idle-timeout ] prog..."
+#define USAGE "tlsd [ -i ] [ -O ] [ -U ] [ -v verbosity ] [ -u uid -g gid ] [ -T handshake-timeout ] [ -t idle-timeout ] prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static size_t addfd (char *s, char const *name, int fd)
@@ -88,7 +89,7 @@ static void ids_from_env (tlsd_childopts *o)
 
 int main (int argc, char const *const *argv)
 {
-  tlsd_childopts o = { .implicit = 0, .hasids = 0, .verbosity = 1, .handshakesecs = 60, .idlesecs = 3600 } ;
+  tlsd_childopts o = { .implicit = 0, .opportunistic = 0, .hasids = 0, .verbosity = 1, .handshakesecs = 60, .idlesecs = 3600 } ;
   tlsd_appids appids ;
   int dropapp = 0 ;
   int hasuid = 0, hasgid = 0 ;
@@ -102,11 +103,12 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "iUv:u:g:T:t:", &l) ;
+      int opt = subgetopt_r(argc, argv, "iOUv:u:g:T:t:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 'i' : o.implicit = 1 ; break ;
+        case 'O' : o.opportunistic = 1 ; break ;
         case 'U' : dropapp = 1 ; break ;
         case 'v' : if (!uint0_scan(l.arg, &o.verbosity)) dieusage() ; break ;
         case 'u' : if (!uid0_scan(l.arg, &o.uid)) dieusage() ; hasuid = 1 ; break ;

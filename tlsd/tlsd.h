@@ -50,6 +50,7 @@ struct tlsd_conf_s
 {
   int ok ;
   int intermediate ;                /* TLS_LEVEL=intermediate, else modern */
+  int opportunistic ;               /* tlsd -O: port 25's list, whatever TLS_LEVEL says */
   tlsd_keyfiles primary[2] ;        /* the default chain, and the ALT one */
   unsigned int nprimary ;
   char primaryname[TLSD_NAME_MAX + 1] ;  /* letsencrypt: its directory, not scanned again */
@@ -140,6 +141,7 @@ typedef struct tlsd_childopts_s tlsd_childopts, *tlsd_childopts_ref ;
 struct tlsd_childopts_s
 {
   int implicit ;
+  int opportunistic ;      /* -O: the MX port's opportunistic TLS (tlsd_ctx.c) */
   int ctl ;                /* the engine's end of the control socket */
   int ready ;              /* STARTTLS: one byte here when the files are there */
   int fromapp ;            /* read end of the app -> engine pipe */

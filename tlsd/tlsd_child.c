@@ -46,7 +46,7 @@ static void engine_path (char *path)
 }
 
 /* ---- the engine's command line (tlsd_io.c reads it)
- *   tlsd-io -v verbosity -T secs -t secs [ -I ] [ -k ticketfd ]
+ *   tlsd-io -v verbosity -T secs -t secs [ -I ] [ -O ] [ -k ticketfd ]
  *           -c ctl,fromapp,toapp -p cert,key [ -p cert,key ] [ -s name,cert,key ... ] */
 
 #define ARGV_MAX (16 + 2 * 2 + 2 * TLSD_SNI_MAX)
@@ -119,6 +119,7 @@ static void exec_engine (char const *path, tlsd_childopts const *o)
   addnum("-T", o->handshakesecs) ;
   addnum("-t", o->idlesecs) ;
   if (conf.intermediate) add("-I") ;
+  if (o->opportunistic) add("-O") ;
   if (conf.ticketfd >= 0)
   {
     pass(conf.ticketfd) ;

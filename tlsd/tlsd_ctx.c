@@ -34,6 +34,30 @@
   "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:" \
   "ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA384:" \
   "DHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256"
+
+/* tlsd -O, the MX port (opportunistic STARTTLS, RFC 7435: any encryption
+ * beats none). docker-mailserver applies TLS_LEVEL only to its mandatory
+ * TLS services; Postfix's smtpd on port 25 runs at
+ * smtpd_tls_security_level = may, where smtpd_tls_ciphers applies, and
+ * docker-mailserver leaves that at Postfix's default grade, medium
+ * (tls_medium_cipherlist, "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH";
+ * PR #1802's notes say so), minus smtpd_tls_exclude_ciphers =
+ * aNULL, SEED, CAMELLIA, RSA+AES, SHA1, which Postfix appends as
+ * ":!item" (target/postfix/main.cf; target/postfix/master.cf's smtp
+ * line overrides nothing). Its protocols, smtpd_tls_protocols =
+ * !SSLv2,!SSLv3,!TLSv1,!TLSv1.1, are rewritten by ssl.sh's
+ * _apply_tls_level to the same value at both levels: TLS 1.2 minimum,
+ * whatever TLS_LEVEL says. With OpenSSL 3.0 (Debian's, as in
+ * docker-mailserver's image) this takes in TLS 1.2, strongest first:
+ * ECDHE and DHE-RSA with AES-GCM, ChaCha20-Poly1305, AES-CCM(8),
+ * ARIA-GCM and CBC with HMAC-SHA256/384, and RSA key exchange with
+ * ARIA-GCM; not CBC with HMAC-SHA1, not RSA key exchange with AES.
+ * MEDIUM and RC4 add nothing there (SEED is excluded, RC4 and IDEA
+ * are in the legacy provider); PSK and SRP suites are listed but
+ * never chosen without a PSK or SRP callback. */
+#define CIPHERS_OPPORTUNISTIC \
+  "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:" \
+  "!aNULL:!SEED:!CAMELLIA:!RSA+AES:!SHA1"
 #define GROUPS "X25519:P-256:P-384"
 #define SESSION_CONTEXT "posthaste-tlsd"
 
@@ -68,9 +92,12 @@ SSL_CTX *tlsd_ctx_new (tlsd_conf *conf)
    * delimit their own data, so truncation cannot go unnoticed. */
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
     | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF) ;
-  if (!SSL_CTX_set_cipher_list(ctx, conf->intermediate ? CIPHERS_INTERMEDIATE : CIPHERS_MODERN)) goto err ;
+  if (!SSL_CTX_set_cipher_list(ctx, conf->opportunistic ? CIPHERS_OPPORTUNISTIC
+      : conf->intermediate ? CIPHERS_INTERMEDIATE : CIPHERS_MODERN)) goto err ;
   if (!SSL_CTX_set1_groups_list(ctx, GROUPS)) goto err ;
-  if (conf->intermediate && !SSL_CTX_set_dh_auto(ctx, 1)) goto err ;
+  /* DHE-RSA (intermediate, opportunistic) with an RFC 7919 group sized
+   * to the certificate's key */
+  if ((conf->intermediate || conf->opportunistic) && !SSL_CTX_set_dh_auto(ctx, 1)) goto err ;
   /* The relay writes whatever is in its buffer and may compact it
    * between retries (tlsd_relay.c). */
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS) ;

@@ -3,7 +3,7 @@
 /* tlsd-io: tlsd's TLS engine, server side (after s6-networking's
  * s6-tlsd-io), the only program of the server side that links OpenSSL.
  *
- *   tlsd-io -v verbosity -T secs -t secs [ -I ] [ -k ticketfd ]
+ *   tlsd-io -v verbosity -T secs -t secs [ -I ] [ -O ] [ -k ticketfd ]
  *           -c ctl,fromapp,toapp -p cert,key [ -p cert,key ]
  *           [ -s name,cert,key ... ]
  *
@@ -13,6 +13,8 @@
  * certificate, key and ticket key files already open (-p: the default
  * chain and its alternative; -s: a chain for an SNI name; -k: the
  * ticket key, checked for size and mode). -I: TLS_LEVEL=intermediate.
+ * -O: the MX port's opportunistic list, which TLS_LEVEL does not change
+ * (tlsd -O; tlsd_ctx.c).
  * It builds the context, handshakes at once, writes the report on the
  * control socket, and relays.
  *
@@ -46,7 +48,7 @@
 #include "common/nodump.h"
 #include "tlsd_io.h"
 
-#define USAGE "tlsd-io -v verbosity -T secs -t secs [ -I ] [ -k ticketfd ] -c ctl,fromapp,toapp -p cert,key [ -p cert,key ] [ -s name,cert,key ... ]"
+#define USAGE "tlsd-io -v verbosity -T secs -t secs [ -I ] [ -O ] [ -k ticketfd ] -c ctl,fromapp,toapp -p cert,key [ -p cert,key ] [ -s name,cert,key ... ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 static tlsd_conf conf ;
@@ -126,7 +128,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:T:t:Ik:c:p:s:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:T:t:IOk:c:p:s:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -134,6 +136,7 @@ int main (int argc, char const *const *argv)
         case 'T' : if (!uint0_scan(l.arg, &handshakesecs) || !handshakesecs || handshakesecs > 3600) dieusage() ; break ;
         case 't' : if (!uint0_scan(l.arg, &idlesecs) || idlesecs > 86400) dieusage() ; break ;
         case 'I' : conf.intermediate = 1 ; break ;
+        case 'O' : conf.opportunistic = 1 ; break ;
         case 'k' : scanfds(l.arg, &conf.ticketfd, 1) ; break ;
         case 'c' : scanfds(l.arg, pipes, 3) ; break ;
         case 'p' :

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """TLS_LEVEL as docker-mailserver has it (target/scripts/helpers/ssl.sh,
-v12.0 onwards; tlsd/README.md, TLS settings), on the MX port and
-submission (STARTTLS) and submissions (implicit), with openssl s_client.
+v12.0 onwards; tlsd/README.md, TLS settings), on submission (STARTTLS)
+and submissions (implicit), with openssl s_client. The MX port does not
+follow TLS_LEVEL (tlsd -O, as Postfix's port 25): test_tls_mx.py.
 
 The suite runs with TLS_LEVEL=intermediate: TLS 1.2 and 1.3 only, and in
 TLS 1.2 docker-mailserver's 14 suites: ECDHE AEAD, DHE-RSA-AES-GCM, and
@@ -18,7 +19,7 @@ connection on.
 import subprocess
 
 import phtest
-from tlsprobe import PORTS, accepted, refused_suite, refused_tls11
+from tlsprobe import MANDATORY as PORTS, accepted, refused_suite, refused_tls11
 
 EC_CBC = ("ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384")
 RSA_CBC = ("ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-AES256-SHA384",

@@ -6,8 +6,9 @@ implicit TLS (RFC 8314).
 
 tlsd/README.md, TLS settings: TLS 1.2 and 1.3 only; TLS_LEVEL=modern (the
 default, tested here) allows in TLS 1.2 only ECDHE key exchange with AEAD
-ciphers (AES-GCM, ChaCha20-Poly1305). TLS_LEVEL=intermediate
-(docker-mailserver's list, with CBC-SHA256/384) is test_tls_level.py.
+ciphers (AES-GCM, ChaCha20-Poly1305) on 587 and 465. TLS_LEVEL=intermediate
+(docker-mailserver's list, with CBC-SHA256/384) is test_tls_level.py; the
+MX port's opportunistic list (tlsd -O) is test_tls_mx.py.
 
 Refusals are checked on the server's side: the client is told to offer
 the old protocol or the weak suite (`@SECLEVEL=0`, so Debian's client
@@ -25,7 +26,7 @@ from the next connection on.
 import re
 
 import phtest
-from tlsprobe import LOG, PORTS, accepted, refused
+from tlsprobe import LOG, MANDATORY, PORTS, accepted, refused
 
 
 # ---- TLS_LEVEL=modern (the default)
@@ -63,8 +64,9 @@ def modern_takes_aead_suites(s):
 @phtest.case
 def modern_refuses_cbc_suites(s):
     # the non-AEAD suites an EC certificate could use: CBC with HMAC-SHA1
-    # and HMAC-SHA256/384 (docker-mailserver's intermediate list has them)
-    for name, starttls in PORTS:
+    # and HMAC-SHA256/384 (docker-mailserver's intermediate list has them;
+    # the MX port takes the SHA256/384 ones, test_tls_mx)
+    for name, starttls in MANDATORY:
         for suite in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
                       "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384"):
             refused(s, name, starttls, "handshake failure", "no shared cipher",
@@ -74,9 +76,10 @@ def modern_refuses_cbc_suites(s):
 @phtest.case
 def modern_refuses_dhe_with_an_rsa_certificate(s):
     # with an RSA key, ECDHE-RSA is taken and DHE-RSA (intermediate's
-    # addition) is not; CBC stays refused
+    # addition) is not; CBC stays refused (the MX port takes DHE-RSA,
+    # test_tls_mx)
     s.mailctl("tls", "selfsigned", "-f", "-k", "rsa")
-    for name, starttls in PORTS:
+    for name, starttls in MANDATORY:
         suite = "ECDHE-RSA-AES128-GCM-SHA256"
         assert accepted(s, name, starttls, "-tls1_2", "-cipher", suite) == ("TLSv1.2", suite)
         for suite in ("DHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256"):

@@ -12,6 +12,10 @@ import re
 import subprocess
 
 PORTS = (("smtp", True), ("submission", True), ("submissions", False))
+# The ports where TLS_LEVEL's lists apply; the MX port (tlsd -O) has
+# docker-mailserver's opportunistic list whatever TLS_LEVEL says
+# (test_tls_mx).
+MANDATORY = PORTS[1:]
 LOG = {"smtp": "smtpd", "submission": "submission", "submissions": "submissions"}
 
 
