@@ -1,6 +1,6 @@
 /* ISC license. */
 
-/* The RFC 6533 section 3 "utf-8" address forms (queued/qdsn_utf8.c):
+/* The RFC 6533 section 3 "utf-8" address forms (common/dsn_utf8.c):
  * which characters are escaped as \x{HEX}, the HEXPOINT spelling, and
  * what the decoder refuses. */
 
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <skalibs/stralloc.h>
 
-#include "queued/qdsn_utf8.h"
+#include "common/dsn_utf8.h"
 #include "tests/unit/check.h"
 
 static stralloc sa = STRALLOC_ZERO ;
@@ -17,7 +17,7 @@ static stralloc sa = STRALLOC_ZERO ;
 static int enc_is (char const *in, size_t len, int xtext, char const *want)
 {
   sa.len = 0 ;
-  if (!qdsn_utf8addr_encode(&sa, in, len, xtext)) return 0 ;
+  if (!dsn_utf8addr_encode(&sa, in, len, xtext)) return 0 ;
   return sa.len == strlen(want) && !memcmp(sa.s, want, sa.len) ;
 }
 
@@ -26,21 +26,25 @@ static int enc_fails (char const *in, size_t len)
   sa.len = 3 ;   /* what was there stays */
   if (!stralloc_ready(&sa, 3)) return 0 ;
   memcpy(sa.s, "abc", 3) ;
-  return !qdsn_utf8addr_encode(&sa, in, len, 0) && errno == EINVAL && sa.len == 3
-      && !qdsn_utf8addr_encode(&sa, in, len, 1) && errno == EINVAL && sa.len == 3 ;
+  return !dsn_utf8addr_encode(&sa, in, len, 0) && errno == EINVAL && sa.len == 3
+      && !dsn_utf8addr_encode(&sa, in, len, 1) && errno == EINVAL && sa.len == 3 ;
 }
 
+/* dsn_utf8addr_valid says yes exactly where the decoder does */
 static int dec_is (char const *in, char const *want)
 {
   sa.len = 0 ;
-  if (!qdsn_utf8addr_decode(&sa, in, strlen(in))) return 0 ;
+  if (!dsn_utf8addr_valid(in, strlen(in))) return 0 ;
+  if (!dsn_utf8addr_decode(&sa, in, strlen(in))) return 0 ;
   return sa.len == strlen(want) && !memcmp(sa.s, want, sa.len) ;
 }
 
 static int dec_fails (char const *in, size_t len)
 {
   sa.len = 0 ;
-  return !qdsn_utf8addr_decode(&sa, in, len) && errno == EINVAL && !sa.len ;
+  errno = 0 ;
+  if (dsn_utf8addr_valid(in, len) || errno != EINVAL) return 0 ;
+  return !dsn_utf8addr_decode(&sa, in, len) && errno == EINVAL && !sa.len ;
 }
 
 int main (void)
@@ -97,6 +101,13 @@ int main (void)
   CHECK(dec_fails("\\X{E9}", 6), "decode_upper_x_refused") ;
   CHECK(dec_fails("\xc0\xaf", 2), "decode_overlong_refused") ;
   CHECK(dec_fails("", 0), "decode_empty_refused") ;
+  /* an RCPT ORCPT=utf-8;... value (RFC 6533 3): unitext, xtext, or
+   * both kinds of character in one value */
+  CHECK(dec_is("j\xc3\xa9r\xc3\xb4me@example.test", "j\xc3\xa9r\xc3\xb4me@example.test"), "valid_unitext_orcpt") ;
+  CHECK(dec_is("j\\x{E9}r\xc3\xb4me\\x{2B}1@x", "j\xc3\xa9r\xc3\xb4me+1@x"), "valid_mixed_orcpt") ;
+  CHECK(dec_fails("j\xc3\xa9r\xc3\xb4me+1@x", 12), "unitext_raw_plus_refused") ;
+  CHECK(dec_fails("j\xe9r\xf4me@x", 8), "latin1_orcpt_refused") ;
+  CHECK(dec_fails("a@x\xe4\xb8", 5), "truncated_at_end_refused") ;
 
   /* round trip over every representable BMP-and-beyond sample */
   {
@@ -114,7 +125,7 @@ int main (void)
         else if (n == 2) { b[0] = (char)(0xc0 | (v >> 6)) ; b[1] = (char)(0x80 | (v & 0x3f)) ; }
         else if (n == 3) { b[0] = (char)(0xe0 | (v >> 12)) ; b[1] = (char)(0x80 | ((v >> 6) & 0x3f)) ; b[2] = (char)(0x80 | (v & 0x3f)) ; }
         else { b[0] = (char)(0xf0 | (v >> 18)) ; b[1] = (char)(0x80 | ((v >> 12) & 0x3f)) ; b[2] = (char)(0x80 | ((v >> 6) & 0x3f)) ; b[3] = (char)(0x80 | (v & 0x3f)) ; }
-        if (!qdsn_utf8addr_encode(&in, b, n, xt) || !qdsn_utf8addr_decode(&back, in.s, in.len)
+        if (!dsn_utf8addr_encode(&in, b, n, xt) || !dsn_utf8addr_decode(&back, in.s, in.len)
          || back.len != n || memcmp(back.s, b, n)) ok = 0 ;
         if (xt) for (size_t j = 0 ; j < in.len ; j++) if ((unsigned char)in.s[j] >= 0x80) ok = 0 ;
         stralloc_free(&in) ;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <skalibs/stralloc.h>
 
-#include "queued/qdsn_utf8.h"
+#include "common/dsn_utf8.h"
 
 /* RFC 6533 3: QCHAR = %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e */
 static int qchar (unsigned char c)
@@ -84,7 +84,7 @@ static void put_escape (stralloc *out, uint32_t v)
   out->s[out->len++] = '}' ;
 }
 
-int qdsn_utf8addr_encode (stralloc *out, char const *s, size_t len, int xtext)
+int dsn_utf8addr_encode (stralloc *out, char const *s, size_t len, int xtext)
 {
   unsigned char const *u = (unsigned char const *)s ;
   size_t start = out->len ;
@@ -147,14 +147,14 @@ static int hexpoint_ok (unsigned int digits, uint32_t v)
   }
 }
 
-int qdsn_utf8addr_decode (stralloc *out, char const *s, size_t len)
+/* The one reader of both forms: appends the decoded address to out, or
+ * only checks the grammar when out is 0 (smtpd's RCPT, which keeps the
+ * value as received and needs no copy). */
+static int scan (stralloc *out, char const *s, size_t len)
 {
   unsigned char const *u = (unsigned char const *)s ;
-  size_t start = out->len ;
   size_t i = 0 ;
   if (!len) return (errno = EINVAL, 0) ;
-  /* the decoded form is never longer than the encoded one */
-  if (!stralloc_readyplus(out, len)) return 0 ;
   while (i < len)
   {
     uint32_t v ;
@@ -173,24 +173,40 @@ int qdsn_utf8addr_decode (stralloc *out, char const *s, size_t len)
       }
       if (i == len || !hexpoint_ok(digits, v)) goto inval ;
       i++ ;
-      put_utf8(out, v) ;
+      if (out) put_utf8(out, v) ;
     }
     else if (u[i] < 0x80)
     {
       if (!qchar(u[i])) goto inval ;
-      out->s[out->len++] = s[i++] ;
+      if (out) out->s[out->len++] = s[i] ;
+      i++ ;
     }
     else
     {
       size_t n = utf8_next(u + i, len - i, &v) ;
       if (!n) goto inval ;
-      for (size_t k = 0 ; k < n ; k++) out->s[out->len++] = s[i + k] ;
+      if (out) for (size_t k = 0 ; k < n ; k++) out->s[out->len++] = s[i + k] ;
       i += n ;
     }
   }
   return 1 ;
  inval:
-  out->len = start ;
   errno = EINVAL ;
   return 0 ;
+}
+
+int dsn_utf8addr_decode (stralloc *out, char const *s, size_t len)
+{
+  size_t start = out->len ;
+  if (!len) return (errno = EINVAL, 0) ;
+  /* the decoded form is never longer than the encoded one */
+  if (!stralloc_readyplus(out, len)) return 0 ;
+  if (scan(out, s, len)) return 1 ;
+  out->len = start ;
+  return 0 ;
+}
+
+int dsn_utf8addr_valid (char const *s, size_t len)
+{
+  return scan(0, s, len) ;
 }

@@ -1,7 +1,7 @@
 /* ISC license. */
 
-#ifndef POSTHASTE_QUEUED_QDSN_UTF8_H
-#define POSTHASTE_QUEUED_QDSN_UTF8_H
+#ifndef POSTHASTE_COMMON_DSN_UTF8_H
+#define POSTHASTE_COMMON_DSN_UTF8_H
 
 /* The "utf-8" address type of RFC 6533 section 3, for the
  * Final-Recipient and Original-Recipient fields of an internationalized
@@ -15,7 +15,7 @@
  * 2B ('+'), 3D ('='), 5C ('\') and 7F can be written so. The other
  * control characters (NUL, 0A-0F, 1A-1F) cannot, and no address (RFC
  * 6531 Mailbox) holds them.
- * The input comes from envelopes (untrusted): both functions check every
+ * The input comes from SMTP clients and envelopes (untrusted): both functions check every
  * byte (strict UTF-8, RFC 3629: no overlong form, no surrogate, nothing
  * above U+10FFFF), are linear in len, and leave out as it was when they
  * fail (tests/fuzz/dsn_utf8.c, tests/unit/test_dsn_utf8.c). */
@@ -27,12 +27,17 @@
  * form (xtext = 1) of the UTF-8 address s[0..len). 1 on success; 0 with
  * EINVAL if s is empty, not UTF-8 or holds a character no HEXPOINT
  * writes, with ENOMEM if out cannot grow. */
-extern int qdsn_utf8addr_encode (stralloc *out, char const *s, size_t len, int xtext) ;
+extern int dsn_utf8addr_encode (stralloc *out, char const *s, size_t len, int xtext) ;
 
 /* Appends the address that the utf-8-addr-unitext or utf-8-addr-xtext
  * s[0..len) encodes, in UTF-8. 0 with EINVAL if s is not exactly that
  * grammar (an EmbeddedUnicodeChar for a QCHAR, a non-shortest or
  * surrogate HEXPOINT, a raw '+' or space...), ENOMEM. */
-extern int qdsn_utf8addr_decode (stralloc *out, char const *s, size_t len) ;
+extern int dsn_utf8addr_decode (stralloc *out, char const *s, size_t len) ;
+
+/* 1 if dsn_utf8addr_decode would take s[0..len), else 0 with EINVAL;
+ * allocates nothing. An ORCPT=utf-8;<value> of an RCPT command (RFC
+ * 6533 3: unitext under SMTPUTF8, xtext without) is checked with it. */
+extern int dsn_utf8addr_valid (char const *s, size_t len) ;
 
 #endif
