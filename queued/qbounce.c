@@ -10,10 +10,10 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
+#include "common/dsn_utf8.h"
 #include "common/log.h"
 #include "queued/qconf.h"
 #include "queued/qdsn.h"
-#include "queued/qdsn_utf8.h"
 #include "queued/qmsg.h"
 #include "queued/inject_store.h"
 #include "queued/qbounce.h"
@@ -160,7 +160,7 @@ static int cat_address (char const *field, char const *addr, size_t len, int glo
   {
     size_t pos = out.len ;
     if (!cats("utf-8; ")) return 0 ;
-    if (qdsn_utf8addr_encode(&out, addr, len, 0))
+    if (dsn_utf8addr_encode(&out, addr, len, 0))
     {
       if (out.len - pos + strlen(field) <= LINE_MAX_OCTETS) { *eight = 1 ; return 1 ; }
     }
@@ -170,22 +170,32 @@ static int cat_address (char const *field, char const *addr, size_t len, int glo
   return cats("rfc822; ") && cat_safe(addr, 1024, eight) ;
 }
 
+/* The bytes an ORCPT value stands for, into tmp: an xtext one decoded
+ * (RFC 3461 4.2), else the raw UTF-8 of a utf-8-addr-unitext one (RFC
+ * 6533 3, which has no xtext wrapping; qdsn_orcpt let no other through).
+ * 0 on ENOMEM. */
+static int orcpt_bytes (char const *a, size_t al)
+{
+  tmp.len = 0 ;
+  if (qdsn_xtext_valid(a, al)) return qdsn_xtext_decode(a, al, &tmp) ;
+  return stralloc_catb(&tmp, a, al) ;
+}
+
 /* The ORCPT value of an internationalized report: a "utf-8" one in
- * either RFC 6533 form (after its xtext wrapping, RFC 3461 4.2) is
- * written as utf-8-addr-unitext; an "rfc822" one whose bytes are UTF-8
- * becomes "utf-8" too. 1 when written, 2 when the caller should write it
- * as an RFC 3464 report would, 0 on ENOMEM. */
+ * either RFC 6533 form (after its xtext wrapping, RFC 3461 4.2, if it
+ * came as xtext) is written as utf-8-addr-unitext; an "rfc822" one whose
+ * bytes are UTF-8 becomes "utf-8" too. 1 when written, 2 when the caller
+ * should write it as an RFC 3464 report would, 0 on ENOMEM. */
 static int cat_orcpt_global (char const *t, size_t tl, char const *a, size_t al, int *eight)
 {
   size_t pos = out.len ;
-  tmp.len = 0 ;
-  if (!qdsn_xtext_decode(a, al, &tmp)) return 0 ;
+  if (!orcpt_bytes(a, al)) return 0 ;
   if (tl == 5 && !case_diffb(t, 5, "utf-8"))
   {
     utf8addr.len = 0 ;
-    if (!qdsn_utf8addr_decode(&utf8addr, tmp.s, tmp.len)) return errno == EINVAL ? 2 : 0 ;
+    if (!dsn_utf8addr_decode(&utf8addr, tmp.s, tmp.len)) return errno == EINVAL ? 2 : 0 ;
     if (!cats("Original-Recipient: utf-8; ")) return 0 ;
-    if (!qdsn_utf8addr_encode(&out, utf8addr.s, utf8addr.len, 0))
+    if (!dsn_utf8addr_encode(&out, utf8addr.s, utf8addr.len, 0))
     {
       if (errno != EINVAL) return 0 ;
       out.len = pos ;
@@ -197,7 +207,7 @@ static int cat_orcpt_global (char const *t, size_t tl, char const *a, size_t al,
   }
   if (!has_8bit(tmp.s, tmp.len) || tmp.len > 1024) return 2 ;
   if (!cats("Original-Recipient: utf-8; ")) return 0 ;
-  if (qdsn_utf8addr_encode(&out, tmp.s, tmp.len, 0))
+  if (dsn_utf8addr_encode(&out, tmp.s, tmp.len, 0))
   {
     if (out.len - pos <= LINE_MAX_OCTETS) { *eight = 1 ; return 1 ; }
   }
@@ -226,13 +236,14 @@ static int wants_global (qmsg const *m, qbitem const *items, unsigned int n, cha
     }
     else
     {
-      /* an ORCPT is xtext: its UTF-8 shows only once decoded */
+      /* a unitext ORCPT (RFC 6533 3) shows its UTF-8; an xtext one
+       * only once decoded */
       char const *t, *a ;
       size_t tl, al ;
       if (qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al))
       {
-        tmp.len = 0 ;
-        if (qdsn_xtext_decode(a, al, &tmp) && has_8bit(tmp.s, tmp.len)) return 1 ;
+        if (has_8bit(a, al)) return 1 ;
+        if (orcpt_bytes(a, al) && has_8bit(tmp.s, tmp.len)) return 1 ;
       }
     }
   }
@@ -346,8 +357,7 @@ static int status_part (qmsg const *m, int action, qbitem const *items, unsigned
         }
         if (done == 2 && qdsn_orcpt(orcpt, strlen(orcpt), &t, &tl, &a, &al))
         {
-          tmp.len = 0 ;
-          if (!qdsn_xtext_decode(a, al, &tmp)) return 0 ;
+          if (!orcpt_bytes(a, al)) return 0 ;
           if (!cats("Original-Recipient: ") || !stralloc_catb(&out, t, tl) || !cats("; ")
            || !qdsn_printable(&out, tmp.s, tmp.len, LINE_TEXT_MAX)) return 0 ;
         }
