@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <skalibs/stralloc.h>
@@ -9,6 +10,7 @@
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
 
+#include "common/dsn_utf8.h"
 #include "common/log.h"
 #include "smtpc.h"
 #include "remote_deliver.h"
@@ -87,15 +89,38 @@ static int mail_cmd (remote_ctx *x, int utf8, int alabels, stralloc *out)
   return stralloc_cats(out, "\r\n") ;
 }
 
+#define ORCPT_MAX 500   /* RFC 3461 4.2: the whole ORCPT value */
+
+ /* The ORCPT to send (RFC 3461 4.2, RFC 6533 3): an ASCII one as it came;
+    a utf-8 one with raw UTF-8 (utf-8-addr-unitext, taken under SMTPUTF8)
+    as it came when this transaction has SMTPUTF8 too, else rewritten as
+    utf-8-addr-xtext, which is pure ASCII and xtext, the form RFC 6533 3
+    gives a server without SMTPUTF8. Anything else non-ASCII is not sent
+    (the value came from our own queue; this is a guard). 1 with the
+    parameter appended or nothing to send, 0 on ENOMEM. */
+static int orcpt_param (char const *orcpt, int smtputf8, stralloc *out)
+{
+  static stralloc addr = STRALLOC_ZERO ;
+  static stralloc xtext = STRALLOC_ZERO ;
+  char const *semi = strchr(orcpt, ';') ;
+  if (ascii(orcpt) || smtputf8) return stralloc_cats(out, " ORCPT=") && stralloc_cats(out, orcpt) ;
+  if (!semi || semi - orcpt != 5 || strncasecmp(orcpt, "utf-8", 5)) return 1 ;
+  addr.len = xtext.len = 0 ;
+  if (!dsn_utf8addr_decode(&addr, semi + 1, strlen(semi + 1))
+   || !dsn_utf8addr_encode(&xtext, addr.s, addr.len, 1)) return errno == EINVAL ;
+  if (6 + xtext.len > ORCPT_MAX) return 1 ;
+  return stralloc_cats(out, " ORCPT=utf-8;") && stralloc_catb(out, xtext.s, xtext.len) ;
+}
+
 static int rcpt_cmd (remote_ctx *x, remote_rcpt const *r, int utf8, int alabels, stralloc *out)
 {
   if (!stralloc_cats(out, "RCPT TO:<") || !put_addr(r->addr, alabels, out) || !stralloc_cats(out, ">")) return 0 ;
   if (x->conn.esmtp && (x->conn.caps.flags & SMTPC_DSN))
   {
+     /* SMTPUTF8 is on the MAIL command exactly then (mail_cmd) */
+    int smtputf8 = (x->conn.caps.flags & SMTPC_SMTPUTF8) && (utf8 || x->req->smtputf8) ;
     if (r->notify && (!stralloc_cats(out, " NOTIFY=") || !stralloc_cats(out, r->notify))) return 0 ;
-     /* a UTF-8 ORCPT (RFC 6533) only goes with SMTPUTF8 */
-    if (r->orcpt && (ascii(r->orcpt) || utf8)
-     && (!stralloc_cats(out, " ORCPT=") || !stralloc_cats(out, r->orcpt))) return 0 ;
+    if (r->orcpt && !orcpt_param(r->orcpt, smtputf8, out)) return 0 ;
   }
   return stralloc_cats(out, "\r\n") ;
 }

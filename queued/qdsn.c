@@ -4,6 +4,7 @@
 #include <skalibs/bytestr.h>
 #include <skalibs/stralloc.h>
 
+#include "common/dsn_utf8.h"
 #include "queued/qmsg.h"
 #include "queued/qdsn.h"
 
@@ -93,13 +94,25 @@ static int atext (unsigned char c)
   return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0 ;
 }
 
+/* RFC 6533 3 utf-8-addr-unitext (or xtext: the decoder reads both) */
+static int unitext (char const *type, size_t tlen, char const *s, size_t len)
+{
+  if (tlen != 5 || case_diffb(type, 5, "utf-8") || len > QDSN_XTEXT_MAX) return 0 ;
+  return dsn_utf8addr_valid(s, len) ;
+}
+
+/* The value is xtext (RFC 3461 4.2), or, for the utf-8 type, the
+ * utf-8-addr-unitext of RFC 6533 3 as an SMTPUTF8 client sends it: raw
+ * UTF-8, \x{HEX} escapes, no xtext wrapping. */
 int qdsn_orcpt (char const *s, size_t len, char const **type, size_t *tlen, char const **addr, size_t *alen)
 {
   size_t t = 0 ;
   while (t < len && s[t] != ';') t++ ;
   if (!t || t == len || t > 64) return 0 ;
   for (size_t i = 0 ; i < t ; i++) if (!atext(s[i])) return 0 ;
-  if (t + 1 == len || !qdsn_xtext_valid(s + t + 1, len - t - 1)) return 0 ;
+  if (t + 1 == len) return 0 ;
+  if (!qdsn_xtext_valid(s + t + 1, len - t - 1)
+   && !unitext(s, t, s + t + 1, len - t - 1)) return 0 ;
   *type = s ;
   *tlen = t ;
   *addr = s + t + 1 ;

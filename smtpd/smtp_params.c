@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/addr-internal.h"
+#include "common/dsn_utf8.h"
 #include "smtp_ascii.h"
 #include "smtp_cmd.h"
 
@@ -150,9 +151,16 @@ static int scan_notify (char const *s, size_t len, unsigned int *flags)
   return 1 ;
 }
 
-/* RFC 3461 4.2: ORCPT=addr-type ";" xtext; addr-type is an atom
- * ("rfc822", or "utf-8" from RFC 6533, whose utf-8-addr-xtext is
- * xtext too). The original recipient itself may not be empty. */
+/* RFC 3461 4.2: ORCPT=addr-type ";" xtext; addr-type is an atom. The
+ * original recipient itself may not be empty. An ASCII value is taken
+ * as xtext whatever its type (rfc822, or RFC 6533's utf-8 in its
+ * utf-8-addr-xtext form, which is xtext too). RFC 6533 3: under
+ * SMTPUTF8 a utf-8 one comes as utf-8-addr-unitext, raw UTF-8 with
+ * \x{HEX} escapes; common/dsn_utf8.c, which the queue decodes it with,
+ * checks it. Non-ASCII bytes reach this only in a SMTPUTF8 transaction:
+ * smtp_cmd_path refuses them in a parameter otherwise (RFC 6531 3.3
+ * extends esmtp-value with UTF-8 there only). SMTP_ORCPT_MAX counts
+ * octets. */
 static int valid_orcpt (char const *s, size_t len)
 {
   size_t i = 0 ;
@@ -163,7 +171,8 @@ static int valid_orcpt (char const *s, size_t len)
     i++ ;
   }
   if (!i || i + 1 >= len) return 0 ;
-  return smtp_xtext_valid(s + i + 1, len - i - 1) ;
+  if (smtp_xtext_valid(s + i + 1, len - i - 1)) return 1 ;
+  return ascii_caseeq(s, i, "utf-8") && dsn_utf8addr_valid(s + i + 1, len - i - 1) ;
 }
 
 unsigned int smtp_cmd_rcptparams (smtp_path const *p, smtp_rcptparams *rp, unsigned int *bad)
