@@ -33,9 +33,9 @@ extern int qdsn_notify (char const *s, size_t len, unsigned char *bits) ;
 extern int qdsn_xtext_valid (char const *s, size_t len) ;
 extern int qdsn_xtext_decode (char const *s, size_t len, stralloc *out) ;
 
-/* ORCPT=: "<addr-type>;<xtext>", addr-type an atom (RFC 3461 4.2).
- * Points *type (and *tlen) at the type and *addr at the xtext. 0 if
- * malformed. */
+/* ORCPT=: "<addr-type>;<xtext>", addr-type an atom (RFC 3461 4.2), or
+ * "utf-8;<utf-8-addr-unitext>" (RFC 6533 3: raw UTF-8). Points *type
+ * (and *tlen) at the type and *addr at the value. 0 if malformed. */
 extern int qdsn_orcpt (char const *s, size_t len, char const **type, size_t *tlen, char const **addr, size_t *alen) ;
 
 /* The length of the RFC 3463 enhanced status code that starts text:

@@ -119,7 +119,8 @@ extern void qmsg_refresh (qmsg *) ;
 /* Remembers text as recipient i's last temporary failure (best effort). */
 extern void qmsg_set_last (qmsg *, size_t i, char const *text) ;
 /* The original recipient of i (RFC 3461 ORCPT, RFC 3464 2.3.1): its own
- * ORCPT value as received ("rfc822;xtext", *isaddr = 0); for a recipient
+ * ORCPT value as received ("rfc822;xtext", or "utf-8;" with unitext,
+ * *isaddr = 0); for a recipient
  * an alias added, the first ORCPT up its parents, else the top parent's
  * address (*isaddr = 1); 0 for a recipient without either. */
 extern char const *qmsg_orcpt (qmsg const *, size_t i, int *isaddr) ;

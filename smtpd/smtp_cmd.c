@@ -84,13 +84,17 @@ static inline int iskeychar (unsigned char c, int first)
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (!first && c == '-') ;
 }
 
-/* esmtp-value = 1*(%d33-60 / %d62-126): printable ASCII except "=" */
-static inline int isvaluechar (unsigned char c)
+/* esmtp-value = 1*(%d33-60 / %d62-126): printable ASCII except "=";
+ * RFC 6531 3.3 adds UTF8-non-ascii where UTF-8 is allowed (SMTPUTF8),
+ * e.g. an ORCPT=utf-8;<utf-8-addr-unitext> (RFC 6533 3). Each
+ * parameter's own check (smtp_params.c) decides what its value may
+ * hold; the bytes are UTF-8 only if that check says so. */
+static inline int isvaluechar (unsigned char c, int utf8)
 {
-  return c >= 33 && c <= 126 && c != '=' ;
+  return (c >= 33 && c <= 126 && c != '=') || (utf8 && c >= 0x80) ;
 }
 
-static unsigned int parse_params (char const *s, size_t len, smtp_path *p)
+static unsigned int parse_params (char const *s, size_t len, int utf8, smtp_path *p)
 {
   size_t i = 0 ;
   p->nparams = 0 ;
@@ -113,7 +117,7 @@ static unsigned int parse_params (char const *s, size_t len, smtp_path *p)
     if (i < len && s[i] == '=')
     {
       size_t v = ++i ;
-      while (i < len && isvaluechar((unsigned char)s[i])) i++ ;
+      while (i < len && isvaluechar((unsigned char)s[i], utf8)) i++ ;
       if (i == v) return SMTP_PATH_BADPARAM ;
       q->value = s + v ;
       q->valuelen = i - v ;
@@ -134,7 +138,7 @@ unsigned int smtp_cmd_path (char const *arg, size_t arglen, char const *prefix, 
   n = addr_parse_path(arg + i, arglen - i, &p->addr, addrflags) ;
   if (!n) return SMTP_PATH_ADDR ;
   i += n ;
-  return parse_params(arg + i, arglen - i, p) ;
+  return parse_params(arg + i, arglen - i, !!(addrflags & ADDR_UTF8_OK), p) ;
 }
 
 int smtp_cmd_bdat (char const *arg, size_t arglen, uint64_t *size, int *last)

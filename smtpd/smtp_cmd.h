@@ -105,7 +105,7 @@ extern unsigned int smtp_cmd_path (char const *arg, size_t arglen, char const *p
 #define SMTP_RET_HDRS 2
 
 #define SMTP_ENVID_MAX 100   /* RFC 3461 4.4: xtext-encoded, at most 100 characters */
-#define SMTP_ORCPT_MAX 500   /* RFC 3461 4.2: addr-type ";" xtext, at most 500 */
+#define SMTP_ORCPT_MAX 500   /* RFC 3461 4.2: addr-type ";" xtext (RFC 6533: or unitext), at most 500 */
 
 typedef struct smtp_mailparams_s smtp_mailparams, *smtp_mailparams_ref ;
 struct smtp_mailparams_s
@@ -130,7 +130,7 @@ typedef struct smtp_rcptparams_s smtp_rcptparams, *smtp_rcptparams_ref ;
 struct smtp_rcptparams_s
 {
   unsigned int notify ;  /* SMTP_NOTIFY_*, 0 if absent */
-  char orcpt[SMTP_ORCPT_MAX + 1] ;  /* "addr-type;xtext" as received, "" if absent */
+  char orcpt[SMTP_ORCPT_MAX + 1] ;  /* "addr-type;xtext" (or "utf-8;unitext") as received, "" if absent */
   unsigned int hasorcpt : 1 ;
 } ;
 

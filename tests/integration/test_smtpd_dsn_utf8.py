@@ -149,9 +149,10 @@ def utf8_xtext_orcpt_stored_as_received(s):
     assert n == ["NOTIFY=FAILURE", "ORCPT=UTF-8;" + JEROME_XTEXT], n
 
 
-# The same with ORCPT=utf-8;<utf-8-addr-unitext> needs smtpd/smtp_cmd.c
-# to let UTF-8 bytes into a parameter value in a SMTPUTF8 transaction
-# (RFC 6531 3.3); that case comes with that change.
+@phtest.case
+def unitext_orcpt_accepted_under_smtputf8_and_stored(s):
+    n = stored_orcpt(s, "RCPT TO:<demo@example.test> NOTIFY=FAILURE ORCPT=UTF-8;j\u00e9r\u00f4me\\x{2B}1@example.test")
+    assert n == ["NOTIFY=FAILURE", "ORCPT=UTF-8;j\u00e9r\u00f4me\\x{2B}1@example.test"], n
 
 
 # ---- queued: the notification
