@@ -27,17 +27,7 @@ SINK_PORT = phtest.free_port()
 DNS = dnsserver.DNSServer().start()
 TIMEOUT = 3
 
-ENV = {
-    "PH_DNS_RESOLVER": DNS.resolver,
-    "PH_REMOTE_PORT": str(SINK_PORT),
-    "PH_REMOTE_CONNECT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_GREETING_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_COMMAND_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_INIT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_BLOCK_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_DONE_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DNS_TIMEOUT": "8",
-}
+ENV = remoteclient.suite_env(DNS, SINK_PORT, TIMEOUT)
 
 MSG = b"From: demo@example.test\nTo: x@remote.test\nSubject: test\n\nbody\n"
 

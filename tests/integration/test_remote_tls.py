@@ -51,19 +51,7 @@ CA = _make_ca()
 GOOD = _make_leaf("good", ["mx.good.test", "*.good.test"])   # every test host its own name: mxNN.good.test
 WRONG = _make_leaf("wrong", ["elsewhere.test"])
 
-ENV = {
-    "PH_DNS_RESOLVER": DNS.resolver,
-    "PH_REMOTE_PORT": str(SINK_PORT),
-    "PH_REMOTE_CONNECT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_GREETING_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_COMMAND_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_INIT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_BLOCK_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_DONE_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DNS_TIMEOUT": "8",
-    "PH_REMOTE_REUSE_IDLE": "5",
-    "PH_TLS_CA_FILE": str(CA[1]),
-}
+ENV = remoteclient.suite_env(DNS, SINK_PORT, TIMEOUT, reuse_idle=5, PH_TLS_CA_FILE=str(CA[1]))
 
 MSG = b"From: demo@example.test\nTo: x@remote.test\nSubject: tls\n\nbody\n"
 

@@ -25,18 +25,7 @@ JEROME_XTEXT = "j\\x{E9}r\\x{F4}me@example.test"
 SINK_PORT = phtest.free_port()
 DNS = dnsserver.DNSServer().start()
 TIMEOUT = 3
-ENV = {
-    "PH_DNS_RESOLVER": DNS.resolver,
-    "PH_REMOTE_PORT": str(SINK_PORT),
-    "PH_REMOTE_CONNECT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_GREETING_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_COMMAND_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_INIT_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_BLOCK_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DATA_DONE_TIMEOUT": str(TIMEOUT),
-    "PH_REMOTE_DNS_TIMEOUT": "8",
-    "PH_REMOTE_REUSE_IDLE": "1",
-}
+ENV = remoteclient.suite_env(DNS, SINK_PORT, TIMEOUT, reuse_idle=1)
 NO_UTF8 = ("PIPELINING", "SIZE 10240000", "8BITMIME", "DSN", "ENHANCEDSTATUSCODES")
 NO_DSN = ("PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES")
 MSG = b"From: demo@example.test\nTo: someone\nSubject: orcpt\n\nbody\n"

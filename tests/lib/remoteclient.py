@@ -22,6 +22,10 @@ message_fd(bytes)         a read-only fd on an unlinked file with the
                           message, positioned at its end (the server
                           must pread from offset 0)
 qid()                     a fresh valid queue id
+suite_env(dns, port, ...) the extra_env of a suite whose deliverd-remote
+                          resolves through the loopback DNS server dns
+                          and connects to port, every SMTP client timeout
+                          shortened (timeout=3 s)
 """
 
 import os
@@ -84,3 +88,19 @@ def deliver(s, sender, rcpts, message, **kw):
         return c.deliver(sender, rcpts, message, **kw)
     finally:
         c.close()
+
+
+def suite_env(dns, port, timeout=3, reuse_idle=None, **extra):
+    """Settings for a phtest Suite (extra_env) whose deliverd-remote asks
+    dns (a dnsserver.DNSServer) and connects to port at the hosts it
+    serves, with every SMTP client timeout cut to timeout seconds (the
+    DNS one to 8: a lookup may retry over TCP). reuse_idle: seconds a
+    connection is kept for reuse (PH_REMOTE_REUSE_IDLE), default left
+    alone; extra: more settings."""
+    env = {"PH_DNS_RESOLVER": dns.resolver, "PH_REMOTE_PORT": str(port), "PH_REMOTE_DNS_TIMEOUT": "8"}
+    for phase in ("CONNECT", "GREETING", "COMMAND", "DATA_INIT", "DATA_BLOCK", "DATA_DONE"):
+        env["PH_REMOTE_%s_TIMEOUT" % phase] = str(timeout)
+    if reuse_idle is not None:
+        env["PH_REMOTE_REUSE_IDLE"] = str(reuse_idle)
+    env.update(extra)
+    return env
