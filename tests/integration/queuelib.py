@@ -8,7 +8,6 @@ import pathlib
 import pwd
 import re
 import secrets
-import signal
 import socket
 import struct
 import subprocess
@@ -224,23 +223,13 @@ def inject_as(s, user, data):
 
 
 def svc(s, name, up):
-    d = str(s.service_dir(name))
-    kids = []
-    if not up:
-        pid = s.svc_pid(name)
-        if pid:
-            r = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
-            kids = [int(x) for x in r.stdout.split()]
-    subprocess.run(["s6-svc", "-u" if up else "-d", d], check=True)
-    r = subprocess.run(["s6-svwait", "-U" if up else "-D", "-t", "20000", d])
-    assert r.returncode == 0, "%s did not go %s" % (name, "up" if up else "down")
-    # Per-connection children outlive their server: end them too, so
-    # queued's open connections go where the test wants.
-    for k in kids:
-        try:
-            os.kill(k, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    """s.up(name) or s.down(name): down also ends the per-connection
+    children that outlive their server, so queued's open connections go
+    where the test wants."""
+    if up:
+        s.up(name)
+    else:
+        s.down(name)
 
 
 class Scripted:

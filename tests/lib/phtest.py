@@ -281,18 +281,29 @@ class Suite:
         server, so the rest of its process group (s6-supervise made the
         service a session) is ended too."""
         pid = self.svc_pid(name)
-        pgid = os.getpgid(pid) if pid else 0
+        kids = []
+        try:
+            pgid = os.getpgid(pid) if pid else 0
+        except ProcessLookupError:
+            pgid = 0
+        if pid and pgid != pid:
+            # not a session of its own: its direct children, then
+            r = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
+            kids = [int(x) for x in r.stdout.split()]
         subprocess.run(["s6-svc", "-d", str(self.service_dir(name))], check=True)
-        subprocess.run(["s6-svwait", "-D", "-t", "10000", str(self.service_dir(name))], check=True)
-        if pgid and pgid == pid:
+        r = subprocess.run(["s6-svwait", "-D", "-t", "20000", str(self.service_dir(name))])
+        assert r.returncode == 0, "%s did not go down" % name
+        ends = [lambda: os.killpg(pgid, signal.SIGKILL)] if pgid and pgid == pid else []
+        ends += [lambda k=k: os.kill(k, signal.SIGKILL) for k in kids]
+        for end in ends:
             try:
-                os.killpg(pgid, signal.SIGTERM)
+                end()
             except ProcessLookupError:
                 pass
 
-    def up(self, name, timeout=10):
+    def up(self, name, timeout=20):
         subprocess.run(["s6-svc", "-u", str(self.service_dir(name))], check=True)
-        return self.wait_up(name, timeout)
+        assert self.wait_up(name, timeout), "%s did not come up" % name
 
     def wait_up(self, name, timeout=10):
         r = subprocess.run(["s6-svwait", "-U", "-t", str(int(timeout * 1000)), str(self.service_dir(name))])
