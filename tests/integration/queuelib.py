@@ -273,6 +273,22 @@ def records(data):
     return out
 
 
+def queued_envelope(s, qid, timeout=10):
+    """The env records of a message still in the queue (incoming/ or
+    queue/; root reads it), values decoded as UTF-8: [(type, str)]."""
+    def find():
+        for d in ("incoming", "queue"):
+            try:
+                recs = records((qdir(s) / d / qid / "env").read_bytes())
+                return [(t, v.decode("utf-8")) for t, v in recs]
+            except FileNotFoundError:
+                pass
+        return None
+    env = s.wait_for(find, timeout)
+    assert env, "no envelope for %s in the queue" % qid
+    return env
+
+
 def log_count(s, service, pattern):
     return len(re.findall(pattern, s.log(service), re.M))
 

@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import phtest
+from queuelib import queued_envelope
 from smtpraw import Raw, message_with, queued_as, tls_context
 
 DEMO = "demo@example.test"
@@ -52,34 +53,6 @@ def expect_utf8(c, text, prefix):
     r = c.last()
     assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
     return r
-
-
-def read_records(data):
-    """The queue's record format (docs/queue.md): type byte, netstring."""
-    out, i = [], 0
-    while i < len(data):
-        t = chr(data[i])
-        j = data.index(b":", i + 1)
-        n = int(data[i + 1:j])
-        assert data[j + 1 + n:j + 2 + n] == b",", data[i:j + 2 + n]
-        out.append((t, data[j + 1:j + 1 + n].decode("utf-8")))
-        i = j + 2 + n
-    return out
-
-
-def queued_envelope(s, qid, timeout=10):
-    """The env records of a message still in the queue (root reads it)."""
-    def find():
-        for d in ("incoming", "queue"):
-            p = s.state / "queue" / d / qid / "env"
-            try:
-                return read_records(p.read_bytes())
-            except FileNotFoundError:
-                pass
-        return None
-    env = s.wait_for(find, timeout)
-    assert env, "no envelope for %s in the queue" % qid
-    return env
 
 
 # ---- greeting and EHLO

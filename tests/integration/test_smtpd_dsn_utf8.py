@@ -16,7 +16,7 @@ import dnsserver
 import phtest
 import remoteclient
 import smtpsink
-from queuelib import Scripted, qdir, records
+from queuelib import Scripted, queued_envelope
 from queuelib_dsn import DEMO, count, next_message, inject_with_params
 from smtpraw import Raw, queued_as
 
@@ -44,21 +44,6 @@ def utf8_cmd(c, text, prefix):
     r = c.last()
     assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
     return r
-
-
-def envelope(s, qid, timeout=10):
-    """The env records of a message still in the queue."""
-    def find():
-        for d in ("incoming", "queue"):
-            try:
-                recs = records((qdir(s) / d / qid / "env").read_bytes())
-                return [(t, v.decode("utf-8")) for t, v in recs]
-            except FileNotFoundError:
-                pass
-        return None
-    env = s.wait_for(find, timeout)
-    assert env, "no envelope for %s in the queue" % qid
-    return env
 
 
 def later(req):
@@ -126,7 +111,7 @@ def stored_orcpt(s, rcpt_line):
         qid = queued_as(c.last())
         c.expect("QUIT", "221")
         try:
-            env = envelope(s, qid)
+            env = queued_envelope(s, qid)
         finally:
             s.mailctl("queue", "delete", qid, check=False)
     return [v for t, v in env if t == "N"]
