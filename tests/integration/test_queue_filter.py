@@ -284,6 +284,21 @@ def filter_cannot_read_the_queue(s):
 
 
 @phtest.case
+def filter_socket_admits_only_queued(s):
+    # Another local uid (here smtpd's) connecting to filter.sock is
+    # refused before anything is read: nothing runs for it.
+    import pwd
+    import subprocess
+    uid = pwd.getpwnam("phsmtpd").pw_uid
+    r = subprocess.run(["s6-setuidgid", "phsmtpd", "/usr/bin/python3", "-c",
+                        "import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);"
+                        "s.settimeout(10);sys.stdout.write(repr(s.recv(100)))",
+                        s.env["PH_RUN_DIR"] + "/filter.sock"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "b''", r
+    assert s.wait_for(lambda: re.search(r"event=refused euid=%d reason=" % uid, s.log("filter")), 10), s.log("filter")[-1500:]
+
+
+@phtest.case
 def filter_service_down_defers_then_delivers(s):
     # filter.sock gone (the filter service down): the stage is a
     # temporary failure, the message waits, and goes once it is back.
