@@ -12,6 +12,7 @@
 
 #define FILTERCHAIN_MAX 16
 #define FILTERCHAIN_ARGS_MAX 32
+#define FILTERCHAIN_COMMAND_MAX 4096   /* a command's words joined by single spaces */
 
 typedef struct filterchain_s filterchain, *filterchain_ref ;
 struct filterchain_s
@@ -24,5 +25,10 @@ struct filterchain_s
  * kept for the program's life. 1, or 0 with *why (a configuration
  * error). */
 extern int filterchain_parse (char const *spec, filterchain *c, char const **why) ;
+
+/* Writes command stage of c, its words joined by single spaces, into
+ * buf (FILTERCHAIN_COMMAND_MAX + 1 bytes), NUL-terminated: how queued
+ * names a command to filterrun, which compares it with its own. */
+extern void filterchain_command (filterchain const *c, unsigned int stage, char *buf) ;
 
 #endif

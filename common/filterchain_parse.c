@@ -32,7 +32,10 @@ int filterchain_parse (char const *spec, filterchain *c, char const **why)
     }
     if (argc)
     {
+      size_t total = 0 ;
       if (c->argv[c->n][0][0] != '/') { *why = "a filter program must be an absolute path" ; return 0 ; }
+      for (unsigned int i = 0 ; i < argc ; i++) total += strlen(c->argv[c->n][i]) + 1 ;
+      if (total - 1 > FILTERCHAIN_COMMAND_MAX) { *why = "a filter command is too long" ; return 0 ; }
       c->argv[c->n][argc] = 0 ;
       c->n++ ;
     }

@@ -10,7 +10,8 @@
  *
  *   "inbound" or "outbound"     the chain
  *   the stage, in decimal        the program's place in it, from 0
- *   the program's path           argv[0] of that stage, as queued parsed it
+ *   the command                  that stage's words joined by single spaces,
+ *                                as queued parsed them (common/filterchain.h)
  *   NAME=value ...               the per-message variables, each at most once
  *
  * NAME is one of filterreq_names; a value holds no NUL and is at most
@@ -25,7 +26,7 @@
 #define FILTERREQ_VARS 11
 #define FILTERREQ_VALUE_MAX 4096
 #define FILTERREQ_RECIPIENTS_MAX 65536
-#define FILTERREQ_MAX (16 + 8 + 4096 + FILTERREQ_RECIPIENTS_MAX + FILTERREQ_VARS * (FILTERREQ_VALUE_MAX + 24))
+#define FILTERREQ_MAX (16 + 8 + FILTERCHAIN_COMMAND_MAX + FILTERREQ_RECIPIENTS_MAX + FILTERREQ_VARS * (FILTERREQ_VALUE_MAX + 24))
 #define FILTERREQ_STATUS_LEN 4
 
 extern char const *const filterreq_names[FILTERREQ_VARS + 1] ;
@@ -35,7 +36,7 @@ struct filterreq_s
 {
   unsigned int outbound ;
   unsigned int stage ;
-  char const *prog ;
+  char const *command ;
   unsigned int nvars ;
   char const *vars[FILTERREQ_VARS] ;   /* "NAME=value", pointing into the body */
 } ;

@@ -35,7 +35,7 @@ int filterreq_parse (char const *s, size_t len, filterreq *r, char const **why)
   if (len > FILTERREQ_MAX) { *why = "request too long" ; return 0 ; }
   if (!len || s[len - 1]) { *why = "request not NUL-terminated" ; return 0 ; }
   r->nvars = 0 ;
-  r->prog = 0 ;
+  r->command = 0 ;
   while (pos < len)
   {
     char const *e = s + pos ;
@@ -52,8 +52,8 @@ int filterreq_parse (char const *s, size_t len, filterreq *r, char const **why)
         if (!n || n > 2 || uint_scan(e, &r->stage) != n || r->stage >= FILTERCHAIN_MAX) { *why = "bad stage" ; return 0 ; }
         break ;
       case 2 :
-        if (!n || e[0] != '/' || n > 4096) { *why = "bad program path" ; return 0 ; }
-        r->prog = e ;
+        if (!n || e[0] != '/' || n > FILTERCHAIN_COMMAND_MAX) { *why = "bad command" ; return 0 ; }
+        r->command = e ;
         break ;
       default :
       {

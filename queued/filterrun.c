@@ -12,7 +12,7 @@
  * passes, but not for what to run: the request names a chain and a stage,
  * and the command comes from this service's own configuration
  * (PH_FILTERS_INBOUND / PH_FILTERS_OUTBOUND, parsed by the same code as
- * queued's), checked against the program path the request names; only
+ * queued's), checked against the command the request names; only
  * the listed variables are accepted, each bounded, the whole request
  * bounded in size and time. It writes nothing itself: the program writes
  * what phfilter may ($PH_STATE/dmarc for policyd-filter, the test's own
@@ -145,7 +145,11 @@ int main (int argc, char const *const *argv)
   cmd = chains[r.outbound].argv[r.stage] ;
   /* queued and this service read the same settings; a mismatch means one
    * of them has not been restarted since a change: run nothing. */
-  if (strcmp(cmd[0], r.prog)) refuse(&m, "the program is not the one configured at that stage") ;
+  {
+    char mine[FILTERCHAIN_COMMAND_MAX + 1] ;
+    filterchain_command(chains + r.outbound, r.stage, mine) ;
+    if (strcmp(mine, r.command)) refuse(&m, "the command is not the one configured at that stage") ;
+  }
   envp = make_env(&r) ;
   if (!envp) strerr_diefu1sys(111, "allocate") ;
 

@@ -145,17 +145,19 @@ static int env_adds (char const *k, char const *v)
 }
 
 /* The request for filterrun (common/filterreq.h): the chain, the stage,
- * the program's path, then the message's variables. */
+ * the command, then the message's variables. */
 static int make_request (job const *j)
 {
   qmsg const *m = j->m ;
   size_t count = 0, listed = 0 ;
   char fmt[UINT_FMT] ;
+  char command[FILTERCHAIN_COMMAND_MAX + 1] ;
   envsa.len = 0 ;
   fmt[uint_fmt(fmt, j->stage)] = 0 ;
+  filterchain_command(j->c, j->stage, command) ;
   if (!stralloc_cats(&envsa, m->outbound ? "outbound" : "inbound") || !stralloc_0(&envsa)
    || !stralloc_cats(&envsa, fmt) || !stralloc_0(&envsa)
-   || !stralloc_cats(&envsa, j->c->argv[j->stage][0]) || !stralloc_0(&envsa)) return 0 ;
+   || !stralloc_cats(&envsa, command) || !stralloc_0(&envsa)) return 0 ;
   if (!env_adds("QUEUE_ID", m->qid) || !env_adds("SENDER", qmsg_sender(m))) return 0 ;
   if (!stralloc_cats(&envsa, "RECIPIENTS=")) return 0 ;
   for (size_t i = 0 ; i < qmsg_nrcpt(m) ; i++)

@@ -2,7 +2,7 @@
 
 /* libFuzzer harness for filterrun's reader of queued's request on
  * filter.sock (common/filterreq_parse.c): the chain, the stage, the
- * program path, the per-message variables. */
+ * command, the per-message variables. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     return 0 ;
   }
   if (r.outbound > 1 || r.stage >= FILTERCHAIN_MAX || r.nvars > FILTERREQ_VARS) __builtin_trap() ;
-  if (r.prog < s || r.prog >= s + size || r.prog[0] != '/') __builtin_trap() ;
+  if (r.command < s || r.command >= s + size || r.command[0] != '/' || strlen(r.command) > FILTERCHAIN_COMMAND_MAX) __builtin_trap() ;
   for (unsigned int i = 0 ; i < r.nvars ; i++)
   {
     char const *e = r.vars[i] ;
