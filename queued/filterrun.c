@@ -138,6 +138,8 @@ int main (int argc, char const *const *argv)
     if (got < 0) strerr_diefu1sys(errno == ETIMEDOUT ? 99 : 111, "read the request") ;
     if (!got) strerr_dief1x(111, "connection closed before a request") ;
   }
+  /* skalibs reads a whole message before we see its length: only an
+   * admitted peer (root, queued) gets this far, within REQUEST_SECONDS. */
   if (m.len > FILTERREQ_MAX) refuse(&m, "request too long") ;
   if (m.nfds != 2) refuse(&m, "a request carries exactly 2 fds") ;
   if (!filterreq_parse(m.s, m.len, &r, &why)) refuse(&m, why) ;
