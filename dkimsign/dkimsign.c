@@ -22,8 +22,8 @@
  *   the socket and logs on stderr.
  *   A compromise gives the private keys: the power to sign mail as
  *   every domain we sign for, until the keys are replaced in DNS.
- * - `dkimsign -c` is the chain entry queued runs (as phqueue, which
- *   must not read keys): it passes the message to the service and the
+ * - `dkimsign -c` is the chain entry queued's chain runs (as phfilter,
+ *   through filterrun; it must not read keys): it passes the message to the service and the
  *   answer back, bounded (64 KiB answer, a deadline). It holds nothing.
  * - `dkimsign -v` verifies (any uid, no key): its result is only text.
  * - `dkimsign -b KEYFILE` measures signing and verification speed with

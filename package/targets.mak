@@ -75,3 +75,7 @@ BIN_TARGETS += confwatch/confwatch
 # The web face (webd/README.md): MTA-STS policy, autoconfig and
 # autodiscover behind tcpd + tlsd, and Prometheus metrics (webd -m).
 BIN_TARGETS += webd/webd
+
+# Runs one filter program for queued, as phfilter, one per connection on
+# filter.sock (docs/filters.md, "How a program is run").
+BIN_TARGETS += queued/filterrun

@@ -7,8 +7,9 @@
  * (DMARC reject: junk or discard; quarantine: junk; else deliver).
  * policyd/README.md, "policyd-filter"; docs/dmarc.md.
  *
- * Security: run by queued as phqueue, one process per message, as the
- * chain's child. It trusts its environment (queued's: the envelope
+ * Security: run for queued's chain as phfilter (by filterrun on
+ * filter.sock, docs/filters.md), one process per message. It trusts its
+ * environment (filterrun's plus the envelope variables queued sends: the envelope
  * fields come from smtpd through the queue) and the config; the
  * message and every DNS answer are untrusted: the message is read
  * bounded (POSTFIX_MESSAGE_SIZE_LIMIT plus what earlier filters added;
@@ -17,9 +18,10 @@
  * common/dns.h and common/spf.h, all lookups within PH_AUTH_TIMEOUT_MS.
  * It holds no key. It writes its answer on stdout, its log on stderr,
  * and one line per message with a DMARC policy to
- * $PH_STATE/dmarc/<date>.log (phqueue's directory). A compromise gives
- * phqueue's powers: the queue, whose mail it could read, drop or alter
- * (as any filter of the chain could), not the keys or the mailboxes. */
+ * $PH_STATE/dmarc/<date>.log (phfilter's directory). A compromise gives
+ * phfilter's powers: wrong verdicts and fields for the messages being
+ * filtered (as any filter of the chain could), the DMARC report lines;
+ * not the queue (phfilter cannot read it), the keys or the mailboxes. */
 
 #include <stdlib.h>
 #include <string.h>

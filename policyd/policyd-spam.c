@@ -10,8 +10,9 @@
  * SPAMASSASSIN_SPAM_TO_INBOX=0) or deliver. Outbound mail is not
  * scored.
  *
- * Security: run by queued as phqueue, one process per message, as the
- * chain's child. It trusts its environment (queued's: the envelope
+ * Security: run for queued's chain as phfilter (by filterrun on
+ * filter.sock, docs/filters.md), one process per message. It trusts its
+ * environment (filterrun's plus queued's envelope variables: the envelope
  * came from smtpd through the queue) and the settings; the message and
  * every DNS answer are untrusted: the message is read bounded
  * (PH_SPAM_MAX_SIZE), parsed with common/mime.h's bounds, tokenized
@@ -20,8 +21,9 @@
  * policyd-learn as phbayes; a damaged one is refused, not trusted) and
  * writes nothing but its answer and its log. Only an
  * Authentication-Results field above our own Received field is
- * believed. A compromise gives phqueue's powers: the queue, whose
- * mail it could read, drop or alter (as any filter could). */
+ * believed. A compromise gives phfilter's powers: wrong verdicts for
+ * the messages being filtered (as any filter could); not the queue,
+ * which phfilter cannot read. */
 
 #include <stdlib.h>
 #include <string.h>

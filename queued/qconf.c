@@ -112,6 +112,7 @@ void qconf_read (void)
   if (!rundir) strerr_dienotset(100, "PH_RUN_DIR") ;
   conf.socket = in_dir(rundir, "deliverd.sock") ;
   conf.remote_socket = in_dir(rundir, "remote.sock") ;
+  conf.filter_socket = in_dir(rundir, "filter.sock") ;
   conf.filters_in = config_get("PH_FILTERS_INBOUND") ;
   conf.filters_out = config_get("PH_FILTERS_OUTBOUND") ;
   conf.hostname = config_hostname() ;

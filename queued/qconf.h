@@ -29,6 +29,7 @@ struct qconf_s
   char const *cdbdir ;     /* PH_CDB_DIR: domains.cdb says local or remote */
   char const *socket ;     /* $PH_RUN_DIR/deliverd.sock */
   char const *remote_socket ; /* $PH_RUN_DIR/remote.sock */
+  char const *filter_socket ; /* $PH_RUN_DIR/filter.sock: filterrun, as phfilter */
   char const *filters_in ; /* PH_FILTERS_INBOUND, or 0 */
   char const *filters_out ; /* PH_FILTERS_OUTBOUND, or 0 */
   char const *hostname ;   /* the mail host name, for notifications */

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>  /* rename() only */
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +14,14 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/error.h>
 #include <skalibs/iopause.h>
-#include <skalibs/sig.h>
+#include <skalibs/socket.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/unixmessage.h>
 
+#include "common/filterchain.h"
+#include "common/filterreq.h"
 #include "common/log.h"
 #include "queued/qconf.h"
 #include "queued/qrec.h"
@@ -27,17 +29,11 @@
 #include "queued/qsched.h"
 #include "queued/qfilter.h"
 
-extern char **environ ;
-
-#define RECIPIENTS_ENV_MAX 65536   /* one environment string: far below MAX_ARG_STRLEN */
+#define RECIPIENTS_ENV_MAX FILTERREQ_RECIPIENTS_MAX   /* one environment string: far below MAX_ARG_STRLEN */
 #define EX_TEMPFAIL 75             /* sysexits.h: "try again later" */
+#define REQUEST_SECONDS 5          /* filterrun reads the request at once */
 
-typedef struct chain_s chain, *chain_ref ;
-struct chain_s
-{
-  unsigned int n ;
-  char const *argv[QFILTER_CHAIN_MAX][QFILTER_ARGS_MAX + 1] ;
-} ;
+typedef filterchain chain ;
 
 static chain chains[2] ;   /* inbound, outbound */
 
@@ -47,8 +43,11 @@ struct job_s
   qmsg *m ;               /* 0: a free slot */
   chain const *c ;
   unsigned int stage ;    /* the program of the chain running now */
-  pid_t pid ;             /* 0 once reaped */
-  int status ;
+  int conn ;              /* our connection to filterrun on filter.sock, or -1 once closed */
+  int status ;            /* the program's wait status, as filterrun sent it */
+  unixmessage_receiver conn_in ;
+  char conn_buf[UNIXMESSAGE_BUFSIZE] ;
+  char conn_aux[UNIXMESSAGE_AUXBUFSIZE] ;
   int in ;                /* its stdin (we write), or -1 */
   int out ;               /* its stdout (we read), or -1 */
   int messfd ;
@@ -60,6 +59,7 @@ struct job_s
   tain deadline ;
   unsigned char killed ;
   unsigned char overflow ;
+  unsigned char nostatus ;  /* the connection ended without a status */
   unsigned char junk ;
   char buf[16384] ;
 } ;
@@ -67,60 +67,24 @@ struct job_s
 static job *jobs = 0 ;
 static unsigned int njobs = 0 ;
 static unsigned int nrunning = 0 ;
-static unsigned int *pollmap = 0 ;   /* per pollfd: job index * 2 + (1 for out) */
+static unsigned int *pollmap = 0 ;   /* per pollfd: job index * 3 + (0 in, 1 out, 2 conn) */
 static stralloc envsa = STRALLOC_ZERO ;
 static stralloc tmp = STRALLOC_ZERO ;
 
-static int parse_chain (char const *spec, chain *c, char const **why)
-{
-  char *s ;
-  size_t len ;
-  c->n = 0 ;
-  if (!spec) return 1 ;
-  len = strlen(spec) ;
-  s = malloc(len + 1) ;   /* kept for the program's life: argv points into it */
-  if (!s) { *why = "out of memory" ; return 0 ; }
-  memcpy(s, spec, len + 1) ;
-  while (*s)
-  {
-    char *end = strchr(s, ';') ;
-    char *next = end ? end + 1 : s + strlen(s) ;
-    unsigned int argc = 0 ;
-    if (end) *end = 0 ;
-    for (char *p = s ; *p ;)
-    {
-      while (*p == ' ' || *p == '\t') *p++ = 0 ;
-      if (!*p) break ;
-      if (argc >= QFILTER_ARGS_MAX) { *why = "a filter command has too many words" ; return 0 ; }
-      if (c->n >= QFILTER_CHAIN_MAX) { *why = "too many filters in a chain" ; return 0 ; }
-      c->argv[c->n][argc++] = p ;
-      while (*p && *p != ' ' && *p != '\t') p++ ;
-    }
-    if (argc)
-    {
-      if (c->argv[c->n][0][0] != '/') { *why = "a filter program must be an absolute path" ; return 0 ; }
-      c->argv[c->n][argc] = 0 ;
-      c->n++ ;
-    }
-    s = next ;
-  }
-  return 1 ;
-}
-
 int qfilter_config (char const *inbound, char const *outbound, char const **why)
 {
-  return parse_chain(inbound, chains, why) && parse_chain(outbound, chains + 1, why) ;
+  return filterchain_parse(inbound, chains, why) && filterchain_parse(outbound, chains + 1, why) ;
 }
 
 int qfilter_init (unsigned int max)
 {
   jobs = calloc(max, sizeof(job)) ;
-  pollmap = calloc(2 * max, sizeof(unsigned int)) ;
+  pollmap = calloc(3 * max, sizeof(unsigned int)) ;
   if (!jobs || !pollmap) return 0 ;
   njobs = max ;
   for (unsigned int k = 0 ; k < max ; k++)
   {
-    jobs[k].in = jobs[k].out = jobs[k].messfd = -1 ;
+    jobs[k].in = jobs[k].out = jobs[k].messfd = jobs[k].conn = -1 ;
     jobs[k].acc = stralloc_zero ;
     jobs[k].rm = stralloc_zero ;
     jobs[k].reply = stralloc_zero ;
@@ -130,7 +94,7 @@ int qfilter_init (unsigned int max)
 
 unsigned int qfilter_maxfds (void)
 {
-  return 2 * njobs ;
+  return 3 * njobs ;
 }
 
 static chain const *chain_of (qmsg const *m)
@@ -166,8 +130,11 @@ static void log_stage (job const *j, char const *verdict, char const *reason, si
   log_commit(&l) ;
 }
 
+/* One "NAME=value\0" of the request, the value cut at its bound
+ * (common/filterreq.h), so that filterrun never refuses a long HELO. */
 static int env_add (char const *k, char const *v, size_t vlen)
 {
+  if (vlen > FILTERREQ_VALUE_MAX) vlen = FILTERREQ_VALUE_MAX ;
   return stralloc_cats(&envsa, k) && stralloc_catb(&envsa, "=", 1)
    && stralloc_catb(&envsa, v, vlen) && stralloc_0(&envsa) ;
 }
@@ -177,23 +144,20 @@ static int env_adds (char const *k, char const *v)
   return env_add(k, v ? v : "", v ? strlen(v) : 0) ;
 }
 
-static char const *const ourkeys[] = { "QUEUE_ID=", "SENDER=", "RECIPIENTS=", "RECIPIENT_COUNT=", "CLIENT_IP=", "HELO=", "AUTH_USER=", "PROTOCOL=", "DIRECTION=", "FILTER_STAGE=", "FILTER_REMOVE=", 0 } ;
-
-static int ours (char const *e)
-{
-  for (char const *const *k = ourkeys ; *k ; k++)
-    if (!strncmp(e, *k, strlen(*k))) return 1 ;
-  return 0 ;
-}
-
-/* The program's environment: queued's own, plus what the message is. */
-static char const **make_env (job const *j)
+/* The request for filterrun (common/filterreq.h): the chain, the stage,
+ * the command, then the message's variables. */
+static int make_request (job const *j)
 {
   qmsg const *m = j->m ;
-  size_t n = 0, count = 0, listed = 0 ;
-  char const **v ;
+  size_t count = 0, listed = 0 ;
   char fmt[UINT_FMT] ;
+  char command[FILTERCHAIN_COMMAND_MAX + 1] ;
   envsa.len = 0 ;
+  fmt[uint_fmt(fmt, j->stage)] = 0 ;
+  filterchain_command(j->c, j->stage, command) ;
+  if (!stralloc_cats(&envsa, m->outbound ? "outbound" : "inbound") || !stralloc_0(&envsa)
+   || !stralloc_cats(&envsa, fmt) || !stralloc_0(&envsa)
+   || !stralloc_cats(&envsa, command) || !stralloc_0(&envsa)) return 0 ;
   if (!env_adds("QUEUE_ID", m->qid) || !env_adds("SENDER", qmsg_sender(m))) return 0 ;
   if (!stralloc_cats(&envsa, "RECIPIENTS=")) return 0 ;
   for (size_t i = 0 ; i < qmsg_nrcpt(m) ; i++)
@@ -215,71 +179,95 @@ static char const **make_env (job const *j)
    || !env_adds("PROTOCOL", qmsg_str(m, m->proto))
    || !env_adds("DIRECTION", m->outbound ? "outbound" : "inbound")) return 0 ;
   fmt[uint_fmt(fmt, j->stage)] = 0 ;
-  if (!env_adds("FILTER_STAGE", fmt) || !env_adds("FILTER_REMOVE", "1")) return 0 ;
-  for (char **e = environ ; *e ; e++) n++ ;
-  v = malloc((n + 16) * sizeof(char const *)) ;
-  if (!v) return 0 ;
-  n = 0 ;
-  for (char **e = environ ; *e ; e++) if (!ours(*e)) v[n++] = *e ;
-  for (size_t pos = 0 ; pos < envsa.len ; pos += strlen(envsa.s + pos) + 1) v[n++] = envsa.s + pos ;
-  v[n] = 0 ;
-  return v ;
+  return env_adds("FILTER_STAGE", fmt) && env_adds("FILTER_REMOVE", "1") ;
 }
 
+/* Hands the program's pipe ends to filterrun (as phfilter, on
+ * filter.sock), which runs it; the status comes back on the connection.
+ * A service that is down or full is a failure here: the stage is
+ * retried later. */
 static int spawn (job *j)
 {
   int pin[2], pout[2] ;
-  char const **envp ;
-  pid_t pid ;
-  char const *const *argv = j->c->argv[j->stage] ;
+  int fds[2] ;
+  int fd ;
+  unixmessage msg ;
+  unixmessage_sender out ;
+  tain deadline ;
   j->reply.len = 0 ;
   j->inpos = 0 ;
   j->bufpos = j->buflen = 0 ;
-  j->killed = j->overflow = 0 ;
+  j->killed = j->overflow = j->nostatus = 0 ;
   j->status = 0 ;
-  envp = make_env(j) ;
-  if (!envp) return 0 ;
-  if (pipecoe(pin) < 0) { free(envp) ; return 0 ; }
-  if (pipecoe(pout) < 0) { fd_close(pin[0]) ; fd_close(pin[1]) ; free(envp) ; return 0 ; }
-  pid = fork() ;
-  if (pid < 0)
+  if (!make_request(j)) return 0 ;
+  fd = ipc_stream_nbcoe() ;
+  if (fd < 0) return 0 ;
+  /* A Unix stream connect succeeds at once or fails (ENOENT,
+   * ECONNREFUSED: the service is down; EAGAIN: its backlog is full). */
+  if (!ipc_connect(fd, conf.filter_socket)) goto errfd ;
+  if (pipecoe(pin) < 0) goto errfd ;
+  if (pipecoe(pout) < 0) { fd_close(pin[0]) ; fd_close(pin[1]) ; goto errfd ; }
+  fds[0] = pin[0] ;
+  fds[1] = pout[1] ;
+  msg.s = envsa.s ;
+  msg.len = envsa.len ;
+  msg.fds = fds ;
+  msg.nfds = 2 ;
+  unixmessage_sender_init(&out, fd) ;
+  /* The program's ends are closed here once sent (or on failure). */
+  if (!unixmessage_put_and_close(&out, &msg, unixmessage_bits_closeall))
   {
     int e = errno ;
-    fd_close(pin[0]) ; fd_close(pin[1]) ; fd_close(pout[0]) ; fd_close(pout[1]) ;
-    free(envp) ;
+    fd_close(pin[0]) ; fd_close(pout[1]) ;
+    unixmessage_sender_free(&out) ;
+    fd_close(pin[1]) ; fd_close(pout[0]) ;
     errno = e ;
-    return 0 ;
+    goto errfd ;
   }
-  if (!pid)
+  tain_now_g() ;
+  tain_addsec_g(&deadline, REQUEST_SECONDS) ;
+  if (!unixmessage_sender_timed_flush_g(&out, &deadline))
   {
-    /* The child: its own process group (a timeout kills what it
-     * started too), the pipes on 0 and 1, stderr to queued's log, no
-     * signal blocked (queued blocks the ones its selfpipe catches). */
-    setpgid(0, 0) ;
-    if (fd_move(0, pin[0]) < 0 || fd_move(1, pout[1]) < 0) _exit(111) ;
-    sig_blocknone() ;
-    if (chdir("/") < 0) _exit(111) ;
-    execve(argv[0], (char *const *)argv, (char *const *)envp) ;
-    strerr_warnwu2sys("exec filter ", argv[0]) ;
-    _exit(errno == ENOENT ? 127 : 126) ;
+    int e = errno ;
+    unixmessage_sender_free(&out) ;   /* closes the ends not sent */
+    fd_close(pin[1]) ; fd_close(pout[0]) ;
+    errno = e ;
+    goto errfd ;
   }
-  free(envp) ;
-  setpgid(pid, pid) ;   /* also here: no race with the kill of a timeout */
-  fd_close(pin[0]) ;
-  fd_close(pout[1]) ;
-  j->pid = pid ;
+  unixmessage_sender_free(&out) ;
+  j->conn = fd ;
   j->in = pin[1] ;
   j->out = pout[0] ;
+  /* cannot fail: the buffers are of the sizes skalibs asks for */
+  unixmessage_receiver_init(&j->conn_in, fd, j->conn_buf, sizeof(j->conn_buf), j->conn_aux, sizeof(j->conn_aux)) ;
+  unixmessage_receiver_refuse_fds(&j->conn_in) ;   /* the status carries none */
   if (ndelay_on(j->in) < 0 || ndelay_on(j->out) < 0) return 1 ;   /* cannot happen on a pipe */
   tain_now_g() ;
   tain_addsec_g(&j->deadline, (int)conf.filter_timeout) ;
   return 1 ;
+ errfd:
+  {
+    int e = errno ;
+    fd_close(fd) ;
+    errno = e ;
+  }
+  return 0 ;
+}
+
+/* Closing the connection tells filterrun to kill the program's process
+ * group, if it still runs. */
+static void close_conn (job *j)
+{
+  if (j->conn < 0) return ;
+  unixmessage_receiver_free(&j->conn_in) ;
+  closefd(&j->conn) ;
 }
 
 static void release (job *j)
 {
   closefd(&j->in) ;
   closefd(&j->out) ;
+  close_conn(j) ;
   closefd(&j->messfd) ;
   j->m = 0 ;
   nrunning-- ;
@@ -311,6 +299,14 @@ static void retry_later_n (job *j, char const *reason, size_t rlen)
 static void retry_later (job *j, char const *reason)
 {
   retry_later_n(j, reason, strlen(reason)) ;
+}
+
+/* The filter service could not be reached (down, full, refusing) or
+ * the pipes not made: this stage is tried again later. */
+static void spawn_failed (job *j)
+{
+  log_event3("filter_spawn_error", "qid", j->m->qid, "prog", j->c->argv[j->stage][0], "error", strerror(errno)) ;
+  retry_later(j, "cannot start the filter") ;
 }
 
 /* Is the field starting at s (len bytes to its line's end at least)
@@ -595,6 +591,13 @@ static void evaluate (job *j)
     retry_later(j, why) ;
     return ;
   }
+  if (j->nostatus)
+  {
+    why = "the filter service gave no status" ;
+    log_stage(j, "tempfail", why, strlen(why)) ;
+    retry_later(j, why) ;
+    return ;
+  }
   if (WIFSIGNALED(j->status))
   {
     memcpy(fmt, "killed by signal ", 17) ;
@@ -681,21 +684,18 @@ static void evaluate (job *j)
   closefd(&j->out) ;
   if (++j->stage < j->c->n)
   {
-    if (!spawn(j))
-    {
-      j->stage-- ;
-      log_event2("filter_spawn_error", "qid", j->m->qid, "error", strerror(errno)) ;
-      retry_later(j, "cannot start the filter") ;
-    }
+    if (!spawn(j)) spawn_failed(j) ;
     return ;
   }
   j->stage-- ;   /* the last one ran */
   finish_deliver(j) ;
 }
 
+/* Done when its stdout is closed and the connection too (the status
+ * came, or it ended without one). */
 static void maybe_done (job *j)
 {
-  if (j->m && j->out < 0 && !j->pid) evaluate(j) ;
+  if (j->m && j->out < 0 && j->conn < 0) evaluate(j) ;
 }
 
 static int open_mess (qmsg const *m)
@@ -716,7 +716,6 @@ static void start (job *j, qmsg *m)
   j->junk = 0 ;
   j->acc.len = 0 ;
   j->rm.len = 0 ;
-  j->pid = 0 ;
   nrunning++ ;
   m->fstate = QFILTER_RUNNING ;
   j->messfd = open_mess(m) ;
@@ -726,11 +725,7 @@ static void start (job *j, qmsg *m)
     retry_later(j, "cannot open the queue file") ;
     return ;
   }
-  if (!spawn(j))
-  {
-    log_event2("filter_spawn_error", "qid", m->qid, "error", strerror(errno)) ;
-    retry_later(j, "cannot start the filter") ;
-  }
+  if (!spawn(j)) spawn_failed(j) ;
 }
 
 void qfilter_start_due (tain const *now, tain *wake)
@@ -747,7 +742,7 @@ void qfilter_start_due (tain const *now, tain *wake)
     }
     if (nrunning >= njobs) return ;   /* a finishing job wakes us */
     for (unsigned int i = 0 ; i < njobs ; i++)
-      if (!jobs[i].m && !jobs[i].pid) { start(jobs + i, m) ; break ; }
+      if (!jobs[i].m) { start(jobs + i, m) ; break ; }
     /* start may have removed nothing: messages are only removed by
      * qsched_check, which a failed start calls on a pending message,
      * which stays. n is still right. */
@@ -814,12 +809,31 @@ static void drain (job *j)
       /* Too much to be an answer (or no memory for it): stop it now. */
       j->overflow = 1 ;
       j->killed = 1 ;
-      if (j->pid) kill(-j->pid, SIGKILL) ;
+      close_conn(j) ;   /* filterrun kills the process group */
+      closefd(&j->in) ;
       closefd(&j->out) ;
       maybe_done(j) ;
       return ;
     }
   }
+}
+
+/* The status from filterrun: one message of FILTERREQ_STATUS_LEN bytes.
+ * Anything else, or the end of the connection first, is no status. */
+static void read_status (job *j)
+{
+  unixmessage msg ;
+  int r = unixmessage_receive(&j->conn_in, &msg) ;
+  if (!r) return ;   /* not all there yet */
+  if (r > 0 && msg.len == FILTERREQ_STATUS_LEN)
+  {
+    uint32_t st ;
+    uint32_unpack_big(msg.s, &st) ;
+    j->status = (int)st ;
+  }
+  else j->nostatus = 1 ;
+  close_conn(j) ;
+  maybe_done(j) ;
 }
 
 unsigned int qfilter_pollfds (iopause_fd *x)
@@ -832,12 +846,17 @@ unsigned int qfilter_pollfds (iopause_fd *x)
     if (j->in >= 0)
     {
       x[n].fd = j->in ; x[n].events = IOPAUSE_WRITE ;
-      pollmap[n++] = 2 * k ;
+      pollmap[n++] = 3 * k ;
     }
     if (j->out >= 0)
     {
       x[n].fd = j->out ; x[n].events = IOPAUSE_READ ;
-      pollmap[n++] = 2 * k + 1 ;
+      pollmap[n++] = 3 * k + 1 ;
+    }
+    if (j->conn >= 0)
+    {
+      x[n].fd = j->conn ; x[n].events = IOPAUSE_READ ;
+      pollmap[n++] = 3 * k + 2 ;
     }
   }
   return n ;
@@ -847,11 +866,12 @@ void qfilter_events (iopause_fd const *x, unsigned int n)
 {
   for (unsigned int i = 0 ; i < n ; i++)
   {
-    job *j = jobs + pollmap[i] / 2 ;
-    int isout = pollmap[i] & 1 ;
+    job *j = jobs + pollmap[i] / 3 ;
+    unsigned int kind = pollmap[i] % 3 ;
     if (!x[i].revents || !j->m) continue ;
-    if (x[i].fd != (isout ? j->out : j->in)) continue ;   /* closed or replaced meanwhile */
-    if (isout) drain(j) ;
+    if (x[i].fd != (kind == 2 ? j->conn : kind ? j->out : j->in)) continue ;   /* closed or replaced meanwhile */
+    if (kind == 2) read_status(j) ;
+    else if (kind) drain(j) ;
     else pump(j) ;
   }
 }
@@ -859,7 +879,7 @@ void qfilter_events (iopause_fd const *x, unsigned int n)
 void qfilter_deadline (tain *deadline)
 {
   for (unsigned int k = 0 ; k < njobs ; k++)
-    if (jobs[k].m && jobs[k].pid && tain_less(&jobs[k].deadline, deadline)) *deadline = jobs[k].deadline ;
+    if (jobs[k].m && !jobs[k].killed && tain_less(&jobs[k].deadline, deadline)) *deadline = jobs[k].deadline ;
 }
 
 void qfilter_timeouts (tain const *now)
@@ -867,41 +887,21 @@ void qfilter_timeouts (tain const *now)
   for (unsigned int k = 0 ; k < njobs ; k++)
   {
     job *j = jobs + k ;
-    if (!j->m || !j->pid || j->killed || tain_less(now, &j->deadline)) continue ;
-    /* The whole process group: a shell script's children too. Our ends
-     * of the pipes close now, so whatever escaped the group and still
-     * holds them cannot keep the job alive; the reap ends it. */
+    if (!j->m || j->killed || tain_less(now, &j->deadline)) continue ;
+    /* Closing the connection makes filterrun kill the whole process
+     * group (a shell script's children too); our ends of the pipes close
+     * now, so that whatever escaped the group and still holds them
+     * cannot keep the job alive. */
     j->killed = 1 ;
-    kill(-j->pid, SIGKILL) ;
-    kill(j->pid, SIGKILL) ;
+    close_conn(j) ;
     closefd(&j->in) ;
     closefd(&j->out) ;
-    tain_addsec(&j->deadline, now, 3600) ;   /* no more timeouts: the reap is certain */
-  }
-}
-
-void qfilter_reap (void)
-{
-  for (;;)
-  {
-    int wstat ;
-    pid_t pid = wait_nohang(&wstat) ;
-    if (pid <= 0) return ;
-    for (unsigned int k = 0 ; k < njobs ; k++)
-    {
-      job *j = jobs + k ;
-      if (j->pid != pid) continue ;
-      j->pid = 0 ;
-      j->status = wstat ;
-      if (j->killed) closefd(&j->out) ;
-      maybe_done(j) ;
-      break ;
-    }
+    maybe_done(j) ;
   }
 }
 
 void qfilter_stop (void)
 {
   for (unsigned int k = 0 ; k < njobs ; k++)
-    if (jobs[k].pid) kill(-jobs[k].pid, SIGKILL) ;
+    if (jobs[k].m) close_conn(jobs + k) ;
 }

@@ -9,16 +9,20 @@
  * message goes through its chain, one program after the other, before
  * any delivery; each program reads the message on stdin and answers
  * header fields to prepend and a verdict on stdout (queued/qfreply.h).
- * The programs run as children of queued, driven by its iopause loop
- * (non-blocking pipes, a deadline each); nothing here ever waits. */
+ * The programs run as phfilter, started by filterrun (one per program,
+ * on $PH_RUN_DIR/filter.sock, common/filterreq.h) with the pipes queued
+ * makes; queued drives them from its iopause loop (non-blocking pipes,
+ * the connection for the exit status, a deadline each); nothing here
+ * waits but the sending of the request, bounded. */
 
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
+#include "common/filterchain.h"
 #include "queued/qmsg.h"
 
-#define QFILTER_CHAIN_MAX 16
-#define QFILTER_ARGS_MAX 32
+#define QFILTER_CHAIN_MAX FILTERCHAIN_MAX
+#define QFILTER_ARGS_MAX FILTERCHAIN_ARGS_MAX
 
 /* Parses both chains. 1, or 0 with *why (a usage error: exit 100). */
 extern int qfilter_config (char const *inbound, char const *outbound, char const **why) ;
@@ -33,8 +37,8 @@ extern void qfilter_classify (qmsg *m) ;
  * and lowers *wake to the next one due. */
 extern void qfilter_start_due (tain const *now, tain *wake) ;
 
-/* iopause: qfilter_pollfds appends the running jobs' pipes to x (at most
- * 2 per job) and returns how many; qfilter_events handles their revents
+/* iopause: qfilter_pollfds appends the running jobs' pipes and
+ * connections to x (at most 3 per job) and returns how many; qfilter_events handles their revents
  * (x being the same slice). qfilter_deadline lowers *deadline to the
  * earliest job deadline; qfilter_timeouts kills the late ones. */
 extern unsigned int qfilter_pollfds (iopause_fd *x) ;
@@ -43,11 +47,8 @@ extern void qfilter_deadline (tain *deadline) ;
 extern void qfilter_timeouts (tain const *now) ;
 extern unsigned int qfilter_maxfds (void) ;
 
-/* SIGCHLD: collects the exit status of finished programs. */
-extern void qfilter_reap (void) ;
-
-/* Shutdown: kills every running program (their messages are filtered
- * again after the restart). */
+/* Shutdown: closes every connection to filterrun, which kills its
+ * program (their messages are filtered again after the restart). */
 extern void qfilter_stop (void) ;
 
 #endif

@@ -14,12 +14,15 @@
  * $PH_QUEUE_DIR (state journals, renames, removals, the notifications it
  * generates, filtered copies of messages, its control socket), plus
  * $PH_STATE/queue-stats/counts (queued/qstats.h), and
- * connects only to $PH_RUN_DIR/deliverd.sock and remote.sock. It reads
- * message bodies only to feed the filters, to return them in
- * notifications and to copy them with the filters' headers; otherwise it
- * passes the fd. The filter programs run as its children, as phqueue,
- * from the admin's configuration: they are as trusted as queued itself.
- * The control socket takes commands from root and phqueue only. A
+ * connects only to $PH_RUN_DIR/deliverd.sock, remote.sock and
+ * filter.sock. It reads message bodies only to feed the filters, to
+ * return them in notifications and to copy them with the filters'
+ * headers; otherwise it passes the fd. The filter programs parse
+ * untrusted mail, so they are not as trusted as queued: they run as
+ * phfilter, started by filterrun on filter.sock, and get only the two
+ * pipe ends of their stdin and stdout (nothing of the queue); what they
+ * answer is checked like any untrusted input, and a filter service that
+ * is down only delays mail. The control socket takes commands from root and phqueue only. A
  * compromise gives the phqueue uid: queued mail could be read, forged or
  * dropped, but mailboxes (vmail), keys and config stay out of reach.
  */
@@ -149,9 +152,6 @@ static void handle_signals (void)
       case SIGHUP :
         next_rescan = STAMP ;
         break ;
-      case SIGCHLD :
-        qfilter_reap() ;
-        break ;
       default : break ;
     }
   }
@@ -249,7 +249,6 @@ int main (int argc, char const *const *argv)
     sigaddset(&set, SIGTERM) ;
     sigaddset(&set, SIGINT) ;
     sigaddset(&set, SIGHUP) ;
-    sigaddset(&set, SIGCHLD) ;
     if (!selfpipe_trapset(&set)) strerr_diefusys(111, "trap signals") ;
   }
 

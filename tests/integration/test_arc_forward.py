@@ -157,9 +157,9 @@ def second_hop_adds_set_2_cv_pass(s):
 
 @phtest.case
 def arcseal_only_for_root_and_phremote(s):
-    """phqueue may ask dkimsign for DKIM signatures, not for ARC seals."""
-    # a direct request from phqueue (a dkimsign peer, not an arcseal one)
-    r = subprocess.run(["s6-setuidgid", "phqueue", "python3", "-c",
+    """phfilter may ask dkimsign for DKIM signatures, not for ARC seals."""
+    # a direct request from phfilter (a dkimsign peer, not an arcseal one)
+    r = subprocess.run(["s6-setuidgid", "phfilter", "python3", "-c",
                         "import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);"
                         "s.sendall(b'arcseal 1 - fwd@example.test\\nFrom: a@b.test\\n\\nx\\n');s.shutdown(1);"
                         "sys.stdout.write(s.recv(65536).decode())",

@@ -216,4 +216,4 @@ def sighup_replaces_idle_workers_and_their_preparation_goes(s):
 
 if __name__ == "__main__":
     phtest.main(extra_env={"PH_INJECT_WORKERS": str(WORKERS), "PH_INJECT_MAX_USE": str(MAX_USE)},
-                services=("inject", "queued", "deliverd"))
+                services=("inject", "queued", "deliverd", "filter"))

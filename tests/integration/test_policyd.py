@@ -124,7 +124,7 @@ def temperror_deferred_451_4_7_24(s):
     assert time.monotonic() - t0 < 9, "not bound by PH_SPF_TIMEOUT"
 
 
-def sub_suite(env, services=("smtpd", "policy", "inject", "queued", "deliverd", "authd")):
+def sub_suite(env, services=("smtpd", "policy", "inject", "queued", "deliverd", "authd", "filter")):
     # mkruntime reads ENABLE_POLICYD_SPF from its own environment (as
     # docker-mailserver's container environment), not from PH_EXTRA_ENV
     saved = os.environ.get("ENABLE_POLICYD_SPF")

@@ -28,7 +28,7 @@ FILTER_TIMEOUT = 3
 # environment and what it read, so the cases can check them.
 FILTER = WORK / "subject-filter"
 FILTER.write_text(r'''#!/usr/bin/python3
-import os, sys, time, signal
+import errno, os, sys, time, signal
 data = sys.stdin.buffer.read()
 state = sys.argv[1]
 head = data.split(b"\n\n", 1)[0].decode(errors="replace")
@@ -67,6 +67,22 @@ elif subj.startswith("tempfail-once"):
         out.write("X-Test-Filter: second try\n\ndeliver\n")
 elif subj == "silent":
     pass
+elif subj == "snoop":
+    # A filter bug must not give the queue: try to list it and to read
+    # this very message there; record what happened, then deliver.
+    qd = os.environ.get("PH_QUEUE_DIR", "")
+    res = []
+    for what, fn in (("list", lambda: os.listdir(qd)),
+                     ("listq", lambda: os.listdir(os.path.join(qd, "queue"))),
+                     ("read", lambda: open(os.path.join(qd, "queue", qid, "mess"), "rb").read())):
+        try:
+            fn()
+            res.append("%s=ok" % what)
+        except OSError as e:
+            res.append("%s=%s" % (what, errno.errorcode.get(e.errno, str(e.errno))))
+    with open(os.path.join(state, qid + ".snoop"), "w") as f:
+        f.write("QD=%s %s\n" % (qd, " ".join(res)))
+    out.write("X-Test-Filter: snooped\n\ndeliver\n")
 else:
     out.write("X-Test-Filter: passed\n stage=%s\n\ndeliver\n" % os.environ.get("FILTER_STAGE"))
 ''')
@@ -122,10 +138,12 @@ def deliver_verdict_prepends_headers_in_chain_order(s):
     assert env["CLIENT_IP"] == "192.0.2.7" and env["HELO"] == "client.test" and env["DIRECTION"] == "inbound", env
     assert env["RECIPIENT_COUNT"] == "1" and env["PROTOCOL"] == "ESMTP", env
     # Nothing of queued's leaks into the program: no fd beyond 0-2 (but
-    # the program's own), queued's uid, and / as cwd.
-    assert env["FDS"] == "", "queued's fds leaked into the filter: %s" % env["FDS"]
+    # the program's own), the filters' own uid (phfilter, not queued's
+    # phqueue), and / as cwd.
+    assert env["FDS"] == "", "queued's or filterrun's fds leaked into the filter: %s" % env["FDS"]
     import pwd
-    assert int(env["UID"]) == pwd.getpwnam("phqueue").pw_uid and env["CWD"] == "/", env
+    assert int(env["UID"]) == pwd.getpwnam("phfilter").pw_uid and env["CWD"] == "/", env
+    assert int(env["UID"]) != pwd.getpwnam("phqueue").pw_uid
     # The first program read the message as queued-inject stored it; the
     # second one read it with the first one's field on top.
     assert (STATE / (qid + ".0.in")).read_bytes() == msg("plain")
@@ -249,6 +267,56 @@ def silent_filter_delivers_and_verdict_survives_restart(s):
     p = newest(s, count=inbox + 2, timeout=45)
     assert b"X-Test-Filter: passed" in p.read_bytes()
     assert len(re.findall(r"event=filter qid=%s stage=0" % qid, s.log("queued"))) == 1, "filtered twice"
+
+
+@phtest.case
+def filter_cannot_read_the_queue(s):
+    # The filter runs as phfilter: the queue directory and the message
+    # in it are out of its reach, and the message is delivered anyway.
+    inbox = count(s)
+    a = inject(s, "alice@sender.test", [DEMO], msg("snoop"))
+    qid = a[1:]
+    p = newest(s, count=inbox + 1)
+    assert b"X-Test-Filter: snooped" in p.read_bytes()
+    line = (STATE / (qid + ".snoop")).read_text()
+    assert line.startswith("QD=%s " % s.env["PH_QUEUE_DIR"]) and s.env["PH_QUEUE_DIR"], line
+    assert "list=EACCES" in line and "listq=EACCES" in line and "read=EACCES" in line, line
+
+
+@phtest.case
+def filter_socket_admits_only_queued(s):
+    # Another local uid (here smtpd's) connecting to filter.sock is
+    # refused before anything is read: nothing runs for it.
+    import pwd
+    import subprocess
+    uid = pwd.getpwnam("phsmtpd").pw_uid
+    r = subprocess.run(["s6-setuidgid", "phsmtpd", "/usr/bin/python3", "-c",
+                        "import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);"
+                        "s.settimeout(10);sys.stdout.write(repr(s.recv(100)))",
+                        s.env["PH_RUN_DIR"] + "/filter.sock"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "b''", r
+    assert s.wait_for(lambda: re.search(r"event=refused euid=%d reason=" % uid, s.log("filter")), 10), s.log("filter")[-1500:]
+
+
+@phtest.case
+def filter_service_down_defers_then_delivers(s):
+    # filter.sock gone (the filter service down): the stage is a
+    # temporary failure, the message waits, and goes once it is back.
+    inbox = count(s)
+    svc(s, "filter", False)
+    try:
+        a = inject(s, "alice@sender.test", [DEMO], msg("while down"))
+        qid = a[1:]
+        assert wait_log(s, "queued", r'event=filter_deferred qid=%s stage=0 prog=\S+ delay=\d+ reason="cannot start the filter"' % qid, 20)
+        assert wait_log(s, "queued", r"event=filter_spawn_error qid=%s prog=\S+ error=" % qid, 5)
+        time.sleep(1.5)
+        assert count(s) == inbox, "delivered without its filter chain"
+        assert (qdir(s) / "queue" / qid).is_dir()
+    finally:
+        svc(s, "filter", True)
+    p = newest(s, count=inbox + 1, timeout=30)
+    assert b"X-Test-Filter: passed" in p.read_bytes() and b"X-Second: yes" in p.read_bytes()
+    assert re.search(r"event=filtered qid=%s verdict=deliver" % qid, s.log("queued"))
 
 
 @phtest.case

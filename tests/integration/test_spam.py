@@ -165,7 +165,7 @@ def dnsbl_listing_scored_not_refused(s):
         DNS.remove("1.0.0.127.bl.test")
     assert "RCVD_IN_DNSBL" in tests, tests
     assert abs(score - base - 3.0) < 0.01, (base, score)
-    assert s.wait_for(lambda: re.search(r"event=spam_dnsbl .*zone=bl.test code=127.0.0.2", s.log("queued")), 10), s.log("queued")[-2000:]
+    assert s.wait_for(lambda: re.search(r"event=spam_dnsbl .*zone=bl.test code=127.0.0.2", s.log("filter")), 10), s.log("filter")[-2000:]
     # RFC 5782: answers outside 127/8 (a hijacking resolver) and Spamhaus's
     # 127.255.255.x "refused" codes are no listing
     for code in ("10.0.0.1", "127.255.255.254"):
@@ -194,7 +194,7 @@ def uri_blocklist_scored(s):
     body = "Click http://user@WWW.Evil-Link.test/claim?x=1 now.\r\nAlso https://good.example.org/\r\n"
     folder, score, status, tests, flag = deliver_and_score(s, "uri listed", body=body)
     assert "URIBL_LISTED" in tests, tests
-    assert s.wait_for(lambda: re.search(r"event=spam_uribl .*zone=uribl.test domain=evil-link.test", s.log("queued")), 10), s.log("queued")[-2000:]
+    assert s.wait_for(lambda: re.search(r"event=spam_uribl .*zone=uribl.test domain=evil-link.test", s.log("filter")), 10), s.log("filter")[-2000:]
 
 
 @phtest.case
