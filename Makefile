@@ -102,6 +102,7 @@ deps-check:
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 check: deps-check
+	package/mkusers
 	$(MAKE) -j$(JOBS) all unit
 	$(MAKE) -j$(JOBS) SAN=1 all unit
 	$(MAKE) fuzz-build

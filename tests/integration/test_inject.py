@@ -192,17 +192,21 @@ def sighup_replaces_idle_workers_and_their_preparation_goes(s):
         list((qdir(s) / "tmp").iterdir())
     # a worker may be making its preparation right now (the directory
     # first, then the two files): wait until every one there is whole
+    # (a worker may also be replacing one: a name gone between the look
+    # and the read is "not whole yet", and is looked at again)
     def prepared():
-        for p in before:
-            t = qdir(s) / "tmp" / str(p)
-            if t.is_dir() and sorted(x.name for x in t.iterdir()) != ["env", "mess"]:
-                return False
+        try:
+            for p in before:
+                t = qdir(s) / "tmp" / str(p)
+                if t.is_dir():
+                    if sorted(x.name for x in t.iterdir()) != ["env", "mess"]:
+                        return False
+                    if (t / "env").stat().st_size or (t / "mess").stat().st_size:
+                        return False
+        except FileNotFoundError:
+            return False
         return True
     assert s.wait_for(prepared, 10), [list(x.iterdir()) for x in (qdir(s) / "tmp").iterdir()]
-    for p in before:
-        t = qdir(s) / "tmp" / str(p)
-        if t.is_dir():
-            assert (t / "env").stat().st_size == 0 and (t / "mess").stat().st_size == 0
     s.kill("inject", signal.SIGHUP)
     assert s.wait_for(lambda: len(workers(s)) == WORKERS and not (workers(s) & before), 20), workers(s)
     assert s.wait_for(lambda: not any((qdir(s) / "tmp" / str(p)).exists() for p in before), 5), \
