@@ -2,15 +2,17 @@
 
 /* libFuzzer harness for queued's readers of the DSN data an envelope
  * keeps (queued/qdsn.c): ESMTP parameter keys, NOTIFY lists, xtext,
- * ORCPT, and the enhanced status code at the start of an agent's text.
+ * ORCPT (xtext, or RFC 6533 unitext for the utf-8 type), and the enhanced status code at the start of an agent's text.
  * The input is split at the first NUL: what comes before is tried as
  * each parameter value, the rest as status text. */
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <skalibs/stralloc.h>
 
+#include "common/dsn_utf8.h"
 #include "queued/qmsg.h"
 #include "queued/qdsn.h"
 
@@ -43,7 +45,9 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   {
     if (t != s || !tlen || a != s + tlen + 1 || a + alen != s + len) __builtin_trap() ;
     out.len = 0 ;
-    if (!qdsn_xtext_decode(a, alen, &out)) __builtin_trap() ;
+    /* xtext (RFC 3461), or for the utf-8 type its unitext (RFC 6533 3) */
+    if (!qdsn_xtext_decode(a, alen, &out)
+     && !(tlen == 5 && !strncasecmp(t, "utf-8", 5) && dsn_utf8addr_valid(a, alen))) __builtin_trap() ;
   }
   out.len = 0 ;
   if (!qdsn_printable(&out, s, size, 64)) __builtin_trap() ;
