@@ -33,6 +33,7 @@ import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
 import phtest  # noqa: E402
+import ports  # noqa: E402
 import privpostfix  # noqa: E402
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
@@ -689,10 +690,7 @@ class PostfixInterop:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = ports.free_port
 
 
 POSTFIX = PostfixInterop()

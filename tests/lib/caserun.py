@@ -29,6 +29,8 @@ import tempfile
 import time
 import traceback
 
+import ports
+
 TOP = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -45,9 +47,7 @@ def tmpdir(prefix):
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return ports.free_port(family, host)
 
 
 def checked(argv, **kw):

@@ -25,7 +25,8 @@ import os
 import pathlib
 import secrets
 import signal
-import socket
+
+import ports
 import subprocess
 import sys
 import tempfile
@@ -72,9 +73,7 @@ class envfile:
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ports.free_port()
 
 
 class Suite:

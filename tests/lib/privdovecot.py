@@ -36,6 +36,8 @@ import subprocess
 import tempfile
 import time
 
+import ports
+
 DOVECOT = "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"
 DOVEADM = "/usr/bin/doveadm"
@@ -43,9 +45,7 @@ MAIL_USER = "vmail"
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ports.free_port()
 
 
 def _children():
