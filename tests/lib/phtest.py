@@ -25,13 +25,13 @@ import os
 import pathlib
 import secrets
 import signal
-
-import ports
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+
+import ports
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_BIN = (TOP / os.environ.get("PH_TEST_BIN", "build/bin")).resolve()
