@@ -38,14 +38,6 @@ def greeted(s):
     return c
 
 
-def utf8_cmd(c, text, prefix):
-    """The command sent as UTF-8 (Raw.expect sends latin-1)."""
-    c.send(text.encode("utf-8") + b"\r\n")
-    r = c.last()
-    assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
-    return r
-
-
 def later(req):
     return [b"Z4.3.0 not now"] * len(req["rcpts"])
 
@@ -76,8 +68,8 @@ def status_blocks(raw, m):
 def unitext_orcpt_refused_without_smtputf8(s):
     c = greeted(s)
     c.expect("MAIL FROM:<a@sender.test>", "250")
-    utf8_cmd(c, "RCPT TO:<demo@example.test> ORCPT=utf-8;" + JEROME, "501 5.5.4")
-    utf8_cmd(c, "RCPT TO:<demo@example.test> ORCPT=rfc822;" + JEROME, "501 5.5.4")
+    c.expect("RCPT TO:<demo@example.test> ORCPT=utf-8;" + JEROME, "501 5.5.4", "utf-8")
+    c.expect("RCPT TO:<demo@example.test> ORCPT=rfc822;" + JEROME, "501 5.5.4", "utf-8")
     # the ASCII utf-8-addr-xtext form is xtext: taken as before
     c.expect("RCPT TO:<demo@example.test> ORCPT=utf-8;" + JEROME_XTEXT, "250")
     c.expect("QUIT", "221")
@@ -105,7 +97,7 @@ def stored_orcpt(s, rcpt_line):
     with Scripted(s, later):
         c = greeted(s)
         c.expect("MAIL FROM:<a@sender.test> SMTPUTF8", "250")
-        utf8_cmd(c, rcpt_line, "250")
+        c.expect(rcpt_line, "250", "utf-8")
         c.expect("DATA", "354")
         c.send(b"Subject: orcpt stored\r\n\r\nbody\r\n.\r\n")
         qid = queued_as(c.last())

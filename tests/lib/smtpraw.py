@@ -81,12 +81,13 @@ class Raw(SocketReader):
     def last(self):
         return self.reply()[-1]
 
-    def cmd(self, text):
-        self.send(text.encode("latin-1") + b"\r\n")
+    def cmd(self, text, encoding="latin-1"):
+        """text sent as one command line; encoding: "utf-8" for SMTPUTF8."""
+        self.send(text.encode(encoding) + b"\r\n")
         return self.last()
 
-    def expect(self, text, prefix):
-        r = self.cmd(text)
+    def expect(self, text, prefix, encoding="latin-1"):
+        r = self.cmd(text, encoding)
         assert r.startswith(prefix), "%s -> %r, expected %r" % (text, r, prefix)
         return r
 
