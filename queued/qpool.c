@@ -57,9 +57,14 @@ int qpool_init (qpool *p, char const *event, char const *path, unsigned int n, u
 
 static void connect_failed (qpool *p, char const *what)
 {
+  tain_now_g() ;
+  /* One outage, counted once: when the agent dies, every connection
+   * open to it fails within the same instant, and each of those is not
+   * a further failed attempt. Only a failure once the wait has run out
+   * (a connect, or a connection made since) doubles the wait. */
+  if (qpool_down(p)) return ;
   p->backoff = p->backoff ? p->backoff * 2 : QPOOL_BACKOFF_MIN ;
   if (p->backoff > QPOOL_BACKOFF_MAX) p->backoff = QPOOL_BACKOFF_MAX ;
-  tain_now_g() ;
   tain_addsec_g(&p->next_connect, (int)p->backoff) ;
   {
     logline l ;

@@ -454,6 +454,40 @@ def deliverd_down_costs_no_cpu_then_mail_flows(s):
 
 
 @phtest.case
+def agent_death_on_several_connections_is_one_backoff_step(s):
+    """deliverd dying drops every connection queued has open to it at
+    once; that is one outage, not one per connection: the wait before
+    reconnecting is 1 s, not 1+2+4+8."""
+    n = ACTIVE_LIMIT
+    together = threading.Barrier(n, timeout=30)
+    dropped = set()
+
+    def rule(req):
+        if req["rcpt"].startswith("burst") and req["rcpt"] not in dropped:
+            dropped.add(req["rcpt"])
+            try:
+                together.wait()   # every connection busy, then all closed at once
+            except threading.BrokenBarrierError:
+                pass
+            return None
+        return [b"K2.0.0 ok"]
+
+    with Scripted(s, rule):
+        before = len(re.findall(r"event=deliverd_unavailable .*", s.log("queued")))
+        qids = []
+        for k in range(n):
+            a = inject(s, "a@sender.test", ["burst%d@example.test" % k], BODY)
+            assert a and a[0] == "K", a
+            qids.append(a[1:])
+        for qid in qids:
+            assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 60), "not delivered after the burst"
+        assert not together.broken, "the %d deliveries were not in flight together" % n
+        lines = re.findall(r"event=deliverd_unavailable .*", s.log("queued"))[before:]
+        assert len(lines) == 1 and lines[0].endswith("retry=1"), \
+            "one outage must cost one backoff step of 1 s: %r" % lines
+
+
+@phtest.case
 def more_messages_than_memory_limit_all_delivered(s):
     svc(s, "queued", False)
     c = Injector(s)
