@@ -58,7 +58,11 @@
 #define CIPHERS_OPPORTUNISTIC \
   "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:" \
   "!aNULL:!SEED:!CAMELLIA:!RSA+AES:!SHA1"
-#define GROUPS "X25519:P-256:P-384"
+/* Mozilla's three first, then X448 and P-521 for clients that offer
+ * only those: Postfix's default list (tls_eecdh_auto_curves) and
+ * OpenSSL's, which Dovecot keeps, both accept them, so a docker-mailserver
+ * user's peers and clients all still find a group. */
+#define GROUPS "X25519:P-256:P-384:X448:P-521"
 #define SESSION_CONTEXT "posthaste-tlsd"
 
 /* SNI (RFC 6066 section 3): a name with its own directory gets that

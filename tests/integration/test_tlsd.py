@@ -488,6 +488,25 @@ def server_cipher_preference():
 
 
 @case
+def key_exchange_groups():
+    """X25519, P-256 and P-384 first; X448 and P-521 for clients that
+    offer nothing else (Postfix's and Dovecot's lists take them too);
+    no finite-field group for ECDHE-only TLS 1.3."""
+    port = implicit_server().port
+    for proto in ("-tls1_3", "-tls1_2"):
+        for group, shown in (("X25519", "X25519"), ("P-256", "prime256v1"), ("P-384", "secp384r1"),
+                             ("X448", "X448"), ("P-521", "secp521r1")):
+            rc, out = s_client(port, proto, "-groups", group)
+            assert rc == 0 and handshake_ok(out), (proto, group, out[-1500:])
+            assert re.search(r"(Server|Peer) Temp Key: [^\n]*%s" % shown, out), (proto, group, out[-1500:])
+    # the server's preference when the client offers them all, worst first
+    rc, out = s_client(port, "-tls1_2", "-groups", "P-521:X448:P-384:P-256:X25519")
+    assert rc == 0 and re.search(r"Temp Key: X25519", out), out[-1500:]
+    rc, out = s_client(port, "-tls1_3", "-groups", "ffdhe2048")
+    assert not handshake_ok(out), out[-1500:]
+
+
+@case
 def alt_certificate_by_key_type():
     port = implicit_server().port
     for args, bits, sig in (
