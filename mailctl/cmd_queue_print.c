@@ -119,6 +119,7 @@ int mcq_print_list (stralloc *reply)
 {
   char *f[MCQ_FIELDS_MAX] ;
   size_t pos = 0 ;
+  int held = 0 ;   /* the message of the R lines that follow */
   while (next_line(reply, &pos, f))
   {
     int r = final(f) ;
@@ -130,12 +131,15 @@ int mcq_print_list (stralloc *reply)
       cat(f[1]) ; cat("  ") ; cat(f[2]) ; cat(" bytes  ") ;
       date(f[3], "%Y-%m-%d %H:%M:%S") ;
       cat("  ") ; cat(f[4]) ; cat("  from <") ; cat(f[5]) ; cat(">\n") ;
+      held = !strcmp(f[4], "held") ;
     }
     else if (!strcmp(f[0], "R"))
     {
       /* R state due route addr notify orcpt last */
       cat("    <") ; cat(f[4]) ; cat(">  ") ; cat(f[1]) ;
-      due(f[2]) ;
+      /* a held message is not scheduled: its recipients' due times
+       * apply only once it is released */
+      if (!held) due(f[2]) ;
       if (*f[7]) { cat("  (") ; cat(f[7]) ; cat(")") ; }
       cat("\n") ;
     }

@@ -203,7 +203,7 @@ static int do_list (stralloc *sa)
   free(v) ;
   if (sa->len >= LIST_MAX && !stralloc_cats(sa, "W\tlisting cut at 64 MiB\n")) return 0 ;
   if (qctl_backlog && !stralloc_cats(sa, "W\tmore messages wait on disk beyond PH_QUEUE_ACTIVE_LIMIT and are not listed\n")) return 0 ;
-  return stralloc_cats(sa, "ok\t") && put_u64(sa, shown) && stralloc_cats(sa, " messages\n") ;
+  return stralloc_cats(sa, "ok\t") && put_u64(sa, shown) && stralloc_cats(sa, shown == 1 ? " message\n" : " messages\n") ;
 }
 
 /* The header section of the message, one H line per physical line. */
@@ -327,7 +327,7 @@ static void execute (client *c, char *line)
     qpool_reset_backoff(pools + QPOOL_REMOTE) ;
     fmt[uint64_fmt(fmt, count)] = 0 ;
     log_event2("flush", "messages", fmt, "by", "mailctl") ;
-    memcpy(fmt + strlen(fmt), " messages due now", 18) ;
+    memcpy(fmt + strlen(fmt), count == 1 ? " message due now" : " messages due now", count == 1 ? 17 : 18) ;
     ok = answer_ok(sa, fmt) ;
   }
   else if (!arg) ok = answer_error(sa, "unknown command") ;

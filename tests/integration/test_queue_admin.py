@@ -76,6 +76,10 @@ def hold_survives_restart_until_release(s):
         r = s.mailctl("queue", "retry", qid, check=False)
         assert r.returncode == 1 and "held" in r.stderr, r.stderr
         assert re.search(r"^%s! " % qid, mailq(s), re.M), mailq(s)
+        listing = s.mailctl("queue", "list").stdout
+        assert re.search(r"^%s .*  held  from <" % qid, listing, re.M), listing
+        assert "next attempt" not in listing, "a held message has no next attempt: %s" % listing
+        assert re.search(r"^1 message$", listing, re.M), listing
         s.kill("queued", signal.SIGKILL)
         assert s.wait_up("queued", 20)
         assert wait_log(s, "queued", r"event=loaded qid=%s .*held=yes" % qid, 20)
