@@ -22,6 +22,15 @@
 void check_spf (mccheck *c, char const *domain)
 {
   stralloc sender = STRALLOC_ZERO ;
+  if (!c->nip)
+  {
+     /* check_host has said why (no address for the host name, or DNS
+        failed); say what that leaves unchecked rather than nothing */
+    if (buffer_puts(buffer_1, "The SPF record of ") < 0 || buffer_puts(buffer_1, domain) < 0
+     || buffer_puts(buffer_1, " was not checked: the server's address is not known (set PH_PUBLIC_IP).\n") < 0)
+      strerr_diefu1sys(111, "write to stdout") ;
+    return ;
+  }
   if (!stralloc_cats(&sender, "postmaster@") || !stralloc_cats(&sender, domain) || !stralloc_0(&sender))
     strerr_diefu1sys(111, "allocate memory") ;
   for (unsigned int i = 0 ; i < c->nip ; i++)

@@ -33,7 +33,11 @@ def check(s, *args, env_extra=None):
     env = dict(os.environ)
     env.update({k: v for k, v in s.env.items() if k.startswith("PH_")})
     env.update({"PH_DNS_RESOLVER": DNS.resolver, "PH_PUBLIC_IP": PUBLIC_IP, "ENABLE_POP3": "1"})
-    env.update(env_extra or {})
+    for k, v in (env_extra or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
     return subprocess.run([str(s.bin / "mailctl"), "check"] + list(args), env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
 
@@ -141,6 +145,20 @@ def no_spf_no_mx(s):
     assert r.returncode == 1, r.stdout
     assert "The domain %s publishes no SPF record" % DOMAIN in r.stdout, r.stdout
     assert "The domain %s has no MX record" % DOMAIN in r.stdout, r.stdout
+
+
+@phtest.case
+def unknown_server_address_says_what_is_unchecked(s):
+    # no PH_PUBLIC_IP and a host name without an address: the checks that
+    # need the server's address say they were not made
+    publish(s)
+    DNS.remove(HOST, "A")
+    r = check(s, DOMAIN, env_extra={"PH_PUBLIC_IP": None})
+    assert r.returncode == 1, "exit %d: %s %s" % (r.returncode, r.stdout, r.stderr)
+    assert "The host name %s has no A or AAAA record." % HOST in r.stdout, r.stdout
+    assert "The SPF record of %s was not checked: the server's address is not known (set PH_PUBLIC_IP)." % DOMAIN \
+        in r.stdout, r.stdout
+    assert "All good" not in r.stdout
 
 
 @phtest.case
