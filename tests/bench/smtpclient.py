@@ -18,9 +18,11 @@ def message(token, size):
     return head + body
 
 
-def send_one(port, token, size, timeout=30):
+def send_one(port, token, size, timeout=30, before_quit=None):
     """Send one message; returns time.monotonic_ns() taken as soon as the
-    250 reply to the end of DATA has been read."""
+    250 reply to the end of DATA has been read. before_quit(), if given,
+    runs after that and before the QUIT exchange, so that what it waits
+    for is not delayed by the session's end on either side."""
     c = smtplib.SMTP("127.0.0.1", port, local_hostname="client.bench.test", timeout=timeout)
     try:
         c.ehlo()
@@ -34,6 +36,8 @@ def send_one(port, token, size, timeout=30):
         t = time.monotonic_ns()
         if code != 250:
             raise RuntimeError("DATA refused: %d %r" % (code, reply))
+        if before_quit:
+            before_quit()
         return t
     finally:
         try:
