@@ -5,6 +5,7 @@
 #include <skalibs/stralloc.h>
 
 #include "common/dsn_utf8.h"
+#include "common/hexdigit.h"
 
 /* RFC 6533 3: QCHAR = %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e */
 static int qchar (unsigned char c)
@@ -119,15 +120,6 @@ int dsn_utf8addr_encode (stralloc *out, char const *s, size_t len, int xtext)
   return 0 ;
 }
 
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  /* ABNF strings and HEXDIG ignore case (RFC 5234 2.3) */
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  return -1 ;
-}
-
 /* Is the HEXPOINT of this many digits, with this value, one the ABNF
  * admits? The 2-digit forms are the ASCII set above and 80-FF; then
  * NZHEXDIG 2HEXDIG; NZDHEXDIG 3HEXDIG or "D" %x30-37 2HEXDIG (no
@@ -166,7 +158,7 @@ static int scan (stralloc *out, char const *s, size_t len)
       v = 0 ;
       while (i < len && s[i] != '}')
       {
-        int h = hexval(s[i]) ;
+        int h = hex_digit(s[i]) ;
         if (h < 0 || ++digits > 6) goto inval ;
         v = (v << 4) | (uint32_t)h ;
         i++ ;

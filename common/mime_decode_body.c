@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <skalibs/stralloc.h>
+#include "common/hexdigit.h"
 #include "common/mime.h"
 
 static int b64val (unsigned char c)
@@ -19,14 +20,6 @@ static int b64val (unsigned char c)
   if (c >= '0' && c <= '9') return c - '0' + 52 ;
   if (c == '+') return 62 ;
   if (c == '/') return 63 ;
-  return -1 ;
-}
-
-static int hexval (unsigned char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
   return -1 ;
 }
 
@@ -69,9 +62,10 @@ static int qp (stralloc *sa, char const *s, size_t len)
     for (size_t k = i ; k < le ; k++)
     {
       char c = s[k] ;
-      if (c == '=' && k + 2 < le && hexval(s[k+1]) >= 0 && hexval(s[k+2]) >= 0)
+      int b ;
+      if (c == '=' && k + 2 < le && (b = hex_pair(s + k + 1)) >= 0)
       {
-        c = (char)(hexval(s[k+1]) << 4 | hexval(s[k+2])) ;
+        c = (char)b ;
         k += 2 ;
       }
       sa->s[sa->len++] = c ;

@@ -11,16 +11,9 @@
 #include <string.h>
 #include <strings.h>
 #include <skalibs/stralloc.h>
+#include "common/hexdigit.h"
 #include "common/mime.h"
 #include "common/mime-internal.h"
-
-static int hexval (unsigned char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  return -1 ;
-}
 
 /* Parses "=?cs?X?text?=" at s[i]: returns its end, 0 if not a word. */
 static size_t word_at (char const *s, size_t len, size_t i, size_t *cs, size_t *cslen, char *enc, size_t *tx, size_t *txlen)
@@ -48,10 +41,11 @@ static int decode_word (stralloc *bytes, char const *s, size_t len, char enc)
   for (size_t i = 0 ; i < len ; i++)
   {
     char c = s[i] ;
+    int b ;
     if (c == '_') c = ' ' ;
-    else if (c == '=' && i + 2 < len && hexval(s[i+1]) >= 0 && hexval(s[i+2]) >= 0)
+    else if (c == '=' && i + 2 < len && (b = hex_pair(s + i + 1)) >= 0)
     {
-      c = (char)(hexval(s[i+1]) << 4 | hexval(s[i+2])) ;
+      c = (char)b ;
       i += 2 ;
     }
     if (!stralloc_catb(bytes, &c, 1)) return 0 ;

@@ -10,6 +10,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/types.h>
+#include "common/hexdigit.h"
 #include "common/mime-internal.h"
 
 typedef struct pname_s pname ;
@@ -50,22 +51,15 @@ static int same_base (pname const *a, pname const *b)
   return a->baselen == b->baselen && !memcmp(a->base, b->base, a->baselen) ;
 }
 
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  return -1 ;
-}
-
 static int cat_pct_decoded (stralloc *sa, char const *s)
 {
   for (; *s ; s++)
   {
     char c = *s ;
-    if (c == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0)
+    int b ;
+    if (c == '%' && (b = hex_pair(s + 1)) >= 0)
     {
-      c = (char)(hexval(s[1]) << 4 | hexval(s[2])) ;
+      c = (char)b ;
       s += 2 ;
     }
     if (!stralloc_catb(sa, &c, 1)) return 0 ;

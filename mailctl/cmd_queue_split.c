@@ -2,15 +2,8 @@
 
 #include <string.h>
 
+#include "common/hexdigit.h"
 #include "cmd_queue.h"
-
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  return -1 ;
-}
 
 /* \xHH back to the byte, in place; never longer than the input. */
 static void unescape (char *s)
@@ -18,9 +11,10 @@ static void unescape (char *s)
   char *w = s ;
   for (char const *r = s ; *r ; r++)
   {
-    if (r[0] == '\\' && r[1] == 'x' && r[2] && r[3] && hexval(r[2]) >= 0 && hexval(r[3]) >= 0)
+    int b ;
+    if (r[0] == '\\' && r[1] == 'x' && (b = hex_pair(r + 2)) >= 0)
     {
-      char c = (char)(hexval(r[2]) * 16 + hexval(r[3])) ;
+      char c = (char)b ;
       /* A NUL would cut the field short: show it as a '?'. */
       *w++ = c ? c : '?' ;
       r += 3 ;

@@ -5,6 +5,7 @@
 #include <skalibs/stralloc.h>
 
 #include "common/dsn_utf8.h"
+#include "common/hexdigit.h"
 #include "queued/qmsg.h"
 #include "queued/qdsn.h"
 
@@ -47,14 +48,6 @@ int qdsn_notify (char const *s, size_t len, unsigned char *bits)
   return 1 ;
 }
 
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  return -1 ;
-}
-
 int qdsn_xtext_valid (char const *s, size_t len)
 {
   if (len > QDSN_XTEXT_MAX) return 0 ;
@@ -63,7 +56,7 @@ int qdsn_xtext_valid (char const *s, size_t len)
     unsigned char c = s[i] ;
     if (c == '+')
     {
-      if (len - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) return 0 ;
+      if (len - i < 3 || hex_pair(s + i + 1) < 0) return 0 ;
       i += 2 ;
     }
     else if (c < 33 || c > 126 || c == '=') return 0 ;
@@ -80,7 +73,7 @@ int qdsn_xtext_decode (char const *s, size_t len, stralloc *out)
     char c = s[i] ;
     if (c == '+')
     {
-      c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])) ;
+      c = (char)hex_pair(s + i + 1) ;
       i += 2 ;
     }
     out->s[out->len++] = c ;

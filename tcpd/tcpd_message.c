@@ -2,20 +2,13 @@
 
 #include <sys/types.h>
 
+#include "common/hexdigit.h"
 #include "tcpd.h"
 
 /* The banned message comes from the command line, where a CR LF is
  * awkward to write (an s6 run script, an env file), so the usual C
  * escapes are understood: \r \n \t \\ and \xHH. Anything else after a
  * backslash is an error rather than a guess. */
-
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  return -1 ;
-}
 
 ssize_t tcpd_message_unescape (char *out, size_t max, char const *s)
 {
@@ -33,10 +26,9 @@ ssize_t tcpd_message_unescape (char *out, size_t max, char const *s)
         case '\\' : c = '\\' ; break ;
         case 'x' :
         {
-          int hi = hexval(s[0]) ;
-          int lo = hi < 0 ? -1 : hexval(s[1]) ;
-          if (lo < 0) return -1 ;
-          c = (char)(hi << 4 | lo) ;
+          int b = hex_pair(s) ;
+          if (b < 0) return -1 ;
+          c = (char)b ;
           s += 2 ;
           break ;
         }

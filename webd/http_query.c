@@ -6,6 +6,7 @@
 
 #include <skalibs/bytestr.h>
 
+#include "common/hexdigit.h"
 #include "http_request.h"
 
 char const *http_request_field (http_request const *r, char const *s, char const *name, size_t *vlen)
@@ -21,14 +22,6 @@ char const *http_request_field (http_request const *r, char const *s, char const
     }
   }
   return 0 ;
-}
-
-static int hexval (char c)
-{
-  if (c >= '0' && c <= '9') return c - '0' ;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10 ;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10 ;
-  return -1 ;
 }
 
 /* application/x-www-form-urlencoded pairs (name=value&...): '+' is a
@@ -50,9 +43,9 @@ int http_query_param (http_request const *r, char const *s, char const *name, ch
         char c = s[k] ;
         if (c == '%')
         {
-          int hi, lo ;
-          if (amp - k < 3 || (hi = hexval(s[k+1])) < 0 || (lo = hexval(s[k+2])) < 0) return -1 ;
-          c = (char)(hi * 16 + lo) ;
+          int b = amp - k < 3 ? -1 : hex_pair(s + k + 1) ;
+          if (b < 0) return -1 ;
+          c = (char)b ;
           k += 3 ;
         }
         else
