@@ -260,9 +260,9 @@ static int process (size_t len)
         }
         committed() ;
         dropped = 0 ;
-        /* Durable now: wake queued before answering, so that delivery
-         * starts while the K travels to smtpd and its 250 to the client. */
-        injstore_trigger() ;
+        /* Durable now, and queued was woken inside the commit, so that
+         * delivery starts while the K travels to smtpd and its 250 to
+         * the client. */
         if (!answer('K', store.qid)) return (closing_status = 111, -1) ;
         break ;
       case INJ_ERROR :

@@ -160,6 +160,17 @@ int injstore_data (injstore *s, char const *v, size_t len)
   return 1 ;
 }
 
+/* Wakes queued: one byte into the trigger FIFO, never blocking. */
+static void injstore_trigger (void)
+{
+  /* No reader (queued down): ENXIO; FIFO full: EAGAIN, and a wake-up is
+   * already pending. Either way, queued's rescan is the backstop. */
+  int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) ;
+  if (fd < 0) return ;
+  if (write(fd, "", 1) < 0) { /* ignored: see above */ }
+  fd_close(fd) ;
+}
+
 int injstore_commit (injstore *s)
 {
   char fmt[UINT64_FMT] ;
@@ -187,11 +198,18 @@ int injstore_commit (injstore *s)
 
   /* 4. The commit point: one rename makes the whole message appear in
    *    incoming/. Then fsync incoming/ so the rename survives a crash;
-   *    only after that may the client hear K. */
+   *    only after that may the client hear K.
+   * 5. queued is woken between the two: the contents are durable, and
+   *    the fsync of incoming/ also makes durable queued's take into
+   *    queue/ if that comes first (the rename changes incoming/), so
+   *    queued may start delivering while this fsync runs. A crash
+   *    before it ends can give a duplicate (the client never heard K),
+   *    never a loss (docs/queue.md, point 1). */
   memcpy(dst, "incoming/", 9) ;
   memcpy(dst + 9, s->qid, strlen(s->qid) + 1) ;
   if (rename(s->tmpdir, dst) < 0) return 0 ;
   s->active = s->inmsg = 0 ;
+  injstore_trigger() ;
   if (!sync_dir("incoming")) return 0 ;
   return 1 ;
 }
@@ -218,14 +236,4 @@ void injstore_abort_signalsafe (injstore *s)
   unlinkat(s->dirfd, "env", 0) ;
   unlinkat(s->dirfd, "mess", 0) ;
   rmdir(s->tmpdir) ;
-}
-
-void injstore_trigger (void)
-{
-  /* No reader (queued down): ENXIO; FIFO full: EAGAIN, and a wake-up is
-   * already pending. Either way, queued's rescan is the backstop. */
-  int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) ;
-  if (fd < 0) return ;
-  if (write(fd, "", 1) < 0) { /* ignored: see above */ }
-  fd_close(fd) ;
 }

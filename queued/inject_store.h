@@ -57,16 +57,13 @@ extern int injstore_field (injstore *, char tag, char const *s, size_t len) ;
 extern int injstore_envend (injstore *) ;
 extern int injstore_data (injstore *, char const *s, size_t len) ;
 /* Ends both files, fsyncs them, renames tmp/<pid> to incoming/<qid>
- * (the commit point) and fsyncs incoming/. On success the message is
- * durably queued and s->qid names it. */
+ * (the commit point), wakes queued and fsyncs incoming/. On success the
+ * message is durably queued and s->qid names it. */
 extern int injstore_commit (injstore *) ;
 /* Removes tmp/<pid>/, prepared or in use, and closes its files. */
 extern void injstore_abort (injstore *) ;
 /* Removes an unused preparation with async-signal-safe calls only (a
  * signal handler's clean-up while no message is being built). */
 extern void injstore_abort_signalsafe (injstore *) ;
-
-/* Wakes queued: one byte into the trigger FIFO, never blocking. */
-extern void injstore_trigger (void) ;
 
 #endif

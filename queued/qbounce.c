@@ -503,7 +503,6 @@ int qbounce_queue (qmsg const *m, int action, qbitem const *items, unsigned int 
     log_kvu(&l, "rcpts", n) ;
     log_commit(&l) ;
   }
-  injstore_trigger() ;
   return 1 ;
  err:
   injstore_abort(&store) ;
