@@ -71,6 +71,10 @@ extern void maildir_opendir_force_fallback (int) ;
  * folder's maildirfolder file). Returns an fd on the Maildir directory of
  * the folder (O_DIRECTORY, close-on-exec), or -1 with errno. */
 extern int maildir_make (int rootfd, char const *maildir, char const *folder) ;
+/* maildir_make, and also leaves in *newfd and *tmpfd fds on the folder's
+ * new/ and tmp/ (as maildir_opendir_beneath opens them), which a
+ * delivery needs next: they are the ones just checked, not opened again. */
+extern int maildir_make_open (int rootfd, char const *maildir, char const *folder, int *newfd, int *tmpfd) ;
 
 /* Is s[0..len) the name of a special-use folder (Drafts, Sent, Trash,
  * Junk, ...; whole name, ASCII case ignored)? */

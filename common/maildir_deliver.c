@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
@@ -71,14 +72,18 @@ static size_t newname_fmt (char *s, struct timeval const *tv, struct stat const 
   return m ;
 }
 
- /* Copies msgfd from offset 0 to fd; the queue file is shared with
-    queued, so its file position is neither trusted nor moved. */
-static int copy_message (int fd, int msgfd, uint64_t *copied)
+ /* Writes hdr, then msgfd from offset 0, to fd; the header goes out with
+    the first block, one write for a message up to 64 KiB. The queue file
+    is shared with queued, so its file position is neither trusted nor
+    moved. */
+static int copy_message (int fd, char const *hdr, size_t hdrlen, int msgfd, uint64_t *copied)
 {
   static char buf[65536] ;
   uint64_t off = 0 ;
   for (;;)
   {
+    struct iovec v[2] ;
+    size_t want ;
     ssize_t r = pread(msgfd, buf, sizeof(buf), (off_t)off) ;
     if (r == -1)
     {
@@ -86,9 +91,14 @@ static int copy_message (int fd, int msgfd, uint64_t *copied)
       return 0 ;
     }
     if (!r) break ;
-    if (allwrite(fd, buf, r) < (size_t)r) return 0 ;
+    v[0].iov_base = (char *)hdr ; v[0].iov_len = hdrlen ;
+    v[1].iov_base = buf ; v[1].iov_len = (size_t)r ;
+    want = hdrlen + (size_t)r ;
+    if (allwritev(fd, v, 2) < want) return 0 ;
+    hdrlen = 0 ;
     off += r ;
   }
+  if (hdrlen && allwrite(fd, hdr, hdrlen) < hdrlen) return 0 ;   /* empty message */
   *copied = off ;
   return 1 ;
 }
@@ -141,12 +151,8 @@ static int deliver (int rootfd, char const *maildir, char const *folder, char co
     if (gettimeofday(&now, 0) == -1) return 0 ;
     tv = &now ;
   }
-  mdfd = maildir_make(rootfd, maildir, folder) ;
+  mdfd = maildir_make_open(rootfd, maildir, folder, &newfd, &tmpfd) ;
   if (mdfd == -1) return 0 ;
-  tmpfd = maildir_opendir_beneath(mdfd, "tmp") ;
-  if (tmpfd == -1) goto err ;
-  newfd = maildir_opendir_beneath(mdfd, "new") ;
-  if (newfd == -1) goto err ;
   if (oncename)
   {
     int r ;
@@ -162,8 +168,7 @@ static int deliver (int rootfd, char const *maildir, char const *folder, char co
     if (fd == -1) goto err ;
   }
 
-  if (allwrite(fd, hdr, hdrlen) < hdrlen
-   || !copy_message(fd, msgfd, &size)
+  if (!copy_message(fd, hdr, hdrlen, msgfd, &size)
    || fd_sync(fd) == -1
    || fstat(fd, &st) == -1) goto errtmp ;
   size += hdrlen ;

@@ -105,10 +105,16 @@ static int ensure_dirs (int dirfd, char const *const *names, unsigned int n, int
   return 0 ;
 }
 
-static int ensure_subdirs (int fd)
+static int ensure_subdirs (int fd, int *newfd, int *tmpfd)
 {
   static char const *const subdirs[3] = { "cur", "new", "tmp" } ;
-  return ensure_dirs(fd, subdirs, 3, 0) ;
+  int fds[3] ;
+  if (!newfd) return ensure_dirs(fd, subdirs, 3, 0) ;
+  if (!ensure_dirs(fd, subdirs, 3, fds)) return 0 ;
+  fd_close(fds[0]) ;
+  *newfd = fds[1] ;
+  *tmpfd = fds[2] ;
+  return 1 ;
 }
 
  /* Goes one directory down, creating it if needed; closes dirfd unless
@@ -142,7 +148,7 @@ static int ensure_marker (int fd)
   return 1 ;
 }
 
-int maildir_make (int rootfd, char const *maildir, char const *folder)
+int maildir_make_open (int rootfd, char const *maildir, char const *folder, int *newfd, int *tmpfd)
 {
   size_t len = strlen(maildir) ;
   size_t flen = strlen(folder) ;
@@ -167,7 +173,7 @@ int maildir_make (int rootfd, char const *maildir, char const *folder)
   if (flen)
   {
      /* the INBOX is the Maildir itself: a folder needs it to exist */
-    if (!ensure_subdirs(fd)) goto err ;
+    if (!ensure_subdirs(fd, 0, 0)) goto err ;
     name[0] = '.' ;
     memcpy(name + 1, folder, flen + 1) ;
     fd = step(fd, rootfd, name) ;
@@ -175,10 +181,15 @@ int maildir_make (int rootfd, char const *maildir, char const *folder)
     if (!ensure_marker(fd)) goto err ;
   }
 
-  if (!ensure_subdirs(fd)) goto err ;
+  if (!ensure_subdirs(fd, newfd, tmpfd)) goto err ;
   return fd ;
 
  err:
   close_keep_errno(fd) ;
   return -1 ;
+}
+
+int maildir_make (int rootfd, char const *maildir, char const *folder)
+{
+  return maildir_make_open(rootfd, maildir, folder, 0, 0) ;
 }
