@@ -91,7 +91,7 @@ def render(res):
     if lat:
         out.append("")
         n = next(iter(lat.values()))["n"]
-        out.append("Latency, DATA 250 -> file in new/, %d messages one at a time, 4 KiB, ms" % n)
+        out.append("Latency, DATA 250 -> file in new/, %d messages per server one at a time, the servers in turn, 4 KiB, ms" % n)
         out.append("           median     p99     min     max")
         for name in (PH, PF):
             if name in lat:
