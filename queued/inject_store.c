@@ -160,14 +160,22 @@ int injstore_data (injstore *s, char const *v, size_t len)
   return 1 ;
 }
 
-/* Wakes queued: one byte into the trigger FIFO, never blocking. */
-static void injstore_trigger (void)
+/* Wakes queued: the line "<qid>\n" into the trigger FIFO, in one write
+ * (shorter than PIPE_BUF, so whole, never mixed with another worker's),
+ * never blocking. queued takes the message it names at once. */
+static void injstore_trigger (char const *qid)
 {
+  char line[QID_MAX + 1] ;
+  size_t n = strlen(qid) ;
+  int fd ;
+  memcpy(line, qid, n) ;
+  line[n++] = '\n' ;
   /* No reader (queued down): ENXIO; FIFO full: EAGAIN, and a wake-up is
-   * already pending. Either way, queued's rescan is the backstop. */
-  int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) ;
+   * already pending. Either way, queued's scan of incoming/ after each
+   * wake-up, and its rescan, are the backstop. */
+  fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) ;
   if (fd < 0) return ;
-  if (write(fd, "", 1) < 0) { /* ignored: see above */ }
+  if (write(fd, line, n) < 0) { /* ignored: see above */ }
   fd_close(fd) ;
 }
 
@@ -209,7 +217,7 @@ int injstore_commit (injstore *s)
   memcpy(dst + 9, s->qid, strlen(s->qid) + 1) ;
   if (rename(s->tmpdir, dst) < 0) return 0 ;
   s->active = s->inmsg = 0 ;
-  injstore_trigger() ;
+  injstore_trigger(s->qid) ;
   if (!sync_dir("incoming")) return 0 ;
   return 1 ;
 }

@@ -152,6 +152,30 @@ static void dispatch_msg (qmsg *m, passstate *ps)
   }
 }
 
+/* Whether m has recipients to hand out now; an expired one sets
+ * *expired, for qsched_expire to settle. */
+static int dispatchable (qmsg const *m, int *expired, tain *wake)
+{
+  if (m->broken || m->held || m->deleted) return 0 ;
+  if (m->fstate == QFILTER_PENDING || m->fstate == QFILTER_RUNNING) return 0 ;
+  if (m->npending <= m->ninflight) return 0 ;
+  if (!tain_less(&STAMP, &m->expire)) { *expired = 1 ; return 0 ; }
+  if (tain_less(&STAMP, &m->nextdue)) { lower(wake, &m->nextdue) ; return 0 ; }
+  return 1 ;
+}
+
+void qdispatch_one (qmsg *m)
+{
+  /* The main loop's next pass computes its wake-up time again and
+   * settles an expiry: neither is wanted from here. */
+  tain wake = TAIN_INFINITE ;
+  int expired = 0 ;
+  passstate ps = { .wake = &wake, .local_full = 0, .remote_full = 0 } ;
+  if (!dispatchable(m, &expired, &wake)) return ;
+  dispatch_msg(m, &ps) ;
+  qmsg_refresh(m) ;
+}
+
 void qdispatch (tain *wake)
 {
   size_t n = qsched_count() ;
@@ -162,11 +186,7 @@ void qdispatch (tain *wake)
   for (size_t t = 0 ; t < n ; t++)
   {
     qmsg *m = qsched_at((cursor + t) % n) ;
-    if (m->broken || m->held || m->deleted) continue ;
-    if (m->fstate == QFILTER_PENDING || m->fstate == QFILTER_RUNNING) continue ;
-    if (m->npending <= m->ninflight) continue ;
-    if (!tain_less(&STAMP, &m->expire)) { expired = 1 ; continue ; }
-    if (tain_less(&STAMP, &m->nextdue)) { lower(wake, &m->nextdue) ; continue ; }
+    if (!dispatchable(m, &expired, wake)) continue ;
     dispatch_msg(m, &ps) ;
     qmsg_refresh(m) ;
     if (ps.local_full && ps.remote_full) break ;   /* a reply wakes us */

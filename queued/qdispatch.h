@@ -12,10 +12,17 @@
 
 #include <skalibs/tai.h>
 
+#include "queued/qmsg.h"
+
 /* 1, or 0 with errno. */
 extern int qdispatch_init (unsigned int rcptmax) ;
 
 /* Dispatches what is due at STAMP; lowers *wake. */
 extern void qdispatch (tain *wake) ;
+
+/* The same for the one message m, out of turn: a message just taken
+ * from incoming/ goes to its delivery agent while the directory has not
+ * even been read for others. */
+extern void qdispatch_one (qmsg *m) ;
 
 #endif

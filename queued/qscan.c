@@ -11,6 +11,7 @@
 #include "queued/qmsg.h"
 #include "queued/qsched.h"
 #include "queued/qfilter.h"
+#include "queued/qdispatch.h"
 #include "queued/qscan.h"
 
 static void log_msg (char const *event, char const *qid, char const *k, char const *v)
@@ -35,8 +36,11 @@ static void log_queued (char const *event, qmsg const *m)
   log_commit(&l) ;
 }
 
-/* Loads from/<qid>; for incoming, also takes it into queue/. */
-static void load_one (char const *from, char const *qid)
+/* Loads from/<qid>; for incoming, also takes it into queue/. Named (by
+ * the trigger, not by a directory listing), a directory that is not
+ * there is no error: a scan took it already; and a message with nothing
+ * to hold goes to its delivery agent before its log line is written. */
+static void load_one (char const *from, char const *qid, int named)
 {
   size_t flen = strlen(from) ;
   char dir[flen + QID_MAX + 2] ;
@@ -74,6 +78,13 @@ static void load_one (char const *from, char const *qid)
         break ;   /* in queue/ now: the next rescan loads it */
       }
       qfilter_classify(m) ;
+      if (named && m->holdreason == QNONE)
+      {
+        qdispatch_one(m) ;
+        log_queued("queued", m) ;
+        qsched_check(m) ;
+        return ;
+      }
       log_queued(incoming ? "queued" : "loaded", m) ;
       qsched_hold_arrival(m) ;
       qsched_check(m) ;
@@ -87,6 +98,7 @@ static void load_one (char const *from, char const *qid)
       if (!qdir_corrupt(from, qid)) log_msg("corrupt_move_error", qid, "error", strerror(errno)) ;
       break ;
     default :
+      if (named && errno == ENOENT) break ;
       log_msg("load_error", qid, "error", strerror(errno)) ;
       break ;
   }
@@ -130,10 +142,21 @@ static int scan (char const *from, int useindex)
     n = strlen(e->d_name) ;
     if (!qid_valid(e->d_name, n)) continue ;   /* ".", "..", strays */
     if (useindex && qsched_index_has(e->d_name)) continue ;
-    load_one(from, e->d_name) ;
+    load_one(from, e->d_name, 0) ;
   }
   closedir(d) ;
   return full ;
+}
+
+void qscan_incoming_named (char const *s, size_t len)
+{
+  char qid[QID_MAX + 1] ;
+  if (!qid_valid(s, len)) return ;
+  /* At the limit the scan that follows says so and leaves the rest. */
+  if (qsched_count() >= conf.active_max) return ;
+  memcpy(qid, s, len) ;
+  qid[len] = 0 ;
+  load_one("incoming", qid, 1) ;
 }
 
 int qscan_incoming (void)

@@ -57,6 +57,7 @@
 #include "queued/qpool.h"
 #include "queued/qroute.h"
 #include "queued/qscan.h"
+#include "queued/qtrigger.h"
 #include "queued/qsched.h"
 #include "queued/qstats.h"
 
@@ -118,11 +119,28 @@ static void maybe_backlog (void)
   backlog |= qscan_incoming() ;
 }
 
-static void drain_trigger (void)
+static void take_named (char const *s, size_t len, void *arg)
 {
-  char buf[256] ;
-  for (unsigned int k = 0 ; k < 64 ; k++)
-    if (fd_read(trigfd, buf, sizeof(buf)) < (ssize_t)sizeof(buf)) break ;
+  (void)arg ;
+  qscan_incoming_named(s, len) ;
+}
+
+/* The trigger names the messages queued-inject committed (qtrigger.h):
+ * each is taken and handed out at once, before incoming/ is read; the
+ * caller scans it after all the same, for what no line named (a write
+ * lost to a full FIFO, a line cut at the end of a read). Bounded: the
+ * FIFO's capacity per call; more wakes the next pass. */
+static void take_triggered (void)
+{
+  char buf[4096] ;
+  qtrigger t = QTRIGGER_ZERO ;
+  for (unsigned int k = 0 ; k < 16 ; k++)
+  {
+    ssize_t r = fd_read(trigfd, buf, sizeof(buf)) ;
+    if (r <= 0) break ;
+    qtrigger_lines(&t, buf, (size_t)r, &take_named, 0) ;
+    if (r < (ssize_t)sizeof(buf)) break ;
+  }
 }
 
 static void handle_signals (void)
@@ -328,10 +346,10 @@ int main (int argc, char const *const *argv)
     if (!r) continue ;
 
     if (x[0].revents & IOPAUSE_READ) handle_signals() ;
-    if (x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
+    if (!stopping && x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {
-      drain_trigger() ;
-      if (!stopping && qscan_incoming()) backlog = 1 ;
+      take_triggered() ;
+      if (qscan_incoming()) backlog = 1 ;
     }
     qctl_events(x + 2, nctl) ;
     qfilter_events(x + 2 + nctl, nfilter) ;
