@@ -41,6 +41,21 @@ def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def settled_fd_counts(pids, steady=0.3, timeout=5.0):
+    """Each process's fd count once it has not changed for `steady` s."""
+    deadline = time.monotonic() + timeout
+    last = {p: fd_count(p) for p in pids}
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = {p: fd_count(p) for p in pids}
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= steady:
+            break
+    return last
+
+
 def full_pool(s):
     return s.wait_for(lambda: len(workers(s)) == WORKERS, 20)
 
@@ -68,11 +83,14 @@ def workers_serve_many_connections_without_new_processes(s):
     for _ in range(WORKERS):
         inject_ok(s)
     assert workers(s) == before, "a process per connection? %r -> %r" % (before, workers(s))
-    fds = {p: fd_count(p) for p in before}
+    # The client has its K and has closed; the worker closes its side when
+    # it reads the end of file, a moment later: count once that is done.
+    fds = settled_fd_counts(before)
     for _ in range(WORKERS):
         inject_ok(s)
     assert workers(s) == before, "a process per connection? %r -> %r" % (before, workers(s))
-    assert {p: fd_count(p) for p in before} == fds, "fds grew: %r -> %r" % (fds, {p: fd_count(p) for p in before})
+    assert s.wait_for(lambda: {p: fd_count(p) for p in before} == fds, 5), \
+        "fds grew: %r -> %r" % (fds, {p: fd_count(p) for p in before})
 
 
 @phtest.case
