@@ -7,7 +7,9 @@
  * 0700), but tmp/ and incoming/ are written by queued-inject (phinject,
  * whose group queued is in; docs/queue.md, "Who writes what"), so what
  * it takes from incoming/ is parsed as untrusted input: every queue file
- * strictly, and what does not parse is set aside (corrupt/). It trusts the delivery agents' replies (deliverd,
+ * strictly, and what does not parse is set aside (corrupt/); so are the
+ * names in the trigger FIFO (qtrigger.h), which only ever point it at
+ * incoming/<qid> for a valid qid. It trusts the delivery agents' replies (deliverd,
  * deliverd-remote) and the filter programs' answers only as far as their
  * format: each is checked, bounded, and a bad one is a temporary failure.
  * It reads domains.cdb (root's) to route recipients. It writes only under
