@@ -37,9 +37,10 @@ static void log_queued (char const *event, qmsg const *m)
 }
 
 /* Loads from/<qid>; for incoming, also takes it into queue/. Named (by
- * the trigger, not by a directory listing), a directory that is not
- * there is no error: a scan took it already; and a message with nothing
- * to hold goes to its delivery agent before its log line is written. */
+ * the trigger, not by a directory listing), the message goes to its
+ * delivery agent at once, before the directory is read for others; and
+ * a system error is left to the scan that follows, which meets the same
+ * directory and reports it (a name no longer there was taken already). */
 static void load_one (char const *from, char const *qid, int named)
 {
   size_t flen = strlen(from) ;
@@ -69,7 +70,7 @@ static void load_one (char const *from, char const *qid, int named)
           log_msg("corrupt", qid, "reason", "queue id already in queue/") ;
           qdir_corrupt(from, qid) ;
         }
-        else log_msg("load_error", qid, "error", strerror(e)) ;
+        else if (!named) log_msg("load_error", qid, "error", strerror(e)) ;
         break ;
       }
       if (!qsched_add(m))
@@ -78,15 +79,9 @@ static void load_one (char const *from, char const *qid, int named)
         break ;   /* in queue/ now: the next rescan loads it */
       }
       qfilter_classify(m) ;
-      if (named && m->holdreason == QNONE)
-      {
-        qdispatch_one(m) ;
-        log_queued("queued", m) ;
-        qsched_check(m) ;
-        return ;
-      }
       log_queued(incoming ? "queued" : "loaded", m) ;
       qsched_hold_arrival(m) ;
+      if (named) qdispatch_one(m) ;
       qsched_check(m) ;
       return ;
     case QLOAD_GONE :
@@ -98,7 +93,7 @@ static void load_one (char const *from, char const *qid, int named)
       if (!qdir_corrupt(from, qid)) log_msg("corrupt_move_error", qid, "error", strerror(errno)) ;
       break ;
     default :
-      if (named && errno == ENOENT) break ;
+      if (named) break ;
       log_msg("load_error", qid, "error", strerror(errno)) ;
       break ;
   }

@@ -14,10 +14,11 @@
 extern int qscan_incoming (void) ;
 
 /* incoming/<s[0..len)>, which the trigger named, without reading the
- * directory: taken, and handed to its delivery agent at once when
- * nothing holds it back (qdispatch_one). Nothing happens for a name
- * that is no queue id or no longer there, or at the in-memory limit:
- * the caller scans incoming/ after, all the same. */
+ * directory: taken, logged, and handed to its delivery agent at once
+ * unless something holds it back (qdispatch_one: a hold, a filter run
+ * to come, busy connections). Nothing happens for a name that is no
+ * queue id or no longer there, or at the in-memory limit, and a system
+ * error is not logged: the caller scans incoming/ after all the same. */
 extern void qscan_incoming_named (char const *s, size_t len) ;
 extern int qscan_queue (void) ;
 

@@ -132,15 +132,16 @@ static void take_named (char const *s, size_t len, void *arg)
  * caller scans it after all the same, for what no line named (a write
  * lost to a full FIFO, a line cut at the end of a read). Bounded: the
  * FIFO's capacity per call; more wakes the next pass. */
+static qtrigger trigger = QTRIGGER_ZERO ;   /* across calls: a read may end inside a line */
+
 static void take_triggered (void)
 {
   char buf[4096] ;
-  qtrigger t = QTRIGGER_ZERO ;
   for (unsigned int k = 0 ; k < 16 ; k++)
   {
     ssize_t r = fd_read(trigfd, buf, sizeof(buf)) ;
     if (r <= 0) break ;
-    qtrigger_lines(&t, buf, (size_t)r, &take_named, 0) ;
+    qtrigger_lines(&trigger, buf, (size_t)r, &take_named, 0) ;
     if (r < (ssize_t)sizeof(buf)) break ;
   }
 }

@@ -621,20 +621,31 @@ def trigger_lines_name_messages_and_the_scan_finds_the_rest(s):
     a line that is no queue id and stray bytes are ignored quietly, and
     no message is taken twice."""
     with Scripted(s) as fake:
+        # With nothing in memory (no message at the in-memory limit of
+        # ACTIVE_LIMIT), make four, which nothing wakes queued for; then
+        # one line names one of them. Taken by name, it is queued before
+        # the scan reads the directory for the rest (by the scan alone:
+        # 1 chance in 4).
+        assert s.wait_for(lambda: not any((qdir(s) / "queue").iterdir()) and not any((qdir(s) / "incoming").iterdir()), 30), \
+            "earlier messages still queued"
+        unnamed = [new_qid() for _ in range(ACTIVE_LIMIT - 1)]
+        for i, qid in enumerate(unnamed):
+            craft(s, "incoming", qid, "a@sender.test", ["unnamed%d@example.test" % i], BODY)
         named = new_qid()
         craft(s, "incoming", named, "a@sender.test", ["named@example.test"], BODY)
-        unnamed = new_qid()
-        craft(s, "incoming", unnamed, "a@sender.test", ["unnamed@example.test"], BODY)
         missing = new_qid()
         fd = os.open(str(qdir(s) / "trigger"), os.O_WRONLY | os.O_NONBLOCK)
         try:
             os.write(fd, b"\0\n" + missing.encode() + b"\nnot a queue id!\n" + named.encode() + b"\n")
         finally:
             os.close(fd)
-        for qid in (named, unnamed):
+        for qid in [named] + unnamed:
             assert wait_log(s, "queued", r"event=removed qid=%s$" % qid, 20), "%s not delivered" % qid
             assert len(fake.seen(qid=qid)) == 1, "%s sent %d times" % (qid, len(fake.seen(qid=qid)))
             assert log_count(s, "queued", r"event=queued qid=%s " % qid) == 1
+        order = [m.group(1) for m in re.finditer(r"event=queued qid=(\S+)", s.log("queued"))
+                 if m.group(1) in [named] + unnamed]
+        assert order[0] == named, "the named message was not taken first: %r" % order
         assert not log_count(s, "queued", r"load_error"), "a name or a stray line was taken for an error"
         # A line cut by the end of a read is skipped, not misread: the
         # FIFO carries whole lines, so fill past one read (4096 bytes).
