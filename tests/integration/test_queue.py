@@ -394,6 +394,9 @@ def restart_resumes_without_redelivering(s):
         a = inject(s, "x@sender.test", ["a@example.test", "b@example.test", "c@example.test"], BODY)
         qid = a[1:]
         assert wait_log(s, "queued", r"event=delivered qid=%s rcpt=a@example.test" % qid, 30)
+        # Both deferrals answered before the rule changes: a request
+        # still in flight would be answered K after the change.
+        assert wait_log(s, "queued", r"event=deferred qid=%s rcpt=b@example.test" % qid, 30)
         assert wait_log(s, "queued", r"event=deferred qid=%s rcpt=c@example.test" % qid, 30)
         state = qdir(s) / "queue" / qid / "state"
         recs = records(state.read_bytes())
